@@ -1,0 +1,83 @@
+"""JWT access tokens and purpose-bound signed tokens with joserfc (HS256 only, claims validated)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import OctKey
+
+from chatcore.errors import InvalidToken
+from chatcore.ports import IssuedToken
+
+ALGORITHM = "HS256"
+ISSUER = "chatcore"
+ACCESS = "access"
+
+
+class JoseTokenService:
+    """Signs with ``secret_key``; accepts only HS256, the right issuer, audience and type."""
+
+    def __init__(self, secret_key: str, *, access_ttl: int = 900, audience: str = "chatcore-api") -> None:
+        self._key = OctKey.import_key(secret_key.encode())
+        self._access_ttl = access_ttl
+        self._audience = audience
+
+    def _encode(self, *, typ: str, subject: str, ttl: int, now: datetime) -> str:
+        issued = int(now.timestamp())
+        claims: dict[str, Any] = {
+            "iss": ISSUER,
+            "aud": self._audience,
+            "sub": subject,
+            "iat": issued,
+            "exp": issued + ttl,
+            "jti": secrets.token_urlsafe(12),
+            "typ": typ,
+        }
+        return jwt.encode({"alg": ALGORITHM}, claims, self._key, algorithms=[ALGORITHM])
+
+    def _decode(self, token: str, *, typ: str, now: datetime) -> str:
+        try:
+            decoded = jwt.decode(token, self._key, algorithms=[ALGORITHM])
+            if decoded.header.get("alg") != ALGORITHM:
+                raise InvalidToken
+            registry = jwt.JWTClaimsRegistry(
+                now=int(now.timestamp()),
+                iss={"essential": True, "value": ISSUER},
+                aud={"essential": True, "value": self._audience},
+                sub={"essential": True},
+                exp={"essential": True},
+                iat={"essential": True},
+                jti={"essential": True},
+                typ={"essential": True, "value": typ},
+            )
+            registry.validate(decoded.claims)
+        except (JoseError, ValueError, TypeError) as exc:
+            raise InvalidToken from exc
+        subject = decoded.claims["sub"]
+        if not isinstance(subject, str):
+            raise InvalidToken
+        return subject
+
+    def issue_access(self, user_id: int, *, now: datetime) -> IssuedToken:
+        token = self._encode(typ=ACCESS, subject=str(user_id), ttl=self._access_ttl, now=now)
+        return IssuedToken(token=token, expires_in=self._access_ttl)
+
+    def verify_access(self, token: str, *, now: datetime) -> int:
+        subject = self._decode(token, typ=ACCESS, now=now)
+        if not subject.isdigit():
+            raise InvalidToken
+        return int(subject)
+
+    def issue_signed(self, purpose: str, subject: str, *, ttl: int, now: datetime) -> str:
+        if purpose == ACCESS:
+            raise ValueError("use issue_access for access tokens")
+        return self._encode(typ=purpose, subject=subject, ttl=ttl, now=now)
+
+    def verify_signed(self, purpose: str, token: str, *, now: datetime) -> str:
+        if purpose == ACCESS:
+            raise InvalidToken
+        return self._decode(token, typ=purpose, now=now)

@@ -1,0 +1,38 @@
+"""Failed-login counting in memory (one process only)."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+
+class MemoryAttemptLimiter:
+    """Blocks a key for ``window`` after ``max_failures`` failures within ``window``."""
+
+    def __init__(self, *, max_failures: int = 10, window: timedelta = timedelta(minutes=15)) -> None:
+        self._max = max_failures
+        self._window = window
+        self._failures: dict[str, list[datetime]] = {}
+        self._lock = asyncio.Lock()
+
+    async def blocked_for(self, keys: Sequence[str], *, now: datetime) -> int | None:
+        async with self._lock:
+            waits = []
+            for key in keys:
+                recent = [t for t in self._failures.get(key, []) if t > now - self._window]
+                self._failures[key] = recent
+                if len(recent) >= self._max:
+                    waits.append(math.ceil((recent[-self._max] + self._window - now).total_seconds()))
+        return max(max(waits), 1) if waits else None
+
+    async def record_failure(self, keys: Sequence[str], *, now: datetime) -> None:
+        async with self._lock:
+            for key in keys:
+                self._failures.setdefault(key, []).append(now)
+
+    async def reset(self, keys: Sequence[str]) -> None:
+        async with self._lock:
+            for key in keys:
+                self._failures.pop(key, None)

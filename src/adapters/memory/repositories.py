@@ -1,0 +1,301 @@
+"""In-memory repositories over :class:`~adapters.memory.store.Tables`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from chatcore.errors import Conflict, EmailTaken, UsernameTaken, UserNotFound
+from chatcore.model import (
+    ApiKey,
+    Chat,
+    LinkedAccount,
+    Message,
+    MessageStatus,
+    Mode,
+    NewMessage,
+    Provider,
+    RefreshRecord,
+    User,
+)
+from chatcore.ports import ChatCursor, IdempotencyRecord
+
+if TYPE_CHECKING:
+    from adapters.memory.store import Tables
+
+
+class _Repo:
+    def __init__(self, tables: Tables) -> None:
+        self._t = tables
+
+
+class MemoryUserRepository(_Repo):
+    def _check_unique(self, *, username: str | None, email: str | None, exclude: int | None) -> None:
+        for user in self._t.users.values():
+            if user.id == exclude:
+                continue
+            if username is not None and user.username.casefold() == username.casefold():
+                raise UsernameTaken
+            if email is not None and user.email.casefold() == email.casefold():
+                raise EmailTaken
+
+    async def add(
+        self,
+        *,
+        username: str,
+        email: str,
+        password_hash: str | None,
+        now: datetime,
+        is_admin: bool = False,
+    ) -> User:
+        self._check_unique(username=username, email=email, exclude=None)
+        user = User(
+            id=self._t.next_id("users"),
+            username=username,
+            email=email,
+            password_hash=password_hash,
+            date_joined=now,
+            is_admin=is_admin,
+        )
+        self._t.users[user.id] = user
+        return user
+
+    async def get(self, user_id: int) -> User | None:
+        return self._t.users.get(user_id)
+
+    async def find_by_login(self, login: str) -> User | None:
+        key = login.casefold()
+        for user in self._t.users.values():
+            if user.username.casefold() == key or user.email.casefold() == key:
+                return user
+        return None
+
+    async def username_exists(self, username: str) -> bool:
+        key = username.casefold()
+        return any(u.username.casefold() == key for u in self._t.users.values())
+
+    async def update(
+        self,
+        user_id: int,
+        *,
+        email: str | None = None,
+        password_hash: str | None = None,
+        is_admin: bool | None = None,
+    ) -> User:
+        user = self._t.users.get(user_id)
+        if user is None:
+            raise UserNotFound
+        if email is not None:
+            self._check_unique(username=None, email=email, exclude=user_id)
+            user = replace(user, email=email)
+        if password_hash is not None:
+            user = replace(user, password_hash=password_hash)
+        if is_admin is not None:
+            user = replace(user, is_admin=is_admin)
+        self._t.users[user_id] = user
+        return user
+
+    async def set_daily_limit(self, user_id: int, limit: int | None) -> User:
+        user = self._t.users.get(user_id)
+        if user is None:
+            raise UserNotFound
+        user = replace(user, daily_limit=limit)
+        self._t.users[user_id] = user
+        return user
+
+
+class MemoryIdentityRepository(_Repo):
+    async def find_user_id(self, provider: Provider, subject: str) -> int | None:
+        found = self._t.identities.get((provider.value, subject))
+        return None if found is None else found[0]
+
+    async def link(self, user_id: int, account: LinkedAccount) -> None:
+        key = (account.provider.value, account.subject)
+        existing = self._t.identities.get(key)
+        if existing is not None and existing[0] != user_id:
+            raise Conflict("This account is already linked to another user.")
+        self._t.identities[key] = (user_id, account)
+
+    async def list_for(self, user_id: int) -> list[LinkedAccount]:
+        found = [acc for uid, acc in self._t.identities.values() if uid == user_id]
+        return sorted(found, key=lambda a: (a.provider.value, a.subject))
+
+
+class MemoryChatRepository(_Repo):
+    async def add(self, *, user_id: int, title: str, mode: Mode, topic: str, now: datetime) -> Chat:
+        chat = Chat(
+            id=self._t.next_id("chats"),
+            user_id=user_id,
+            title=title,
+            mode=mode,
+            topic=topic,
+            created_at=now,
+            updated_at=now,
+        )
+        self._t.chats[chat.id] = chat
+        return chat
+
+    async def get(self, user_id: int, chat_id: int) -> Chat | None:
+        chat = self._t.chats.get(chat_id)
+        return chat if chat is not None and chat.user_id == user_id else None
+
+    async def page(self, user_id: int, *, limit: int, after: ChatCursor | None) -> list[Chat]:
+        mine = [c for c in self._t.chats.values() if c.user_id == user_id]
+        if after is not None:
+            mine = [c for c in mine if (c.updated_at, c.id) < (after.updated_at, after.id)]
+        mine.sort(key=lambda c: (c.updated_at, c.id), reverse=True)
+        return mine[:limit]
+
+    async def update(
+        self, user_id: int, chat_id: int, *, title: str | None, topic: str | None, now: datetime
+    ) -> Chat | None:
+        chat = await self.get(user_id, chat_id)
+        if chat is None:
+            return None
+        chat = replace(
+            chat,
+            title=chat.title if title is None else title,
+            topic=chat.topic if topic is None else topic,
+            updated_at=now,
+        )
+        self._t.chats[chat_id] = chat
+        return chat
+
+    async def delete(self, user_id: int, chat_id: int) -> bool:
+        if await self.get(user_id, chat_id) is None:
+            return False
+        del self._t.chats[chat_id]
+        for message_id in [m.id for m in self._t.messages.values() if m.chat_id == chat_id]:
+            del self._t.messages[message_id]
+        for key in [k for k, r in self._t.idempotency.items() if r.chat_id == chat_id]:
+            del self._t.idempotency[key]
+        return True
+
+    async def touch(self, chat_id: int, *, now: datetime, added_messages: int) -> None:
+        chat = self._t.chats.get(chat_id)
+        if chat is not None:
+            self._t.chats[chat_id] = replace(
+                chat,
+                updated_at=max(chat.updated_at, now),
+                message_count=chat.message_count + added_messages,
+            )
+
+
+class MemoryMessageRepository(_Repo):
+    async def add(self, chat_id: int, message: NewMessage, *, now: datetime) -> Message:
+        stored = Message(
+            id=self._t.next_id("messages"),
+            chat_id=chat_id,
+            role=message.role,
+            content=message.content,
+            created_at=now,
+            status=message.status,
+            model=message.model,
+        )
+        self._t.messages[stored.id] = stored
+        return stored
+
+    async def for_chat(self, chat_id: int) -> list[Message]:
+        return sorted((m for m in self._t.messages.values() if m.chat_id == chat_id), key=lambda m: m.id)
+
+    async def recent(self, chat_id: int, *, limit: int) -> list[Message]:
+        return (await self.for_chat(chat_id))[-limit:] if limit > 0 else []
+
+    async def get(self, chat_id: int, message_id: int) -> Message | None:
+        message = self._t.messages.get(message_id)
+        return message if message is not None and message.chat_id == chat_id else None
+
+    async def set_status(self, message_id: int, status: MessageStatus) -> None:
+        message = self._t.messages.get(message_id)
+        if message is not None:
+            self._t.messages[message_id] = replace(message, status=status)
+
+
+class MemoryQuotaLedger(_Repo):
+    async def consume(self, user_id: int, day: date, *, limit: int) -> int | None:
+        key = (user_id, day.isoformat())
+        used = self._t.quota.get(key, 0)
+        if used >= limit:
+            return None
+        self._t.quota[key] = used + 1
+        return used + 1
+
+    async def give_back(self, user_id: int, day: date) -> None:
+        key = (user_id, day.isoformat())
+        self._t.quota[key] = max(self._t.quota.get(key, 0) - 1, 0)
+
+    async def used(self, user_id: int, day: date) -> int:
+        return self._t.quota.get((user_id, day.isoformat()), 0)
+
+
+class MemoryRefreshTokenRepository(_Repo):
+    async def add(self, record: RefreshRecord) -> None:
+        self._t.refresh_tokens[record.token_hash] = record
+
+    async def find(self, token_hash: str) -> RefreshRecord | None:
+        return self._t.refresh_tokens.get(token_hash)
+
+    async def mark_used(self, token_hash: str) -> bool:
+        record = self._t.refresh_tokens.get(token_hash)
+        if record is None or record.used or record.revoked:
+            return False
+        self._t.refresh_tokens[token_hash] = replace(record, used=True)
+        return True
+
+    async def revoke_family(self, family: str) -> None:
+        for key, record in list(self._t.refresh_tokens.items()):
+            if record.family == family:
+                self._t.refresh_tokens[key] = replace(record, revoked=True)
+
+    async def revoke_user(self, user_id: int) -> None:
+        for key, record in list(self._t.refresh_tokens.items()):
+            if record.user_id == user_id:
+                self._t.refresh_tokens[key] = replace(record, revoked=True)
+
+
+class MemoryApiKeyRepository(_Repo):
+    async def add(self, *, user_id: int, name: str, prefix: str, key_hash: str, now: datetime) -> ApiKey:
+        key = ApiKey(
+            id=self._t.next_id("api_keys"),
+            user_id=user_id,
+            name=name,
+            prefix=prefix,
+            created_at=now,
+        )
+        self._t.api_keys[key.id] = (key, key_hash)
+        return key
+
+    async def find_user_id(self, key_hash: str) -> int | None:
+        return next((k.user_id for k, h in self._t.api_keys.values() if h == key_hash), None)
+
+    async def list_for(self, user_id: int) -> list[ApiKey]:
+        return sorted((k for k, _ in self._t.api_keys.values() if k.user_id == user_id), key=lambda k: k.id)
+
+    async def delete(self, user_id: int, key_id: int) -> bool:
+        found = self._t.api_keys.get(key_id)
+        if found is None or found[0].user_id != user_id:
+            return False
+        del self._t.api_keys[key_id]
+        return True
+
+
+class MemoryIdempotencyRepository(_Repo):
+    async def claim(
+        self, *, user_id: int, key: str, chat_id: int, now: datetime, not_before: datetime
+    ) -> IdempotencyRecord | None:
+        existing = self._t.idempotency.get((user_id, key))
+        if existing is not None and existing.created_at >= not_before:
+            return existing
+        self._t.idempotency[(user_id, key)] = IdempotencyRecord(
+            user_id=user_id, key=key, chat_id=chat_id, created_at=now
+        )
+        return None
+
+    async def finish(self, *, user_id: int, key: str, message_id: int, reply_id: int) -> None:
+        record = self._t.idempotency.get((user_id, key))
+        if record is not None:
+            self._t.idempotency[(user_id, key)] = replace(record, message_id=message_id, reply_id=reply_id)
+
+    async def release(self, *, user_id: int, key: str) -> None:
+        self._t.idempotency.pop((user_id, key), None)

@@ -1,0 +1,102 @@
+"""The in-memory store and its unit of work."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Self
+
+from adapters.memory import repositories as repos
+from chatcore.model import ApiKey, Chat, LinkedAccount, Message, RefreshRecord, User
+from chatcore.ports import (
+    ApiKeyRepository,
+    ChatRepository,
+    IdempotencyRecord,
+    IdempotencyRepository,
+    IdentityRepository,
+    MessageRepository,
+    QuotaLedger,
+    RefreshTokenRepository,
+    UserRepository,
+)
+
+
+@dataclass
+class Tables:
+    """The data. Values are frozen dataclasses, so a shallow copy of each table is a snapshot."""
+
+    users: dict[int, User] = field(default_factory=dict)
+    identities: dict[tuple[str, str], tuple[int, LinkedAccount]] = field(default_factory=dict)
+    chats: dict[int, Chat] = field(default_factory=dict)
+    messages: dict[int, Message] = field(default_factory=dict)
+    quota: dict[tuple[int, str], int] = field(default_factory=dict)
+    refresh_tokens: dict[str, RefreshRecord] = field(default_factory=dict)
+    api_keys: dict[int, tuple[ApiKey, str]] = field(default_factory=dict)
+    idempotency: dict[tuple[int, str], IdempotencyRecord] = field(default_factory=dict)
+    sequences: dict[str, int] = field(default_factory=dict)
+
+    def next_id(self, table: str) -> int:
+        self.sequences[table] = self.sequences.get(table, 0) + 1
+        return self.sequences[table]
+
+    def snapshot(self) -> Tables:
+        return Tables(**{name: copy.copy(value) for name, value in vars(self).items()})
+
+
+class MemoryStore:
+    """Holds the tables; make one per application (or per test) and hand out units of work."""
+
+    def __init__(self) -> None:
+        self.tables = Tables()
+        self.lock = asyncio.Lock()
+
+    def unit_of_work(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self)
+
+    __call__ = unit_of_work
+
+
+class MemoryUnitOfWork:
+    """Serialisable transactions: the store's lock is held from ``__aenter__`` to ``__aexit__``."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self._snapshot: Tables | None = None
+        t = store.tables
+        self.users: UserRepository = repos.MemoryUserRepository(t)
+        self.identities: IdentityRepository = repos.MemoryIdentityRepository(t)
+        self.chats: ChatRepository = repos.MemoryChatRepository(t)
+        self.messages: MessageRepository = repos.MemoryMessageRepository(t)
+        self.quota: QuotaLedger = repos.MemoryQuotaLedger(t)
+        self.refresh_tokens: RefreshTokenRepository = repos.MemoryRefreshTokenRepository(t)
+        self.api_keys: ApiKeyRepository = repos.MemoryApiKeyRepository(t)
+        self.idempotency: IdempotencyRepository = repos.MemoryIdempotencyRepository(t)
+
+    async def __aenter__(self) -> Self:
+        await self._store.lock.acquire()
+        self._snapshot = self._store.tables.snapshot()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._snapshot is not None:
+                self._restore(self._snapshot)
+        finally:
+            self._snapshot = None
+            self._store.lock.release()
+
+    async def commit(self) -> None:
+        self._snapshot = self._store.tables.snapshot()
+
+    def _restore(self, snapshot: Tables) -> None:
+        tables = self._store.tables
+        for name, value in vars(snapshot).items():
+            setattr(tables, name, value)
+        # Repositories hold the same Tables object, whose attributes were swapped in place.

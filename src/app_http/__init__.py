@@ -1,0 +1,1 @@
+"""The HTTP application: the only code that knows HTTP, environment variables and processes."""

@@ -1,0 +1,50 @@
+"""``create_app(container)``: the Litestar application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from app_http.bootstrap import Container
+from app_http.errors import handle_domain_error, handle_http_exception, handle_unexpected
+from app_http.health import HealthController
+from chatcore.errors import ChatcoreError
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(container: Container) -> Litestar:
+    """The HTTP app over an already built container (the container is closed on shutdown)."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            await container.aclose()
+
+    return Litestar(
+        route_handlers=[HealthController],
+        state=State({"container": container}),
+        lifespan=[lifespan],
+        exception_handlers={
+            ChatcoreError: handle_domain_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(
+            title="chatcore",
+            version="0.1.0",
+            description="English conversation and job-interview practice with an AI tutor.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(path="/swagger")],
+        ),
+        debug=False,
+    )

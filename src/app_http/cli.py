@@ -1,0 +1,99 @@
+"""``chatcore serve | migrate | create-admin`` (SPEC §3). Bad configuration exits with code 2."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Sequence
+
+from app_http.bootstrap import build_container, prepare_database, resolve_secret_key
+from app_http.logs import configure_logging
+from app_http.settings import ConfigError, Settings
+from chatcore.errors import ChatcoreError
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chatcore", description="English practice chat service")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the HTTP server (CHATCORE_HOST, CHATCORE_PORT, CHATCORE_WORKERS)")
+    sub.add_parser("migrate", help="upgrade CHATCORE_DATABASE_URL to the newest schema")
+    admin = sub.add_parser("create-admin", help="create an administrator account")
+    admin.add_argument("username")
+    admin.add_argument("--email", help="e-mail address (default: USERNAME@localhost)")
+    admin.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        configure_logging(production=settings.production)
+        if args.command == "serve":
+            return serve(settings)
+        if args.command == "migrate":
+            asyncio.run(prepare_database(settings, upgrade=True))
+            print("Database is up to date.")
+            return 0
+        return asyncio.run(create_admin(settings, args.username, args.email, args.password_stdin))
+    except ConfigError as exc:
+        print(f"chatcore: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+def serve(settings: Settings) -> int:
+    import uvicorn
+
+    resolve_secret_key(settings)
+    asyncio.run(prepare_database(settings, upgrade=settings.embedded_database))
+    print(
+        f"chatcore: serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s)",
+        file=sys.stderr,
+    )
+    uvicorn.run(
+        "app_http.asgi:create",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        access_log=False,
+        log_level="warning",
+        server_header=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+async def create_admin(settings: Settings, username: str, email: str | None, from_stdin: bool) -> int:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        password2 = password
+    else:
+        password = getpass.getpass("Password: ")
+        password2 = getpass.getpass("Password (again): ")
+    await prepare_database(settings, upgrade=settings.embedded_database)
+    container = build_container(settings)
+    try:
+        user = await container.accounts.register(
+            username=username,
+            email=email or f"{username}@localhost",
+            password=password,
+            password2=password2,
+            is_admin=True,
+        )
+    except ChatcoreError as exc:
+        print(f"chatcore: {exc.detail}", file=sys.stderr)
+        return 1
+    finally:
+        await container.aclose()
+    print(f"Administrator {user.username!r} created (id {user.id}).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""One error model: every failure is JSON ``{"code", "detail"}`` with the status of SPEC §4-§6."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from chatcore import errors as e
+
+log = structlog.get_logger("chatcore.http")
+
+
+class ErrorBody(msgspec.Struct):
+    """The shape of every error response."""
+
+    code: str
+    detail: str
+
+
+# Most specific first: the first matching class wins.
+DOMAIN_ERRORS: tuple[tuple[type[e.ChatcoreError], int, str], ...] = (
+    (e.ValidationFailed, 422, "validation_error"),
+    (e.ChatNotFound, 404, "chat_not_found"),
+    (e.UserNotFound, 404, "user_not_found"),
+    (e.MessageNotFound, 404, "message_not_found"),
+    (e.NotFound, 404, "not_found"),
+    (e.UsernameTaken, 409, "username_taken"),
+    (e.EmailTaken, 409, "email_taken"),
+    (e.Conflict, 409, "conflict"),
+    (e.InvalidCredentials, 401, "invalid_credentials"),
+    (e.TokenReused, 401, "token_reused"),
+    (e.InvalidToken, 401, "invalid_token"),
+    (e.TooManyAttempts, 429, "too_many_attempts"),
+    (e.PermissionDenied, 403, "permission_denied"),
+    (e.AuthError, 401, "not_authenticated"),
+    (e.QuotaExceeded, 429, "quota_exceeded"),
+    (e.LLMTimeout, 504, "llm_timeout"),
+    (e.LLMUnavailable, 503, "llm_unavailable"),
+    (e.LLMBusy, 503, "llm_busy"),
+    (e.LLMMisconfigured, 502, "llm_misconfigured"),
+    (e.LLMUpstreamError, 502, "llm_error"),
+    (e.LLMError, 502, "llm_error"),
+)
+
+
+def status_and_code(error: e.ChatcoreError) -> tuple[int, str]:
+    for kind, status, code in DOMAIN_ERRORS:
+        if isinstance(error, kind):
+            return status, code
+    return 500, "internal_error"
+
+
+def error_response(
+    status: int, code: str, detail: str, headers: dict[str, str] | None = None
+) -> Response[ErrorBody]:
+    return Response(ErrorBody(code=code, detail=detail), status_code=status, headers=headers)
+
+
+def extra_headers(error: e.ChatcoreError) -> dict[str, str]:
+    """``Retry-After`` (and for the quota, the rate-limit headers) that go with an error."""
+    if isinstance(error, e.TooManyAttempts):
+        return {"Retry-After": str(error.retry_after)}
+    if isinstance(error, e.LLMBusy) and error.retry_after is not None:
+        return {"Retry-After": str(error.retry_after)}
+    return {}
+
+
+def handle_domain_error(request: Request[Any, Any, Any], exc: e.ChatcoreError) -> Response[ErrorBody]:
+    status, code = status_and_code(exc)
+    headers = extra_headers(exc)
+    if isinstance(exc, e.QuotaExceeded):
+        from app_http.quota_headers import quota_headers
+
+        headers = quota_headers(exc.quota, request.app.state.container.clock.now(), refused=True)
+    if isinstance(exc, e.LLMMisconfigured):
+        log.error("llm_misconfigured", detail="upstream rejected our credentials or model")
+    return error_response(status, code, exc.detail, headers)
+
+
+def _validation_detail(exc: ValidationException) -> str:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    parts = []
+    for item in extra:
+        if isinstance(item, dict):
+            key = item.get("key")
+            message = str(item.get("message", "is invalid"))
+            parts.append(f"{key}: {message}" if key else message)
+    return "; ".join(parts) or "The request is not valid."
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
+    status = exc.status_code
+    if isinstance(exc, ValidationException):
+        detail = _validation_detail(exc)
+        if _is_malformed_body(exc):
+            return error_response(400, "malformed_json", "The request body is not valid JSON.")
+        return error_response(422, "validation_error", detail)
+    if isinstance(exc, NotFoundException):
+        return error_response(404, "not_found", "There is nothing at this address.")
+    if isinstance(exc, MethodNotAllowedException):
+        return error_response(405, "method_not_allowed", "This method is not allowed here.", exc.headers)
+    if isinstance(exc, NotAuthorizedException):
+        return error_response(401, "not_authenticated", "Sign in first: send a valid bearer token.")
+    if isinstance(exc, PermissionDeniedException):
+        return error_response(403, "permission_denied", "You are not allowed to do this.")
+    if status == 413:
+        return error_response(413, "payload_too_large", "The request body is larger than 64 KiB.")
+    if status == 400:
+        return error_response(400, "bad_request", "The request could not be read.")
+    if status >= 500:
+        return handle_unexpected(request, exc)
+    return error_response(status, _code_for(status), str(exc.detail) or "The request failed.", exc.headers)
+
+
+def _is_malformed_body(exc: ValidationException) -> bool:
+    text = str(exc.detail).lower() + " " + str(exc.extra).lower()
+    return "malformed" in text or "json is malformed" in text or "invalid json" in text
+
+
+def _code_for(status: int) -> str:
+    return {
+        400: "bad_request",
+        401: "not_authenticated",
+        403: "permission_denied",
+        404: "not_found",
+        406: "not_acceptable",
+        409: "conflict",
+        415: "unsupported_media_type",
+        429: "too_many_requests",
+    }.get(status, "error")
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    log.error("unhandled_error", error_type=type(exc).__name__, path=request.scope.get("path", ""))
+    return error_response(
+        HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side."
+    )

@@ -1,0 +1,148 @@
+"""The one error tree of chatcore. Errors are facts about the domain, not HTTP statuses.
+
+::
+
+    ChatcoreError
+    ├── ValidationFailed(field)           bad input the caller can fix
+    ├── NotFound
+    │   ├── ChatNotFound                  also for another user's chat (never reveal it exists)
+    │   ├── UserNotFound
+    │   └── MessageNotFound
+    ├── Conflict
+    │   ├── UsernameTaken
+    │   └── EmailTaken
+    ├── AuthError
+    │   ├── InvalidCredentials            same for unknown user and wrong password
+    │   ├── InvalidToken
+    │   ├── TokenReused                   a rotated refresh token came back: its chain is revoked
+    │   ├── TooManyAttempts(retry_after)
+    │   └── PermissionDenied
+    ├── QuotaExceeded(quota)
+    └── LLMError                          the tutor could not answer; the quota slot is given back
+        ├── LLMTimeout
+        ├── LLMUnavailable                connection refused, DNS
+        ├── LLMBusy(retry_after)          upstream said 429
+        ├── LLMUpstreamError              upstream 5xx or a broken answer
+        └── LLMMisconfigured              upstream 401/403: our key or model is wrong
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chatcore.quota import Quota
+
+
+class ChatcoreError(Exception):
+    """Base of every error chatcore raises. ``str(error)`` is a sentence safe to show a user."""
+
+    default_detail = "Something went wrong."
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or self.default_detail)
+
+    @property
+    def detail(self) -> str:
+        return str(self)
+
+
+class ValidationFailed(ChatcoreError):
+    default_detail = "The request is not valid."
+
+    def __init__(self, detail: str | None = None, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.field = field
+
+
+class NotFound(ChatcoreError):
+    default_detail = "Not found."
+
+
+class ChatNotFound(NotFound):
+    default_detail = "Chat not found."
+
+
+class UserNotFound(NotFound):
+    default_detail = "User not found."
+
+
+class MessageNotFound(NotFound):
+    default_detail = "Message not found."
+
+
+class Conflict(ChatcoreError):
+    default_detail = "This conflicts with existing data."
+
+
+class UsernameTaken(Conflict):
+    default_detail = "This username is already taken."
+
+
+class EmailTaken(Conflict):
+    default_detail = "This e-mail address is already registered."
+
+
+class AuthError(ChatcoreError):
+    default_detail = "Authentication failed."
+
+
+class InvalidCredentials(AuthError):
+    default_detail = "The username or password is incorrect."
+
+
+class InvalidToken(AuthError):
+    default_detail = "The token is invalid or has expired."
+
+
+class TokenReused(AuthError):
+    default_detail = "This refresh token was already used; all sessions of this chain were signed out."
+
+
+class TooManyAttempts(AuthError):
+    default_detail = "Too many failed attempts. Try again later."
+
+    def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class PermissionDenied(AuthError):
+    default_detail = "You are not allowed to do this."
+
+
+class QuotaExceeded(ChatcoreError):
+    def __init__(self, quota: Quota) -> None:
+        super().__init__(
+            f"You have used all {quota.limit} tutor requests for today. "
+            f"Your quota resets at {quota.resets_at.isoformat()}."
+        )
+        self.quota = quota
+
+
+class LLMError(ChatcoreError):
+    default_detail = "The tutor could not answer. Your message was kept; please try again."
+
+
+class LLMTimeout(LLMError):
+    default_detail = "The tutor took too long to answer. Please try again."
+
+
+class LLMUnavailable(LLMError):
+    default_detail = "The tutor service cannot be reached right now. Please try again later."
+
+
+class LLMBusy(LLMError):
+    default_detail = "The tutor service is busy. Please try again shortly."
+
+    def __init__(self, detail: str | None = None, *, retry_after: int | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class LLMUpstreamError(LLMError):
+    default_detail = "The tutor service returned an error. Please try again."
+
+
+class LLMMisconfigured(LLMError):
+    default_detail = "The tutor service is misconfigured. The administrator has been notified."

@@ -1,0 +1,389 @@
+"""Use cases of the chat side: chats, asking the tutor, the quota (SPEC §4.2, §5, §6, §7).
+
+Asking follows one rule: a quota slot is taken atomically together with storing the learner's
+message, in one short transaction; the tutor is called with no transaction open; a failed call
+gives the slot back and marks the message ``failed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+from collections.abc import AsyncIterator, Coroutine
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TypeVar
+
+from chatcore.accounts import AccountService, TokenPair
+from chatcore.errors import (
+    ChatNotFound,
+    Conflict,
+    LLMError,
+    QuotaExceeded,
+    UserNotFound,
+    ValidationFailed,
+)
+from chatcore.model import Chat, ChatPage, Message, MessageStatus, Mode, NewMessage, Role
+from chatcore.ports import ChatCursor, Clock, LLMGateway, Prompt, UnitOfWork, UnitOfWorkFactory
+from chatcore.quota import Quota, QuotaPolicy
+from chatcore.tutor import ContextBudget, build_prompt, sanitize_topic
+
+__all__ = ["AccountService", "ChatDetail", "ChatService", "Delta", "Done", "Exchange", "TokenPair"]
+
+MAX_CONTENT_CHARS = 4000
+MAX_TITLE_CHARS = 200
+MAX_PAGE_SIZE = 100
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """The learner's message, the tutor's reply and the quota after the request."""
+
+    message: Message
+    reply: Message
+    quota: Quota
+
+
+@dataclass(frozen=True, slots=True)
+class ChatDetail:
+    chat: Chat
+    messages: tuple[Message, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAsk:
+    """An accepted request: slot taken, message stored, tutor not yet asked."""
+
+    user_id: int
+    chat_id: int
+    message: Message
+    prompt: Prompt
+    day: date
+    quota: Quota
+    idempotency_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    exchange: Exchange
+
+
+def clean_content(content: str) -> str:
+    text = content.strip()
+    if not 1 <= len(text) <= MAX_CONTENT_CHARS:
+        raise ValidationFailed(
+            f"The message must be 1 to {MAX_CONTENT_CHARS} characters long.", field="content"
+        )
+    return text
+
+
+def encode_cursor(chat: Chat) -> str:
+    raw = f"{chat.updated_at.isoformat()}|{chat.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> ChatCursor:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, _, ident = raw.partition("|")
+        parsed = ChatCursor(updated_at=datetime.fromisoformat(stamp), id=int(ident))
+    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+        raise ValidationFailed("The cursor is not valid.", field="cursor") from exc
+    if parsed.updated_at.tzinfo is None:
+        raise ValidationFailed("The cursor is not valid.", field="cursor")
+    return parsed
+
+
+class ChatService:
+    """Everything a learner does with chats and the tutor. One public method per use case."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        llm: LLMGateway,
+        clock: Clock,
+        policy: QuotaPolicy,
+        budget: ContextBudget | None = None,
+    ) -> None:
+        self._uow = uow
+        self._llm = llm
+        self._clock = clock
+        self._policy = policy
+        self._budget = budget or ContextBudget()
+
+    @property
+    def policy(self) -> QuotaPolicy:
+        return self._policy
+
+    async def start_chat(
+        self,
+        user_id: int,
+        *,
+        title: str | None = None,
+        mode: Mode = Mode.CONVERSATION,
+        topic: str = "",
+    ) -> Chat:
+        """Open a new practice chat."""
+        clean_topic = sanitize_topic(topic)
+        if mode is Mode.INTERVIEW and not clean_topic:
+            clean_topic = ""
+        name = _clean_title(title) or _default_title(mode, clean_topic)
+        async with self._uow() as uow:
+            chat = await uow.chats.add(
+                user_id=user_id, title=name, mode=mode, topic=clean_topic, now=self._clock.now()
+            )
+            await uow.commit()
+        return chat
+
+    async def list_chats(self, user_id: int, *, limit: int = 20, cursor: str | None = None) -> ChatPage:
+        """The user's chats, most recently active first, ``limit`` at a time."""
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ValidationFailed(f"limit must be between 1 and {MAX_PAGE_SIZE}.", field="limit")
+        after = decode_cursor(cursor) if cursor else None
+        async with self._uow() as uow:
+            chats = await uow.chats.page(user_id, limit=limit + 1, after=after)
+        items = tuple(chats[:limit])
+        next_cursor = encode_cursor(items[-1]) if len(chats) > limit else None
+        return ChatPage(items=items, next_cursor=next_cursor)
+
+    async def read_chat(self, user_id: int, chat_id: int) -> ChatDetail:
+        async with self._uow() as uow:
+            chat = await _owned_chat(uow, user_id, chat_id)
+            messages = await uow.messages.for_chat(chat_id)
+        return ChatDetail(chat=chat, messages=tuple(messages))
+
+    async def update_chat(
+        self, user_id: int, chat_id: int, *, title: str | None = None, topic: str | None = None
+    ) -> ChatDetail:
+        new_title = None if title is None else _clean_title(title)
+        if title is not None and not new_title:
+            raise ValidationFailed("The title must not be empty.", field="title")
+        new_topic = None if topic is None else sanitize_topic(topic)
+        async with self._uow() as uow:
+            chat = await uow.chats.update(
+                user_id, chat_id, title=new_title, topic=new_topic, now=self._clock.now()
+            )
+            if chat is None:
+                raise ChatNotFound
+            messages = await uow.messages.for_chat(chat_id)
+            await uow.commit()
+        return ChatDetail(chat=chat, messages=tuple(messages))
+
+    async def delete_chat(self, user_id: int, chat_id: int) -> None:
+        async with self._uow() as uow:
+            if not await uow.chats.delete(user_id, chat_id):
+                raise ChatNotFound
+            await uow.commit()
+
+    async def quota(self, user_id: int) -> Quota:
+        """What the user has left today."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            limit = await _limit_of(uow, user_id, self._policy)
+            used = await uow.quota.used(user_id, self._policy.day_of(now))
+        return self._policy.quota(used=used, now=now, limit=limit)
+
+    async def ask(
+        self, user_id: int, chat_id: int, content: str, *, idempotency_key: str | None = None
+    ) -> Exchange:
+        """Send the learner's message and wait for the whole reply (counts against the quota)."""
+        pending = await self.accept(user_id, chat_id, content, idempotency_key=idempotency_key)
+        if isinstance(pending, Exchange):
+            return pending
+        try:
+            completion = await self._llm.complete(pending.prompt)
+        except BaseException:
+            await _protected(self._fail(pending, partial=""))
+            raise
+        return await _protected(self._finish(pending, completion.text, completion.model))
+
+    async def accept(
+        self, user_id: int, chat_id: int, content: str, *, idempotency_key: str | None = None
+    ) -> PendingAsk | Exchange:
+        """Take a quota slot and store the message, or replay an earlier result for the same key.
+
+        Raises ``ChatNotFound``, ``QuotaExceeded``, ``ValidationFailed`` or ``Conflict`` (the same
+        ``Idempotency-Key`` is still in flight) before anything is counted.
+        """
+        text = clean_content(content)
+        now = self._clock.now()
+        day = self._policy.day_of(now)
+        async with self._uow() as uow:
+            chat = await _owned_chat(uow, user_id, chat_id)
+            if idempotency_key is not None:
+                earlier = await uow.idempotency.claim(
+                    user_id=user_id,
+                    key=idempotency_key,
+                    chat_id=chat_id,
+                    now=now,
+                    not_before=now - IDEMPOTENCY_WINDOW,
+                )
+                if earlier is not None:
+                    return await self._replay(
+                        uow, earlier.chat_id, chat_id, earlier.message_id, earlier.reply_id, user_id
+                    )
+            limit = await _limit_of(uow, user_id, self._policy)
+            used = await uow.quota.consume(user_id, day, limit=limit)
+            if used is None:
+                spent = await uow.quota.used(user_id, day)
+                raise QuotaExceeded(self._policy.quota(used=max(spent, limit), now=now, limit=limit))
+            message = await uow.messages.add(chat_id, NewMessage(role=Role.USER, content=text), now=now)
+            history = await uow.messages.recent(chat_id, limit=self._budget.max_messages)
+            await uow.chats.touch(chat_id, now=now, added_messages=1)
+            await uow.commit()
+        prompt = build_prompt(mode=chat.mode, topic=chat.topic, history=history, budget=self._budget)
+        return PendingAsk(
+            user_id=user_id,
+            chat_id=chat_id,
+            message=message,
+            prompt=prompt,
+            day=day,
+            quota=self._policy.quota(used=used, now=now, limit=limit),
+            idempotency_key=idempotency_key,
+        )
+
+    async def stream(self, pending: PendingAsk) -> AsyncIterator[Delta | Done]:
+        """Stream the reply to an accepted request: ``Delta``s, then one ``Done``.
+
+        On an ``LLMError`` the slot is given back and the error re-raised. If the consumer stops
+        early (the client went away), the upstream call is cancelled and the partial reply is
+        stored as ``failed``; the slot is kept only if some text had already arrived.
+        """
+        parts: list[str] = []
+        finished = False
+        try:
+            upstream = self._llm.stream(pending.prompt)
+            try:
+                async for piece in upstream:
+                    parts.append(piece)
+                    yield Delta(piece)
+            finally:
+                await upstream.aclose()
+            finished = True
+        except LLMError:
+            finished = True
+            await _protected(self._fail(pending, partial=""))
+            raise
+        finally:
+            if not finished:
+                await _protected(self._fail(pending, partial="".join(parts)))
+        exchange = await _protected(self._finish(pending, "".join(parts), self._llm.model))
+        yield Done(exchange)
+
+    # --- internals ---------------------------------------------------------------------------
+
+    async def _replay(
+        self,
+        uow: UnitOfWork,
+        stored_chat: int,
+        chat_id: int,
+        message_id: int | None,
+        reply_id: int | None,
+        user_id: int,
+    ) -> Exchange:
+        if stored_chat != chat_id:
+            raise ValidationFailed(
+                "This Idempotency-Key was already used for another chat.", field="Idempotency-Key"
+            )
+        if message_id is None or reply_id is None:
+            raise Conflict("A request with this Idempotency-Key is still being processed.")
+        message = await uow.messages.get(chat_id, message_id)
+        reply = await uow.messages.get(chat_id, reply_id)
+        if message is None or reply is None:
+            raise ChatNotFound
+        now = self._clock.now()
+        limit = await _limit_of(uow, user_id, self._policy)
+        used = await uow.quota.used(user_id, self._policy.day_of(now))
+        quota = self._policy.quota(used=used, now=now, limit=limit)
+        return Exchange(message=message, reply=reply, quota=quota)
+
+    async def _finish(self, pending: PendingAsk, text: str, model: str) -> Exchange:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            reply = await uow.messages.add(
+                pending.chat_id,
+                NewMessage(role=Role.ASSISTANT, content=text, model=model),
+                now=now,
+            )
+            await uow.chats.touch(pending.chat_id, now=now, added_messages=1)
+            if pending.idempotency_key is not None:
+                await uow.idempotency.finish(
+                    user_id=pending.user_id,
+                    key=pending.idempotency_key,
+                    message_id=pending.message.id,
+                    reply_id=reply.id,
+                )
+            await uow.commit()
+        return Exchange(message=pending.message, reply=reply, quota=pending.quota)
+
+    async def _fail(self, pending: PendingAsk, *, partial: str) -> None:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            if partial:
+                # Tokens were spent: the slot stays taken and the partial reply is kept as failed.
+                await uow.messages.add(
+                    pending.chat_id,
+                    NewMessage(
+                        role=Role.ASSISTANT,
+                        content=partial,
+                        status=MessageStatus.FAILED,
+                        model=self._llm.model,
+                    ),
+                    now=now,
+                )
+                await uow.chats.touch(pending.chat_id, now=now, added_messages=1)
+            else:
+                await uow.quota.give_back(pending.user_id, pending.day)
+                await uow.messages.set_status(pending.message.id, MessageStatus.FAILED)
+            if pending.idempotency_key is not None:
+                await uow.idempotency.release(user_id=pending.user_id, key=pending.idempotency_key)
+            await uow.commit()
+
+
+_background: set[asyncio.Task[object]] = set()
+
+
+async def _protected(work: Coroutine[object, object, T]) -> T:
+    """Run ``work`` to the end even if the caller is cancelled (a client that went away must
+    not leave a slot taken or a message unstored)."""
+    task: asyncio.Task[T] = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+        raise
+
+
+async def _owned_chat(uow: UnitOfWork, user_id: int, chat_id: int) -> Chat:
+    chat = await uow.chats.get(user_id, chat_id)
+    if chat is None:
+        raise ChatNotFound
+    return chat
+
+
+async def _limit_of(uow: UnitOfWork, user_id: int, policy: QuotaPolicy) -> int:
+    user = await uow.users.get(user_id)
+    if user is None:
+        raise UserNotFound
+    return policy.effective_limit(user.daily_limit)
+
+
+def _clean_title(title: str | None) -> str:
+    return " ".join((title or "").split())[:MAX_TITLE_CHARS]
+
+
+def _default_title(mode: Mode, topic: str) -> str:
+    if mode is Mode.INTERVIEW:
+        return f"Interview: {topic}"[:MAX_TITLE_CHARS] if topic else "Job interview practice"
+    return f"Conversation: {topic}"[:MAX_TITLE_CHARS] if topic else "Free conversation"

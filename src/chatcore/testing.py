@@ -1,0 +1,159 @@
+"""Working fakes for tests and embedding: a frozen clock, a scripted tutor, a fast hasher and
+an HMAC token service. They satisfy the same port contracts as the real adapters (the
+in-memory storage lives in ``adapters.memory``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import AsyncGenerator, Iterable
+from datetime import UTC, datetime, timedelta
+
+from chatcore.errors import InvalidToken, LLMError
+from chatcore.ports import Completion, IssuedToken, Prompt
+
+
+class FrozenClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self._now = now or datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+        if self._now.tzinfo is None:
+            raise ValueError("FrozenClock needs an aware datetime")
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, **delta: float) -> datetime:
+        self._now += timedelta(**delta)
+        return self._now
+
+    def set(self, now: datetime) -> None:
+        self._now = now
+
+
+class ScriptedLLM:
+    """A tutor that answers from a script: strings are replies, exceptions are raised.
+
+    When the script runs out it echoes the last user turn. Every prompt is recorded in
+    ``prompts``. Streaming yields the reply word by word.
+    """
+
+    def __init__(self, script: Iterable[str | LLMError] = (), *, model: str = "scripted") -> None:
+        self._script = list(script)
+        self._model = model
+        self.prompts: list[Prompt] = []
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    def push(self, *items: str | LLMError) -> None:
+        self._script.extend(items)
+
+    def _next(self, prompt: Prompt) -> str:
+        self.prompts.append(prompt)
+        if self._script:
+            item = self._script.pop(0)
+            if isinstance(item, LLMError):
+                raise item
+            return item
+        last_user = next((t.content for t in reversed(prompt.turns) if t.role == "user"), "")
+        return f"You said: {last_user}"
+
+    async def complete(self, prompt: Prompt) -> Completion:
+        return Completion(text=self._next(prompt), model=self._model)
+
+    async def stream(self, prompt: Prompt) -> AsyncGenerator[str, None]:
+        text = self._next(prompt)
+        words = text.split(" ")
+        for index, word in enumerate(words):
+            yield word if index == len(words) - 1 else word + " "
+
+    async def aclose(self) -> None:
+        return None
+
+
+class QuickHasher:
+    """Salted PBKDF2 with few iterations: real verification, fast enough for unit tests.
+    Never for production (use ``adapters.identity``'s Argon2id hasher)."""
+
+    def __init__(self, iterations: int = 1_000) -> None:
+        self._iterations = iterations
+
+    async def hash(self, password: str) -> str:
+        salt = secrets.token_hex(8)
+        dk = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), self._iterations)
+        return f"pbkdf2${self._iterations}${salt}${dk.hex()}"
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        try:
+            _, iterations, salt, expected = password_hash.split("$")
+            dk = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), int(iterations))
+        except ValueError:
+            return False
+        return hmac.compare_digest(dk.hex(), expected)
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return not password_hash.startswith(f"pbkdf2${self._iterations}$")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class HmacTokens:
+    """Signed tokens with the standard library only (``payload.signature``)."""
+
+    def __init__(self, secret: bytes, *, access_ttl: int = 900) -> None:
+        self._secret = secret
+        self._access_ttl = access_ttl
+
+    def _sign(self, claims: dict[str, object]) -> str:
+        body = _b64(json.dumps(claims, separators=(",", ":")).encode())
+        mac = hmac.new(self._secret, body.encode(), hashlib.sha256).digest()
+        return f"{body}.{_b64(mac)}"
+
+    def _open(self, token: str, purpose: str, now: datetime) -> dict[str, object]:
+        body, _, signature = token.partition(".")
+        try:
+            expected = hmac.new(self._secret, body.encode(), hashlib.sha256).digest()
+            if not hmac.compare_digest(expected, _unb64(signature)):
+                raise InvalidToken
+            claims = json.loads(_unb64(body))
+        except (ValueError, TypeError) as exc:
+            raise InvalidToken from exc
+        if not isinstance(claims, dict) or claims.get("purpose") != purpose:
+            raise InvalidToken
+        exp = claims.get("exp")
+        if not isinstance(exp, int) or exp <= int(now.timestamp()):
+            raise InvalidToken
+        return claims
+
+    def issue_access(self, user_id: int, *, now: datetime) -> IssuedToken:
+        exp = int(now.timestamp()) + self._access_ttl
+        token = self._sign({"purpose": "access", "sub": str(user_id), "exp": exp})
+        return IssuedToken(token=token, expires_in=self._access_ttl)
+
+    def verify_access(self, token: str, *, now: datetime) -> int:
+        sub = self._open(token, "access", now).get("sub")
+        if not isinstance(sub, str) or not sub.isdigit():
+            raise InvalidToken
+        return int(sub)
+
+    def issue_signed(self, purpose: str, subject: str, *, ttl: int, now: datetime) -> str:
+        return self._sign({"purpose": purpose, "sub": subject, "exp": int(now.timestamp()) + ttl})
+
+    def verify_signed(self, purpose: str, token: str, *, now: datetime) -> str:
+        sub = self._open(token, purpose, now).get("sub")
+        if not isinstance(sub, str):
+            raise InvalidToken
+        return sub
