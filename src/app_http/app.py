@@ -6,14 +6,19 @@ from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
+from app_http.accounts import AccountController
+from app_http.admin import AdminController
 from app_http.bootstrap import Container
+from app_http.chats import ChatController
 from app_http.errors import handle_domain_error, handle_http_exception, handle_unexpected
 from app_http.health import HealthController
+from app_http.middleware import RequestContextMiddleware
 from chatcore.errors import ChatcoreError
 
 MAX_BODY_BYTES = 64 * 1024
@@ -30,7 +35,9 @@ def create_app(container: Container) -> Litestar:
             await container.aclose()
 
     return Litestar(
-        route_handlers=[HealthController],
+        route_handlers=[HealthController, AccountController, ChatController, AdminController],
+        middleware=[RequestContextMiddleware],
+        cors_config=_cors(container),
         state=State({"container": container}),
         lifespan=[lifespan],
         exception_handlers={
@@ -47,4 +54,23 @@ def create_app(container: Container) -> Litestar:
             render_plugins=[SwaggerRenderPlugin(path="/swagger")],
         ),
         debug=False,
+    )
+
+
+def _cors(container: Container) -> CORSConfig | None:
+    origins = list(container.settings.cors_origins)
+    if not origins:
+        return None  # same origin only
+    return CORSConfig(
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Accept"],
+        expose_headers=[
+            "X-RateLimit-Limit",
+            "X-RateLimit-Remaining",
+            "X-RateLimit-Reset",
+            "Retry-After",
+            "X-Request-ID",
+        ],
+        max_age=600,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -35,6 +36,7 @@ DOMAIN_ERRORS: tuple[tuple[type[e.ChatcoreError], int, str], ...] = (
     (e.ChatNotFound, 404, "chat_not_found"),
     (e.UserNotFound, 404, "user_not_found"),
     (e.MessageNotFound, 404, "message_not_found"),
+    (e.ApiKeyNotFound, 404, "api_key_not_found"),
     (e.NotFound, 404, "not_found"),
     (e.UsernameTaken, 409, "username_taken"),
     (e.EmailTaken, 409, "email_taken"),
@@ -84,29 +86,52 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: e.ChatcoreError) -
         from app_http.quota_headers import quota_headers
 
         headers = quota_headers(exc.quota, request.app.state.container.clock.now(), refused=True)
+    if status == 401:
+        headers = {**headers, "WWW-Authenticate": 'Bearer realm="chatcore"'}
     if isinstance(exc, e.LLMMisconfigured):
         log.error("llm_misconfigured", detail="upstream rejected our credentials or model")
     return error_response(status, code, exc.detail, headers)
 
 
-def _validation_detail(exc: ValidationException) -> str:
+_AT = re.compile(r"^(?P<msg>.*?) - at `\$\.?(?P<path>[^`]*)`$")
+_MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]+)`$")
+
+
+def _one_problem(item: dict[str, Any]) -> str:
+    key = str(item.get("key") or "")
+    message = str(item.get("message") or "is invalid")
+    where = "" if key == "data" else key
+    found = _AT.match(message)
+    if found:
+        message = found["msg"]
+        path = found["path"].replace("[", ".").replace("]", "")
+        where = path or where
+    missing = _MISSING.match(message)
+    if missing:
+        where = f"{where}.{missing['field']}" if where else missing["field"]
+        message = "this field is required"
+    if message and message[0].isupper() and not message.startswith("JSON"):
+        message = message[0].lower() + message[1:]
+    return f"{where}: {message}" if where else message
+
+
+def _problems(exc: ValidationException) -> list[dict[str, Any]]:
     extra = exc.extra if isinstance(exc.extra, list) else []
-    parts = []
-    for item in extra:
-        if isinstance(item, dict):
-            key = item.get("key")
-            message = str(item.get("message", "is invalid"))
-            parts.append(f"{key}: {message}" if key else message)
-    return "; ".join(parts) or "The request is not valid."
+    return [item for item in extra if isinstance(item, dict)]
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
     status = exc.status_code
     if isinstance(exc, ValidationException):
-        detail = _validation_detail(exc)
-        if _is_malformed_body(exc):
-            return error_response(400, "malformed_json", "The request body is not valid JSON.")
+        problems = _problems(exc)
+        if any(p.get("key") == "data" and p.get("message") == "'data'" for p in problems):
+            return error_response(400, "malformed_json", "A JSON request body is required.")
+        detail = "; ".join(_one_problem(p) for p in problems) or "The request is not valid."
         return error_response(422, "validation_error", detail)
+    if status == 413:
+        return error_response(413, "payload_too_large", "The request body is larger than 64 KiB.")
+    if status == 400 and str(exc.detail).startswith("JSON is malformed"):
+        return error_response(400, "malformed_json", "The request body is not valid JSON.")
     if isinstance(exc, NotFoundException):
         return error_response(404, "not_found", "There is nothing at this address.")
     if isinstance(exc, MethodNotAllowedException):
@@ -115,18 +140,11 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         return error_response(401, "not_authenticated", "Sign in first: send a valid bearer token.")
     if isinstance(exc, PermissionDeniedException):
         return error_response(403, "permission_denied", "You are not allowed to do this.")
-    if status == 413:
-        return error_response(413, "payload_too_large", "The request body is larger than 64 KiB.")
     if status == 400:
         return error_response(400, "bad_request", "The request could not be read.")
     if status >= 500:
         return handle_unexpected(request, exc)
     return error_response(status, _code_for(status), str(exc.detail) or "The request failed.", exc.headers)
-
-
-def _is_malformed_body(exc: ValidationException) -> bool:
-    text = str(exc.detail).lower() + " " + str(exc.extra).lower()
-    return "malformed" in text or "json is malformed" in text or "invalid json" in text
 
 
 def _code_for(status: int) -> str:

@@ -7,7 +7,8 @@
     ├── NotFound
     │   ├── ChatNotFound                  also for another user's chat (never reveal it exists)
     │   ├── UserNotFound
-    │   └── MessageNotFound
+    │   ├── MessageNotFound
+    │   └── ApiKeyNotFound
     ├── Conflict
     │   ├── UsernameTaken
     │   └── EmailTaken
@@ -69,6 +70,10 @@ class UserNotFound(NotFound):
 
 class MessageNotFound(NotFound):
     default_detail = "Message not found."
+
+
+class ApiKeyNotFound(NotFound):
+    default_detail = "API key not found."
 
 
 class Conflict(ChatcoreError):

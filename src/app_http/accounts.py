@@ -1,0 +1,251 @@
+"""Accounts (SPEC §4.1 without OAuth, §4.5 API keys): sign-up, tokens, my page, password."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.di import Provide
+from litestar.params import FromPath, JSONBody
+
+from app_http.auth import container_of, provide_user_id
+from app_http.openapi import responses
+from app_http.structs import QuotaOut
+from chatcore.accounts import Profile, TokenPair
+from chatcore.errors import ApiKeyNotFound
+from chatcore.model import ApiKey, User
+
+Short = Annotated[str, msgspec.Meta(max_length=320)]
+Secret = Annotated[str, msgspec.Meta(max_length=1024)]
+
+
+class JoinIn(msgspec.Struct):
+    username: Short
+    email: Short
+    password: Secret
+    password2: Secret
+
+
+class UserOut(msgspec.Struct):
+    id: int
+    username: str
+    email: str
+    date_joined: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(id=user.id, username=user.username, email=user.email, date_joined=user.date_joined)
+
+
+class TokenIn(msgspec.Struct):
+    username: Annotated[str, msgspec.Meta(max_length=320, description="username or e-mail")]
+    password: Secret
+
+
+class RefreshIn(msgspec.Struct):
+    refresh: Secret
+
+
+class TokenOut(msgspec.Struct):
+    access: str
+    refresh: str
+    expires_in: int
+    token_type: str = "Bearer"  # noqa: S105 (the scheme name)
+
+    @classmethod
+    def of(cls, pair: TokenPair) -> TokenOut:
+        return cls(access=pair.access, refresh=pair.refresh, expires_in=pair.expires_in)
+
+
+class LinkedAccountOut(msgspec.Struct):
+    provider: str
+    login: str
+
+
+class MyPageOut(msgspec.Struct):
+    id: int
+    username: str
+    email: str
+    date_joined: datetime
+    is_admin: bool
+    linked_accounts: list[LinkedAccountOut]
+    quota: QuotaOut
+
+
+class MyPageIn(msgspec.Struct):
+    email: Short | None = None
+
+
+class PasswordIn(msgspec.Struct):
+    old_password: Secret
+    new_password: Secret
+    new_password2: Secret
+
+
+class ApiKeyIn(msgspec.Struct):
+    name: Annotated[str, msgspec.Meta(max_length=100)] = "API key"
+
+
+class ApiKeyOut(msgspec.Struct):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, key: ApiKey) -> ApiKeyOut:
+        return cls(id=key.id, name=key.name, prefix=key.prefix, created_at=key.created_at)
+
+
+class NewApiKeyOut(msgspec.Struct):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    key: str
+    """The secret: shown once, never again."""
+
+
+def _client(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class AccountController(Controller):
+    path = "/accounts"
+    tags = ["accounts"]  # noqa: RUF012
+
+    @post("/join/", status_code=201, operation_id="join", summary="Sign up", responses=responses(409, 422))
+    async def join(self, request: Request[Any, Any, Any], data: JSONBody[JoinIn]) -> UserOut:
+        user = await container_of(request).accounts.register(
+            username=data.username, email=data.email, password=data.password, password2=data.password2
+        )
+        return UserOut.of(user)
+
+    @post(
+        "/token/",
+        status_code=200,
+        operation_id="obtainToken",
+        summary="Log in with username (or e-mail) and password",
+        responses=responses(401, 429),
+    )
+    async def token(self, request: Request[Any, Any, Any], data: JSONBody[TokenIn]) -> TokenOut:
+        pair = await container_of(request).accounts.login(
+            login=data.username, password=data.password, client=_client(request)
+        )
+        return TokenOut.of(pair)
+
+    @post(
+        "/token/refresh/",
+        status_code=200,
+        operation_id="refreshToken",
+        summary="Rotate a refresh token",
+        responses=responses(401),
+    )
+    async def refresh(self, request: Request[Any, Any, Any], data: JSONBody[RefreshIn]) -> TokenOut:
+        return TokenOut.of(await container_of(request).accounts.refresh(data.refresh))
+
+    @post(
+        "/logout/", status_code=204, operation_id="logout", summary="End a session", responses=responses(401)
+    )
+    async def logout(self, request: Request[Any, Any, Any], data: JSONBody[RefreshIn]) -> None:
+        await container_of(request).accounts.logout(data.refresh)
+
+    @get(
+        "/mypage/",
+        operation_id="getMyPage",
+        summary="My profile, linked accounts and quota",
+        dependencies={"user_id": Provide(provide_user_id)},
+        responses=responses(401),
+    )
+    async def mypage(self, request: Request[Any, Any, Any], user_id: int) -> MyPageOut:
+        profile = await container_of(request).accounts.profile(user_id)
+        return await _mypage(request, profile)
+
+    @patch(
+        "/mypage/",
+        operation_id="updateMyPage",
+        summary="Change my e-mail",
+        dependencies={"user_id": Provide(provide_user_id)},
+        responses=responses(401, 409, 422),
+    )
+    async def update_mypage(
+        self, request: Request[Any, Any, Any], user_id: int, data: JSONBody[MyPageIn]
+    ) -> MyPageOut:
+        profile = await container_of(request).accounts.update_profile(user_id, email=data.email)
+        return await _mypage(request, profile)
+
+    @post(
+        "/password/",
+        status_code=204,
+        operation_id="changePassword",
+        summary="Change my password (signs out every session)",
+        dependencies={"user_id": Provide(provide_user_id)},
+        responses=responses(401, 422),
+    )
+    async def password(
+        self, request: Request[Any, Any, Any], user_id: int, data: JSONBody[PasswordIn]
+    ) -> None:
+        await container_of(request).accounts.change_password(
+            user_id,
+            old_password=data.old_password,
+            new_password=data.new_password,
+            new_password2=data.new_password2,
+        )
+
+    @post(
+        "/api-keys/",
+        status_code=201,
+        operation_id="createApiKey",
+        summary="Create a personal API key for the OpenAI-compatible API (shown once)",
+        dependencies={"user_id": Provide(provide_user_id)},
+        responses=responses(401, 422),
+    )
+    async def create_api_key(
+        self, request: Request[Any, Any, Any], user_id: int, data: JSONBody[ApiKeyIn]
+    ) -> NewApiKeyOut:
+        key, secret = await container_of(request).accounts.create_api_key(user_id, name=data.name)
+        return NewApiKeyOut(
+            id=key.id, name=key.name, prefix=key.prefix, created_at=key.created_at, key=secret
+        )
+
+    @get(
+        "/api-keys/",
+        operation_id="listApiKeys",
+        summary="My API keys (without their secrets)",
+        dependencies={"user_id": Provide(provide_user_id)},
+        responses=responses(401),
+    )
+    async def list_api_keys(self, request: Request[Any, Any, Any], user_id: int) -> list[ApiKeyOut]:
+        return [ApiKeyOut.of(k) for k in await container_of(request).accounts.list_api_keys(user_id)]
+
+    @delete(
+        "/api-keys/{key_id:int}/",
+        status_code=204,
+        operation_id="deleteApiKey",
+        summary="Revoke an API key",
+        dependencies={"user_id": Provide(provide_user_id)},
+        responses=responses(401, 404),
+    )
+    async def delete_api_key(
+        self, request: Request[Any, Any, Any], user_id: int, key_id: FromPath[int]
+    ) -> None:
+        if not await container_of(request).accounts.delete_api_key(user_id, key_id):
+            raise ApiKeyNotFound
+
+
+async def _mypage(request: Request[Any, Any, Any], profile: Profile) -> MyPageOut:
+    user = profile.user
+    quota = await container_of(request).chats.quota(user.id)
+    return MyPageOut(
+        id=user.id,
+        username=user.username,
+        email=user.email,
+        date_joined=user.date_joined,
+        is_admin=user.is_admin,
+        linked_accounts=[
+            LinkedAccountOut(provider=a.provider.value, login=a.login) for a in profile.linked_accounts
+        ],
+        quota=QuotaOut.of(quota),
+    )

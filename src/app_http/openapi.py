@@ -1,0 +1,32 @@
+"""OpenAPI helpers: every documented error response has the one ``ErrorBody`` shape."""
+
+from __future__ import annotations
+
+from litestar.openapi.datastructures import ResponseSpec
+
+from app_http.errors import ErrorBody
+
+DESCRIPTIONS = {
+    400: "Malformed JSON (`malformed_json`)",
+    401: "Missing, invalid or expired credentials (`not_authenticated`, `invalid_token`, ...)",
+    403: "Not allowed (`permission_denied`)",
+    404: "Not found, or not yours (`chat_not_found`, ...)",
+    409: "Conflict (`username_taken`, `email_taken`, `conflict`)",
+    413: "Body over 64 KiB (`payload_too_large`)",
+    422: "Invalid input (`validation_error`), the detail names the field",
+    429: "Too many requests (`quota_exceeded`, `too_many_attempts`), see Retry-After",
+    502: "The tutor failed (`llm_error`, `llm_misconfigured`)",
+    503: "The tutor is unavailable or busy (`llm_unavailable`, `llm_busy`)",
+    504: "The tutor timed out (`llm_timeout`)",
+}
+
+
+def responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """Error responses for a route; 400/413/422 (bad input) are on every route with a body."""
+    wanted = sorted(set(statuses) | {400, 413, 422} if 422 in statuses else set(statuses))
+    return {
+        status: ResponseSpec(
+            data_container=ErrorBody, description=DESCRIPTIONS[status], generate_examples=False
+        )
+        for status in wanted
+    }

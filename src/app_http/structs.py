@@ -1,0 +1,91 @@
+"""Response structs shared by several controllers (msgspec: fast, and documented in OpenAPI)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+from chatcore.model import Chat, Message
+from chatcore.quota import Quota
+
+
+class QuotaOut(msgspec.Struct):
+    limit: int
+    used: int
+    remaining: int
+    resets_at: datetime
+
+    @classmethod
+    def of(cls, quota: Quota) -> QuotaOut:
+        return cls(limit=quota.limit, used=quota.used, remaining=quota.remaining, resets_at=quota.resets_at)
+
+
+class MessageOut(msgspec.Struct):
+    id: int
+    role: str
+    content: str
+    created_at: datetime
+    status: str
+    model: str | None = None
+
+    @classmethod
+    def of(cls, message: Message) -> MessageOut:
+        return cls(
+            id=message.id,
+            role=message.role.value,
+            content=message.content,
+            created_at=message.created_at,
+            status=message.status.value,
+            model=message.model or None,
+        )
+
+
+class ChatSummaryOut(msgspec.Struct):
+    id: int
+    title: str
+    mode: str
+    topic: str
+    created_at: datetime
+    updated_at: datetime
+    message_count: int
+
+    @classmethod
+    def of(cls, chat: Chat) -> ChatSummaryOut:
+        return cls(
+            id=chat.id,
+            title=chat.title,
+            mode=chat.mode.value,
+            topic=chat.topic,
+            created_at=chat.created_at,
+            updated_at=chat.updated_at,
+            message_count=chat.message_count,
+        )
+
+
+class ChatOut(msgspec.Struct):
+    id: int
+    title: str
+    mode: str
+    topic: str
+    created_at: datetime
+    updated_at: datetime
+    messages: list[MessageOut]
+
+    @classmethod
+    def of(cls, chat: Chat, messages: tuple[Message, ...] | list[Message]) -> ChatOut:
+        return cls(
+            id=chat.id,
+            title=chat.title,
+            mode=chat.mode.value,
+            topic=chat.topic,
+            created_at=chat.created_at,
+            updated_at=chat.updated_at,
+            messages=[MessageOut.of(m) for m in messages],
+        )
+
+
+class ExchangeOut(msgspec.Struct):
+    message: MessageOut
+    reply: MessageOut
+    quota: QuotaOut
