@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncGenerator, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TypeVar
@@ -29,7 +29,17 @@ from chatcore.ports import ChatCursor, Clock, LLMGateway, Prompt, UnitOfWork, Un
 from chatcore.quota import Quota, QuotaPolicy
 from chatcore.tutor import ContextBudget, build_prompt, sanitize_topic
 
-__all__ = ["AccountService", "ChatDetail", "ChatService", "Delta", "Done", "Exchange", "TokenPair"]
+__all__ = [
+    "AccountService",
+    "ChatDetail",
+    "ChatService",
+    "Delta",
+    "Done",
+    "Exchange",
+    "PendingAsk",
+    "ReplyStream",
+    "TokenPair",
+]
 
 MAX_CONTENT_CHARS = 4000
 MAX_TITLE_CHARS = 200
@@ -75,6 +85,38 @@ class Delta:
 @dataclass(frozen=True, slots=True)
 class Done:
     exchange: Exchange
+
+
+class ReplyStream:
+    """The events of :meth:`ChatService.stream`. Read it to the end or ``aclose()`` it.
+
+    A plain async generator runs no clean-up when it is closed before its first step, which
+    would leave the slot taken and the message without a reply; this wrapper settles that case.
+    """
+
+    def __init__(
+        self,
+        events: AsyncGenerator[Delta | Done, None],
+        *,
+        abandon: Callable[[], Coroutine[object, object, None]],
+    ) -> None:
+        self._events = events
+        self._abandon = abandon
+        self._started = False
+
+    def __aiter__(self) -> ReplyStream:
+        return self
+
+    async def __anext__(self) -> Delta | Done:
+        self._started = True
+        return await self._events.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop the reply; the request is settled as :meth:`ChatService.stream` describes."""
+        started, self._started = self._started, True
+        await self._events.aclose()
+        if not started:
+            await _protected(self._abandon())
 
 
 def clean_content(content: str) -> str:
@@ -135,8 +177,6 @@ class ChatService:
     ) -> Chat:
         """Open a new practice chat."""
         clean_topic = sanitize_topic(topic)
-        if mode is Mode.INTERVIEW and not clean_topic:
-            clean_topic = ""
         name = _clean_title(title) or _default_title(mode, clean_topic)
         async with self._uow() as uow:
             chat = await uow.chats.add(
@@ -252,13 +292,17 @@ class ChatService:
             idempotency_key=idempotency_key,
         )
 
-    async def stream(self, pending: PendingAsk) -> AsyncIterator[Delta | Done]:
+    def stream(self, pending: PendingAsk) -> ReplyStream:
         """Stream the reply to an accepted request: ``Delta``s, then one ``Done``.
 
         On an ``LLMError`` the slot is given back and the error re-raised. If the consumer stops
         early (the client went away), the upstream call is cancelled and the partial reply is
-        stored as ``failed``; the slot is kept only if some text had already arrived.
+        stored as ``failed``; the slot is kept only if some text had already arrived. Closing
+        the stream before reading from it gives the slot back.
         """
+        return ReplyStream(self._events(pending), abandon=lambda: self._fail(pending, partial=""))
+
+    async def _events(self, pending: PendingAsk) -> AsyncGenerator[Delta | Done, None]:
         parts: list[str] = []
         finished = False
         try:

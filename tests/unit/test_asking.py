@@ -1,0 +1,246 @@
+"""Asking the tutor through ChatService: the quota (SPEC §5) and failed upstream calls (SPEC §6)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chatcore import AccountService, ChatService, Exchange, MessageStatus, Role, User
+from chatcore.errors import (
+    LLMBusy,
+    LLMError,
+    LLMMisconfigured,
+    LLMTimeout,
+    LLMUnavailable,
+    LLMUpstreamError,
+    QuotaExceeded,
+    ValidationFailed,
+)
+from chatcore.testing import FrozenClock, ScriptedLLM
+
+SEOUL_MIDNIGHT = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)  # 2026-11-27T00:00:00+09:00
+
+
+async def test_an_answered_question_is_stored_and_counted(
+    chats: ChatService, alice: User, llm: ScriptedLLM, clock: FrozenClock
+) -> None:
+    chat = await chats.start_chat(alice.id)
+    llm.push("Nice to meet you too! What do you do?")
+
+    exchange = await chats.ask(alice.id, chat.id, "  Nice to meet you.  ")
+
+    assert exchange.message.role is Role.USER
+    assert exchange.message.content == "Nice to meet you."
+    assert exchange.message.status is MessageStatus.OK
+    assert exchange.reply.role is Role.ASSISTANT
+    assert exchange.reply.content == "Nice to meet you too! What do you do?"
+    assert exchange.reply.model == "scripted"
+    assert exchange.reply.status is MessageStatus.OK
+    assert (exchange.quota.limit, exchange.quota.used, exchange.quota.remaining) == (5, 1, 4)
+    assert exchange.quota.resets_at.isoformat() == "2026-11-27T00:00:00+09:00"
+    assert exchange.quota.seconds_until_reset(clock.now()) == 12 * 3600
+    stored = await chats.read_chat(alice.id, chat.id)
+    assert stored.messages == (exchange.message, exchange.reply)
+
+
+async def test_the_quota_of_a_new_user_is_full(chats: ChatService, alice: User) -> None:
+    quota = await chats.quota(alice.id)
+
+    assert (quota.limit, quota.used, quota.remaining) == (5, 0, 5)
+    assert quota.resets_at.isoformat() == "2026-11-27T00:00:00+09:00"
+
+
+async def test_each_question_counts_once(chats: ChatService, alice: User) -> None:
+    chat = await chats.start_chat(alice.id)
+
+    used = [(await chats.ask(alice.id, chat.id, f"question {n}")).quota.used for n in range(5)]
+
+    assert used == [1, 2, 3, 4, 5]
+    quota = await chats.quota(alice.id)
+    assert (quota.used, quota.remaining) == (5, 0)
+
+
+async def test_the_sixth_question_of_the_day_is_refused_with_the_reset_time(
+    chats: ChatService, alice: User, llm: ScriptedLLM
+) -> None:
+    chat = await chats.start_chat(alice.id)
+    for n in range(5):
+        await chats.ask(alice.id, chat.id, f"question {n}")
+
+    with pytest.raises(QuotaExceeded) as caught:
+        await chats.ask(alice.id, chat.id, "one more")
+
+    assert "2026-11-27T00:00:00+09:00" in caught.value.detail
+    assert (caught.value.quota.limit, caught.value.quota.remaining) == (5, 0)
+    assert caught.value.quota.resets_at.isoformat() == "2026-11-27T00:00:00+09:00"
+    assert len(llm.prompts) == 5, "a refused question must not reach the tutor"
+    assert "one more" not in [m.content for m in (await chats.read_chat(alice.id, chat.id)).messages]
+
+
+async def test_a_new_quota_day_starts_at_midnight_in_the_quota_zone(
+    chats: ChatService, alice: User, clock: FrozenClock
+) -> None:
+    chat = await chats.start_chat(alice.id)
+    for n in range(5):
+        await chats.ask(alice.id, chat.id, f"question {n}")
+
+    clock.set(SEOUL_MIDNIGHT - timedelta(microseconds=1))
+    with pytest.raises(QuotaExceeded):
+        await chats.ask(alice.id, chat.id, "just before midnight")
+
+    clock.set(SEOUL_MIDNIGHT)
+    exchange = await chats.ask(alice.id, chat.id, "just after midnight")
+
+    assert (exchange.quota.used, exchange.quota.remaining) == (1, 4)
+    assert exchange.quota.resets_at.isoformat() == "2026-11-28T00:00:00+09:00"
+
+
+async def test_a_per_user_limit_replaces_the_default(
+    chats: ChatService, accounts: AccountService, alice: User, admin: User
+) -> None:
+    await accounts.set_daily_limit(admin.id, alice.id, 2)
+    chat = await chats.start_chat(alice.id)
+
+    await chats.ask(alice.id, chat.id, "one")
+    second = await chats.ask(alice.id, chat.id, "two")
+    with pytest.raises(QuotaExceeded) as caught:
+        await chats.ask(alice.id, chat.id, "three")
+
+    assert (second.quota.limit, second.quota.remaining) == (2, 0)
+    assert caught.value.quota.limit == 2
+    assert "all 2 tutor requests" in caught.value.detail
+
+
+async def test_a_per_user_limit_can_be_above_the_default_and_cleared_again(
+    chats: ChatService, accounts: AccountService, alice: User, admin: User
+) -> None:
+    await accounts.set_daily_limit(admin.id, alice.id, 7)
+    chat = await chats.start_chat(alice.id)
+    for n in range(7):
+        await chats.ask(alice.id, chat.id, f"question {n}")
+    assert (await chats.quota(alice.id)).remaining == 0
+
+    await accounts.set_daily_limit(admin.id, alice.id, None)
+
+    quota = await chats.quota(alice.id)
+    assert (quota.limit, quota.used, quota.remaining) == (5, 7, 0)
+    with pytest.raises(QuotaExceeded):
+        await chats.ask(alice.id, chat.id, "one more")
+
+
+async def test_users_have_separate_quotas(chats: ChatService, alice: User, bob: User) -> None:
+    alices = await chats.start_chat(alice.id)
+    for n in range(5):
+        await chats.ask(alice.id, alices.id, f"question {n}")
+
+    bobs = await chats.start_chat(bob.id)
+    exchange = await chats.ask(bob.id, bobs.id, "my first question")
+
+    assert exchange.quota.used == 1
+    with pytest.raises(QuotaExceeded):
+        await chats.ask(alice.id, alices.id, "and mine?")
+
+
+async def test_two_hundred_concurrent_questions_get_exactly_the_limit(
+    chats: ChatService, alice: User
+) -> None:
+    chat = await chats.start_chat(alice.id)
+
+    outcomes = await asyncio.gather(
+        *(chats.ask(alice.id, chat.id, f"question {n}") for n in range(200)), return_exceptions=True
+    )
+
+    answered = [o for o in outcomes if isinstance(o, Exchange)]
+    refused = [o for o in outcomes if isinstance(o, QuotaExceeded)]
+    assert (len(answered), len(refused)) == (5, 195)
+    assert sorted(e.quota.used for e in answered) == [1, 2, 3, 4, 5]
+    assert (await chats.quota(alice.id)).used == 5
+    assert len((await chats.read_chat(alice.id, chat.id)).messages) == 10
+
+
+@pytest.mark.parametrize("content", ["", "   \n\t ", "x" * 4001])
+async def test_an_empty_or_overlong_message_is_refused_without_counting(
+    chats: ChatService, alice: User, content: str
+) -> None:
+    chat = await chats.start_chat(alice.id)
+
+    with pytest.raises(ValidationFailed) as caught:
+        await chats.ask(alice.id, chat.id, content)
+
+    assert caught.value.field == "content"
+    assert (await chats.quota(alice.id)).used == 0
+    assert (await chats.read_chat(alice.id, chat.id)).messages == ()
+
+
+async def test_a_message_of_4000_characters_is_accepted(chats: ChatService, alice: User) -> None:
+    chat = await chats.start_chat(alice.id)
+
+    exchange = await chats.ask(alice.id, chat.id, " " + "x" * 4000 + " ")
+
+    assert exchange.message.content == "x" * 4000
+
+
+# --- a failed upstream call (SPEC §6) ------------------------------------------------------------
+
+FAILURES = [
+    LLMTimeout(),
+    LLMUnavailable(),
+    LLMBusy(retry_after=7),
+    LLMUpstreamError(),
+    LLMMisconfigured(),
+]
+
+
+@pytest.mark.parametrize("failure", FAILURES, ids=lambda e: type(e).__name__)
+async def test_a_failed_tutor_call_gives_the_slot_back_and_keeps_the_message_as_failed(
+    chats: ChatService, alice: User, llm: ScriptedLLM, failure: LLMError
+) -> None:
+    chat = await chats.start_chat(alice.id)
+    await chats.ask(alice.id, chat.id, "first question")
+    llm.push(failure)
+
+    with pytest.raises(type(failure)) as caught:
+        await chats.ask(alice.id, chat.id, "second question")
+
+    assert caught.value is failure
+    assert (await chats.quota(alice.id)).used == 1
+    messages = (await chats.read_chat(alice.id, chat.id)).messages
+    assert [(m.role, m.content, m.status) for m in messages] == [
+        (Role.USER, "first question", MessageStatus.OK),
+        (Role.ASSISTANT, "You said: first question", MessageStatus.OK),
+        (Role.USER, "second question", MessageStatus.FAILED),
+    ]
+
+
+async def test_failed_calls_never_use_up_the_quota(chats: ChatService, alice: User, llm: ScriptedLLM) -> None:
+    chat = await chats.start_chat(alice.id)
+    llm.push(*[LLMTimeout() for _ in range(10)])
+    for n in range(10):
+        with pytest.raises(LLMTimeout):
+            await chats.ask(alice.id, chat.id, f"attempt {n}")
+
+    exchange = await chats.ask(alice.id, chat.id, "finally")
+
+    assert exchange.quota.used == 1
+
+
+async def test_a_failed_message_is_left_out_of_later_context(
+    chats: ChatService, alice: User, llm: ScriptedLLM
+) -> None:
+    chat = await chats.start_chat(alice.id)
+    llm.push("Hi! How are you?", LLMUnavailable(), "Glad to hear it.")
+    await chats.ask(alice.id, chat.id, "Hello")
+    with pytest.raises(LLMUnavailable):
+        await chats.ask(alice.id, chat.id, "This one is lost")
+
+    await chats.ask(alice.id, chat.id, "I am fine")
+
+    last = llm.prompts[-1].turns
+    assert last[0].role == "system"
+    assert [(t.role, t.content) for t in last[1:]] == [
+        ("user", "Hello"),
+        ("assistant", "Hi! How are you?"),
+        ("user", "I am fine"),
+    ]
