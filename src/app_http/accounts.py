@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
 from app_http.auth import container_of, provide_user_id
@@ -159,7 +159,7 @@ class AccountController(Controller):
         dependencies={"user_id": Provide(provide_user_id)},
         responses=responses(401),
     )
-    async def mypage(self, request: Request[Any, Any, Any], user_id: int) -> MyPageOut:
+    async def mypage(self, request: Request[Any, Any, Any], user_id: NamedDependency[int]) -> MyPageOut:
         profile = await container_of(request).accounts.profile(user_id)
         return await _mypage(request, profile)
 
@@ -171,7 +171,7 @@ class AccountController(Controller):
         responses=responses(401, 409, 422),
     )
     async def update_mypage(
-        self, request: Request[Any, Any, Any], user_id: int, data: JSONBody[MyPageIn]
+        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], data: JSONBody[MyPageIn]
     ) -> MyPageOut:
         profile = await container_of(request).accounts.update_profile(user_id, email=data.email)
         return await _mypage(request, profile)
@@ -185,7 +185,7 @@ class AccountController(Controller):
         responses=responses(401, 422),
     )
     async def password(
-        self, request: Request[Any, Any, Any], user_id: int, data: JSONBody[PasswordIn]
+        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], data: JSONBody[PasswordIn]
     ) -> None:
         await container_of(request).accounts.change_password(
             user_id,
@@ -203,7 +203,7 @@ class AccountController(Controller):
         responses=responses(401, 422),
     )
     async def create_api_key(
-        self, request: Request[Any, Any, Any], user_id: int, data: JSONBody[ApiKeyIn]
+        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], data: JSONBody[ApiKeyIn]
     ) -> NewApiKeyOut:
         key, secret = await container_of(request).accounts.create_api_key(user_id, name=data.name)
         return NewApiKeyOut(
@@ -217,7 +217,9 @@ class AccountController(Controller):
         dependencies={"user_id": Provide(provide_user_id)},
         responses=responses(401),
     )
-    async def list_api_keys(self, request: Request[Any, Any, Any], user_id: int) -> list[ApiKeyOut]:
+    async def list_api_keys(
+        self, request: Request[Any, Any, Any], user_id: NamedDependency[int]
+    ) -> list[ApiKeyOut]:
         return [ApiKeyOut.of(k) for k in await container_of(request).accounts.list_api_keys(user_id)]
 
     @delete(
@@ -229,7 +231,7 @@ class AccountController(Controller):
         responses=responses(401, 404),
     )
     async def delete_api_key(
-        self, request: Request[Any, Any, Any], user_id: int, key_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], key_id: FromPath[int]
     ) -> None:
         if not await container_of(request).accounts.delete_api_key(user_id, key_id):
             raise ApiKeyNotFound

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, put
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
 from app_http.auth import container_of, provide_user_id
@@ -36,7 +36,11 @@ class AdminController(Controller):
         responses=responses(401, 403, 404, 422),
     )
     async def set_limit(
-        self, request: Request[Any, Any, Any], user_id: int, target_id: FromPath[int], data: JSONBody[LimitIn]
+        self,
+        request: Request[Any, Any, Any],
+        user_id: NamedDependency[int],
+        target_id: FromPath[int],
+        data: JSONBody[LimitIn],
     ) -> LimitOut:
         user = await container_of(request).accounts.set_daily_limit(user_id, target_id, data.daily_limit)
         return LimitOut(id=user.id, username=user.username, daily_limit=user.daily_limit)

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
-from litestar.di import Provide
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from app_http.auth import container_of, provide_user_id
@@ -23,7 +23,9 @@ from chatcore.service import ChatService, Delta, Exchange, PendingAsk
 Text = Annotated[str, msgspec.Meta(max_length=20_000)]
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(header="Idempotency-Key", max_length=255, required=False, description="Retry-safe key (24 h)"),
+    HeaderParameter(
+        name="Idempotency-Key", max_length=255, required=False, description="Retry-safe key (24 h)"
+    ),
 ]
 
 
@@ -101,7 +103,7 @@ class ChatController(Controller):
     async def list_chats(
         self,
         request: Request[Any, Any, Any],
-        user_id: int,
+        user_id: NamedDependency[int],
         limit: FromQuery[int] = 20,
         cursor: FromQuery[str | None] = None,
     ) -> ChatListOut:
@@ -116,7 +118,7 @@ class ChatController(Controller):
         responses=responses(401, 422, 429, 502, 503, 504),
     )
     async def create_chat(
-        self, request: Request[Any, Any, Any], user_id: int, data: JSONBody[CreateChatIn]
+        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], data: JSONBody[CreateChatIn]
     ) -> Response[CreatedChatOut] | Response[ErrorBody]:
         chats = container_of(request).chats
         chat = await chats.start_chat(user_id, title=data.title, mode=data.mode, topic=data.topic or "")
@@ -145,7 +147,7 @@ class ChatController(Controller):
         responses=responses(401, 404),
     )
     async def get_chat(
-        self, request: Request[Any, Any, Any], user_id: int, chat_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], chat_id: FromPath[int]
     ) -> ChatOut:
         detail = await container_of(request).chats.read_chat(user_id, chat_id)
         return ChatOut.of(detail.chat, detail.messages)
@@ -159,7 +161,7 @@ class ChatController(Controller):
     async def put_chat(
         self,
         request: Request[Any, Any, Any],
-        user_id: int,
+        user_id: NamedDependency[int],
         chat_id: FromPath[int],
         data: JSONBody[UpdateChatIn],
     ) -> ChatOut:
@@ -174,14 +176,14 @@ class ChatController(Controller):
     async def patch_chat(
         self,
         request: Request[Any, Any, Any],
-        user_id: int,
+        user_id: NamedDependency[int],
         chat_id: FromPath[int],
         data: JSONBody[UpdateChatIn],
     ) -> ChatOut:
         return await self._update(request, user_id, chat_id, data)
 
     async def _update(
-        self, request: Request[Any, Any, Any], user_id: int, chat_id: int, data: UpdateChatIn
+        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], chat_id: int, data: UpdateChatIn
     ) -> ChatOut:
         detail = await container_of(request).chats.update_chat(
             user_id, chat_id, title=data.title, topic=data.topic
@@ -196,7 +198,7 @@ class ChatController(Controller):
         responses=responses(401, 404),
     )
     async def delete_chat(
-        self, request: Request[Any, Any, Any], user_id: int, chat_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], chat_id: FromPath[int]
     ) -> None:
         await container_of(request).chats.delete_chat(user_id, chat_id)
 
@@ -210,7 +212,7 @@ class ChatController(Controller):
     async def send_message(
         self,
         request: Request[Any, Any, Any],
-        user_id: int,
+        user_id: NamedDependency[int],
         chat_id: FromPath[int],
         data: JSONBody[MessageIn],
         idempotency_key: IdempotencyKey = None,
@@ -237,7 +239,9 @@ class ChatController(Controller):
         return Response(_exchange_out(exchange), status_code=201, headers=quota_headers(exchange.quota, now))
 
     @get("/quota/", operation_id="getQuota", summary="My quota for today", responses=responses(401))
-    async def quota(self, request: Request[Any, Any, Any], user_id: int) -> Response[QuotaOut]:
+    async def quota(
+        self, request: Request[Any, Any, Any], user_id: NamedDependency[int]
+    ) -> Response[QuotaOut]:
         container = container_of(request)
         quota = await container.chats.quota(user_id)
         return Response(QuotaOut.of(quota), headers=quota_headers(quota, container.clock.now()))
