@@ -19,6 +19,7 @@ from app_http.chats import ChatController
 from app_http.errors import handle_domain_error, handle_http_exception, handle_unexpected
 from app_http.health import HealthController
 from app_http.middleware import RequestContextMiddleware
+from app_http.openai_compat import OpenAICompatController
 from chatcore.errors import ChatcoreError
 
 MAX_BODY_BYTES = 64 * 1024
@@ -35,7 +36,13 @@ def create_app(container: Container) -> Litestar:
             await container.aclose()
 
     return Litestar(
-        route_handlers=[HealthController, AccountController, ChatController, AdminController],
+        route_handlers=[
+            HealthController,
+            AccountController,
+            ChatController,
+            AdminController,
+            OpenAICompatController,
+        ],
         middleware=[RequestContextMiddleware],
         cors_config=_cors(container),
         state=State({"container": container}),

@@ -26,6 +26,7 @@ from chatcore.ports import (
     UnitOfWorkFactory,
 )
 from chatcore.quota import QuotaPolicy
+from chatcore.relay import RelayService
 from chatcore.service import ChatService
 
 log = structlog.get_logger("chatcore.bootstrap")
@@ -40,6 +41,7 @@ class Container:
     settings: Settings
     accounts: AccountService
     chats: ChatService
+    relay: RelayService
     llm: LLMGateway
     clock: Clock
     ready: Callable[[], Awaitable[bool]]
@@ -104,6 +106,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         refresh_ttl=settings.refresh_token_ttl,
     )
     chats = ChatService(uow=uow, llm=llm, clock=clock, policy=policy)
+    relay = RelayService(uow=uow, llm=llm, clock=clock, policy=policy)
 
     async def ready() -> bool:
         return True
@@ -112,6 +115,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         settings=settings,
         accounts=accounts,
         chats=chats,
+        relay=relay,
         llm=llm,
         clock=clock,
         ready=overrides.get("ready") or ready,

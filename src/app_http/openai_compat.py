@@ -1,0 +1,155 @@
+"""OpenAI-compatible API (SPEC §4.5): ``base_url=<server>/v1`` works with any OpenAI client.
+
+Authenticated by an access token or a personal API key; every completion counts against the
+same daily quota as the chatbot (§5). Errors keep this service's one shape (§4).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import AsyncGenerator
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+
+from app_http.auth import container_of, provide_api_user_id
+from app_http.errors import ErrorBody, status_and_code
+from app_http.openapi import responses
+from app_http.quota_headers import quota_headers
+from chatcore.errors import ChatcoreError
+from chatcore.ports import Turn
+from chatcore.relay import RelayService, Slot
+
+
+class ChatMessageIn(msgspec.Struct):
+    role: Literal["system", "user", "assistant", "developer"]
+    content: Annotated[str, msgspec.Meta(max_length=48_000)]
+
+
+class CompletionIn(msgspec.Struct):
+    messages: Annotated[list[ChatMessageIn], msgspec.Meta(max_length=200)]
+    model: str | None = None
+    stream: bool = False
+
+
+class AssistantMessage(msgspec.Struct):
+    content: str
+    role: str = "assistant"
+
+
+class Choice(msgspec.Struct):
+    message: AssistantMessage
+    index: int = 0
+    finish_reason: str = "stop"
+
+
+class Usage(msgspec.Struct):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+class CompletionOut(msgspec.Struct):
+    id: str
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: Usage
+    object: str = "chat.completion"
+
+
+class ModelOut(msgspec.Struct):
+    id: str
+    created: int = 0
+    owned_by: str = "chatcore"
+    object: str = "model"
+
+
+class ModelList(msgspec.Struct):
+    data: list[ModelOut]
+    object: str = "list"
+
+
+def _turns(data: CompletionIn) -> list[Turn]:
+    return [
+        Turn(role="system" if m.role == "developer" else m.role, content=m.content) for m in data.messages
+    ]
+
+
+def _chunk(ident: str, created: int, model: str, delta: dict[str, str], finish: str | None) -> str:
+    body = {
+        "id": ident,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    return msgspec.json.encode(body).decode()
+
+
+async def _stream(
+    relay: RelayService, slot: Slot, turns: list[Turn]
+) -> AsyncGenerator[ServerSentEventMessage, None]:
+    ident, created, model = f"chatcmpl-{secrets.token_hex(12)}", int(time.time()), relay.model
+    yield ServerSentEventMessage(
+        data=_chunk(ident, created, model, {"role": "assistant", "content": ""}, None)
+    )
+    try:
+        async for piece in relay.stream(slot, turns):
+            yield ServerSentEventMessage(data=_chunk(ident, created, model, {"content": piece}, None))
+    except ChatcoreError as exc:
+        _, code = status_and_code(exc)
+        error = ErrorBody(code=code, detail=exc.detail)
+        yield ServerSentEventMessage(event="error", data=msgspec.json.encode(error).decode())
+        return
+    yield ServerSentEventMessage(data=_chunk(ident, created, model, {}, "stop"))
+    yield ServerSentEventMessage(data="[DONE]")
+
+
+class OpenAICompatController(Controller):
+    path = "/v1"
+    tags = ["openai-compatible"]  # noqa: RUF012
+    dependencies = {"user_id": Provide(provide_api_user_id)}  # noqa: RUF012
+
+    @get(
+        "/models",
+        operation_id="listModels",
+        summary="The model this server relays to",
+        responses=responses(401),
+    )
+    async def models(self, request: Request[Any, Any, Any], user_id: NamedDependency[int]) -> ModelList:
+        return ModelList(data=[ModelOut(id=container_of(request).relay.model)])
+
+    @post(
+        "/chat/completions",
+        status_code=200,
+        operation_id="createChatCompletion",
+        summary="OpenAI-compatible chat completion (counts against the daily quota)",
+        responses=responses(401, 422, 429, 502, 503, 504),
+    )
+    async def completions(
+        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], data: JSONBody[CompletionIn]
+    ) -> Response[CompletionOut] | ServerSentEvent:
+        container = container_of(request)
+        relay = container.relay
+        turns = _turns(data)
+        slot = await relay.take_slot(user_id, turns)
+        headers = quota_headers(slot.quota, container.clock.now())
+        if data.stream:
+            return ServerSentEvent(
+                _stream(relay, slot, turns), headers={**headers, "Cache-Control": "no-cache"}
+            )
+        completion = await relay.complete(slot, turns)
+        body = CompletionOut(
+            id=f"chatcmpl-{secrets.token_hex(12)}",
+            created=int(time.time()),
+            model=completion.model,
+            choices=[Choice(message=AssistantMessage(content=completion.text))],
+            usage=Usage(),
+        )
+        return Response(body, headers=headers)
