@@ -1,0 +1,141 @@
+"""Translate openai SDK failures into the chatcore errors of SPEC §6, at the adapter boundary.
+
+==============================  ====================================================
+upstream / SDK                  chatcore error
+==============================  ====================================================
+our deadline, ``APITimeoutError``, 408   ``LLMTimeout``
+cannot connect (refused, DNS)   ``LLMUnavailable``
+429                             ``LLMBusy(retry_after)`` from ``Retry-After(-ms)``
+401, 403                        ``LLMMisconfigured`` (our key is wrong or lacks access)
+404                             ``LLMMisconfigured`` (the model or base URL does not exist)
+5xx, other 4xx                  ``LLMUpstreamError`` (400/422 can depend on the request,
+                                e.g. a context that is too long, so it is not a config fault)
+connection lost mid-answer,     ``LLMUpstreamError``
+broken or empty answer
+==============================  ====================================================
+
+Status errors are raised ``from None``: the SDK's message quotes the upstream body, and
+upstreams echo (parts of) the API key in their 401 bodies. Nothing here logs a body.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx2
+import openai
+import structlog
+
+from chatcore.errors import (
+    LLMBusy,
+    LLMError,
+    LLMMisconfigured,
+    LLMTimeout,
+    LLMUnavailable,
+    LLMUpstreamError,
+)
+
+log = structlog.get_logger("chatcore.llm")
+
+MAX_RETRY_AFTER = 86_400
+
+
+class BrokenAnswer(ValueError):
+    """A 200 answer that is not a usable reply: no text, no choices, cut at a message boundary."""
+
+
+def could_not_connect(exc: openai.APIConnectionError) -> bool:
+    """True when no connection was made (refused, DNS): the request never left this host."""
+    return isinstance(exc.__cause__, httpx2.ConnectError)
+
+
+def retry_after_seconds(headers: httpx2.Headers, *, now: float | None = None) -> int | None:
+    """Whole seconds from ``Retry-After-Ms`` or ``Retry-After`` (seconds or an HTTP date)."""
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms is not None:
+        try:
+            return _clamp(float(raw_ms) / 1000)
+        except ValueError:
+            pass
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    try:
+        return _clamp(float(raw))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return _clamp(when.timestamp() - (time.time() if now is None else now))
+
+
+def _clamp(seconds: float) -> int | None:
+    if math.isnan(seconds):
+        return None
+    return min(MAX_RETRY_AFTER, max(1, math.ceil(seconds)))
+
+
+def status_error(exc: openai.APIStatusError, *, model: str, host: str) -> LLMError:
+    """The chatcore error for an HTTP error status from upstream (logged without any body)."""
+    status = exc.status_code
+    fields = {"status": status, "model": model, "host": host, "upstream_request_id": exc.request_id}
+    if status in (401, 403, 404):
+        reason = "model or base URL not found" if status == 404 else "API key rejected"
+        # The one line an operator needs: never the key, never the upstream's message.
+        log.error("llm_misconfigured", reason=reason, **fields)
+        return LLMMisconfigured()
+    if status == 429:
+        retry_after = retry_after_seconds(exc.response.headers)
+        log.warning("llm_busy", retry_after=retry_after, upstream_code=_code(exc), **fields)
+        return LLMBusy(retry_after=retry_after)
+    if status == 408:
+        log.warning("llm_timeout", **fields)
+        return LLMTimeout()
+    log.warning("llm_upstream_error", **fields)
+    return LLMUpstreamError()
+
+
+def _code(exc: openai.APIError) -> str | None:
+    # ``code`` is a short machine token such as ``insufficient_quota``; safe to log.
+    return exc.code[:64] if isinstance(exc.code, str) else None
+
+
+@contextmanager
+def translated(*, model: str, host: str, answering: bool) -> Iterator[None]:
+    """Re-raise SDK and transport failures in the block as :class:`chatcore.errors.LLMError`.
+
+    ``answering`` says the upstream already started its answer: a lost connection then means
+    a cut answer (``LLMUpstreamError``), not an unreachable server.
+    """
+    try:
+        yield
+    except LLMError:
+        raise
+    except (TimeoutError, openai.APITimeoutError) as exc:
+        log.warning("llm_timeout", model=model, host=host, answering=answering)
+        raise LLMTimeout() from exc
+    except openai.APIConnectionError as exc:
+        if not answering and could_not_connect(exc):
+            log.warning("llm_unavailable", model=model, host=host)
+            raise LLMUnavailable() from exc
+        log.warning("llm_connection_lost", model=model, host=host, answering=answering)
+        raise LLMUpstreamError() from exc
+    except openai.APIStatusError as exc:
+        raise status_error(exc, model=model, host=host) from None
+    except openai.APIResponseValidationError as exc:
+        log.warning("llm_broken_answer", model=model, host=host, error=type(exc).__name__)
+        raise LLMUpstreamError() from None
+    except openai.APIError as exc:
+        # An error object inside a 200 stream: its message is upstream text, so it is not chained.
+        log.warning("llm_stream_error", model=model, host=host, upstream_code=_code(exc))
+        raise LLMUpstreamError() from None
+    except (openai.OpenAIError, ValueError) as exc:
+        # ValueError: a body or stream event that is not the JSON it claims to be.
+        log.warning("llm_broken_answer", model=model, host=host, error=type(exc).__name__)
+        raise LLMUpstreamError() from exc

@@ -1,0 +1,1 @@
+"""Fake external services for tests (importable thanks to pytest ``pythonpath = ["tests"]``)."""

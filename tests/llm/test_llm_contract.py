@@ -1,0 +1,90 @@
+"""The contract of :class:`chatcore.ports.LLMGateway`, run unchanged against every tutor:
+the offline tutor, the scripted fake of ``chatcore.testing``, and the OpenAI adapter talking to
+the fake OpenAI server. A spec never branches on which one it is testing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from adapters.offline_tutor import OfflineTutorGateway
+from adapters.openai_llm import OpenAIGateway
+from chatcore.model import Mode
+from chatcore.ports import LLMGateway, Prompt
+from chatcore.testing import ScriptedLLM
+from fakes.fake_openai import FakeOpenAI
+from llm.conftest import API_KEY, MODEL, TIMEOUT, prompt
+
+
+@pytest.fixture(params=["offline-tutor", "scripted", "openai-over-fake"])
+async def llm(request: pytest.FixtureRequest) -> AsyncIterator[LLMGateway]:
+    if request.param == "offline-tutor":
+        yield OfflineTutorGateway()
+    elif request.param == "scripted":
+        yield ScriptedLLM()
+    else:
+        async with FakeOpenAI() as server:
+            gateway = OpenAIGateway(api_key=API_KEY, model=MODEL, base_url=server.base_url, timeout=TIMEOUT)
+            yield gateway
+            await gateway.aclose()
+
+
+PROMPTS = {
+    "conversation": prompt("I went hiking with my friends last weekend and it was great."),
+    "interview": prompt(
+        "Hello, I'm ready.",
+        "Welcome. Could you tell me about yourself?",
+        "I am a backend developer with three years of experience in payments.",
+        mode=Mode.INTERVIEW,
+        topic="backend developer at a fintech company",
+    ),
+}
+
+
+async def _pieces(llm: LLMGateway, chosen: Prompt) -> list[str]:
+    return [piece async for piece in llm.stream(chosen)]
+
+
+@pytest.mark.parametrize("mode", PROMPTS)
+async def test_complete_returns_a_reply_marked_with_the_model(llm: LLMGateway, mode: str) -> None:
+    completion = await llm.complete(PROMPTS[mode])
+
+    assert completion.text.strip()
+    assert completion.model == llm.model
+    assert llm.model
+
+
+@pytest.mark.parametrize("mode", PROMPTS)
+async def test_the_streamed_pieces_join_into_the_complete_reply(llm: LLMGateway, mode: str) -> None:
+    whole = await llm.complete(PROMPTS[mode])
+    pieces = await _pieces(llm, PROMPTS[mode])
+
+    assert len(pieces) > 1, "a reply of several words arrives in several pieces"
+    assert all(isinstance(piece, str) and piece for piece in pieces)
+    assert "".join(pieces) == whole.text
+
+
+async def test_closing_a_stream_early_is_clean_and_the_tutor_keeps_working(llm: LLMGateway) -> None:
+    stream = llm.stream(PROMPTS["conversation"])
+    first = await anext(stream)
+    await stream.aclose()
+
+    assert first
+    with pytest.raises(StopAsyncIteration):
+        await anext(stream)
+    assert (await llm.complete(PROMPTS["conversation"])).text.strip()
+
+
+async def test_a_stream_never_started_can_be_closed(llm: LLMGateway) -> None:
+    stream = llm.stream(PROMPTS["conversation"])
+    await stream.aclose()
+
+    assert (await llm.complete(PROMPTS["conversation"])).text.strip()
+
+
+async def test_the_reply_answers_the_latest_learner_turn(llm: LLMGateway) -> None:
+    first = await llm.complete(prompt("I love cooking Korean food for my friends."))
+    second = await llm.complete(prompt("My brother studies physics at a university in Daejeon."))
+
+    assert first.text != second.text
