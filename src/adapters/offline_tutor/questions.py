@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+OPENING = "Could you start by telling me a little about yourself and your background?"
+CLOSING = "Do you have any questions for us?"
 GENERAL = (
-    "Could you start by telling me a little about yourself and your background?",
     "Why are you interested in this position?",
     "Tell me about a challenge you faced at work or school and how you handled it.",
     "Describe a time you worked in a team with people who disagreed. What did you do?",
     "What is one achievement you are especially proud of?",
     "How do you usually learn a new skill quickly?",
     "Where do you see yourself in five years?",
-    "Do you have any questions for us?",
 )
 
 BANKS: dict[tuple[str, ...], tuple[str, ...]] = {
-    ("backend", "server", "api", "software", "developer", "engineer", "programmer", "fintech"): (
+    ("backend", "api", "software", "developer", "engineer", "programmer", "programming", "devops"): (
         "Can you walk me through a system you designed and the trade-offs you made?",
         "How would you design an API that must stay correct when many requests arrive at once?",
         "Tell me about a production incident you helped resolve. What did you learn?",
@@ -39,13 +39,18 @@ BANKS: dict[tuple[str, ...], tuple[str, ...]] = {
         "How do you decide what to build first when everything seems important?",
         "Tell me about a time user research surprised you.",
     ),
-    ("marketing", "sales", "business", "account", "customer"): (
+    ("marketing", "sales", "business", "customer"): (
         "Tell me about a campaign or deal you are proud of. What was your part?",
         "How do you handle a difficult customer?",
         "How do you measure whether your work is successful?",
         "How would you introduce our product to a new market?",
     ),
-    ("nurse", "doctor", "medical", "hospital", "care", "health"): (
+    ("finance", "financial", "accountant", "accounting", "bank", "banking", "fintech", "auditor"): (
+        "How do you make sure your numbers are accurate when a deadline is tight?",
+        "Tell me about a time you found an error in a report. What did you do?",
+        "How do you explain financial results to people outside finance?",
+    ),
+    ("nurse", "nursing", "doctor", "medical", "hospital", "care", "health"): (
         "Tell me about a time you had to stay calm under pressure.",
         "How do you communicate with patients who are worried or upset?",
         "How do you make sure nothing is missed during a handover?",
@@ -55,7 +60,7 @@ BANKS: dict[tuple[str, ...], tuple[str, ...]] = {
         "Tell me about a student who struggled and how you helped.",
         "How do you adapt a lesson for different levels?",
     ),
-    ("hotel", "restaurant", "hospitality", "service", "barista", "chef"): (
+    ("hotel", "restaurant", "hospitality", "service", "server", "waiter", "barista", "chef"): (
         "Tell me about a time you turned an unhappy guest into a happy one.",
         "How do you stay organised during the busiest hours?",
         "Why do you enjoy working with people?",
@@ -63,18 +68,24 @@ BANKS: dict[tuple[str, ...], tuple[str, ...]] = {
 }
 
 
+def _matches(word: str, keyword: str) -> bool:
+    # Prefixes let "designers" or "engineering" count; short keywords ("ui", "care") must be exact.
+    return word == keyword or (len(keyword) >= 5 and word.startswith(keyword))
+
+
 def questions_for(role: str) -> tuple[str, ...]:
-    """The role-specific questions matching ``role``'s words, interleaved with general ones."""
-    words = {w.strip(".,()/-").lower() for w in role.split()}
+    """The interview plan for ``role``: an opening question, the role-specific questions that
+    match its words interleaved with general ones, and a closing question."""
+    words = {w.strip(".,()/-:;'\"").lower() for w in role.replace("/", " ").split()}
     specific: list[str] = []
     for keywords, bank in BANKS.items():
-        if words & set(keywords):
+        if any(_matches(word, keyword) for word in words for keyword in keywords):
             specific.extend(q for q in bank if q not in specific)
-    merged: list[str] = [GENERAL[0]]
-    rest_general = list(GENERAL[1:])
-    while specific or rest_general:
+    middle: list[str] = []
+    general = list(GENERAL)
+    while specific or general:
         if specific:
-            merged.append(specific.pop(0))
-        if rest_general:
-            merged.append(rest_general.pop(0))
-    return tuple(merged)
+            middle.append(specific.pop(0))
+        if general:
+            middle.append(general.pop(0))
+    return (OPENING, *middle, CLOSING)
