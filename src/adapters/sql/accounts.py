@@ -1,0 +1,253 @@
+"""SQL repositories of the account side: users, linked identities, refresh tokens, API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, bindparam, delete, exists, insert, or_, select, true, update
+
+from adapters.sql.schema import api_keys, identities, refresh_tokens, users
+from adapters.sql.transaction import Repository
+from chatcore.errors import Conflict, EmailTaken, UsernameTaken, UserNotFound
+from chatcore.model import ApiKey, LinkedAccount, Provider, RefreshRecord, User
+
+_USER = (
+    users.c.id,
+    users.c.username,
+    users.c.email,
+    users.c.password_hash,
+    users.c.date_joined,
+    users.c.is_admin,
+    users.c.daily_limit,
+)
+_GET_USER = select(*_USER).where(users.c.id == bindparam("user_id"))
+
+
+def _user(row: Row[Any]) -> User:
+    return User(
+        id=row.id,
+        username=row.username,
+        email=row.email,
+        password_hash=row.password_hash,
+        date_joined=row.date_joined,
+        is_admin=bool(row.is_admin),
+        daily_limit=row.daily_limit,
+    )
+
+
+class SqlUserRepository(Repository):
+    async def add(
+        self,
+        *,
+        username: str,
+        email: str,
+        password_hash: str | None,
+        now: datetime,
+        is_admin: bool = False,
+    ) -> User:
+        # ON CONFLICT DO NOTHING instead of catching the violation: on PostgreSQL a failed
+        # statement would poison the whole transaction.
+        values = {
+            "username": username,
+            "username_key": username.casefold(),
+            "email": email,
+            "email_key": email.casefold(),
+            "password_hash": password_hash,
+            "date_joined": now,
+            "is_admin": is_admin,
+        }
+        stmt = self._tx.upsert(users).values(values).on_conflict_do_nothing().returning(*_USER)
+        row = (await self._tx.execute(stmt)).first()
+        if row is not None:
+            return _user(row)
+        taken = select(users.c.username_key).where(
+            or_(users.c.username_key == values["username_key"], users.c.email_key == values["email_key"])
+        )
+        keys = (await self._tx.execute(taken)).scalars().all()
+        if values["username_key"] in keys:
+            raise UsernameTaken
+        if keys:
+            raise EmailTaken
+        raise Conflict
+
+    async def get(self, user_id: int) -> User | None:
+        row = (await self._tx.execute(_GET_USER, {"user_id": user_id})).first()
+        return None if row is None else _user(row)
+
+    async def find_by_login(self, login: str) -> User | None:
+        key = login.casefold()
+        # Usernames cannot contain "@" and e-mails must: at most one user matches.
+        stmt = select(*_USER).where(or_(users.c.username_key == key, users.c.email_key == key)).limit(1)
+        row = (await self._tx.execute(stmt)).first()
+        return None if row is None else _user(row)
+
+    async def username_exists(self, username: str) -> bool:
+        stmt = select(exists().where(users.c.username_key == username.casefold()))
+        return bool((await self._tx.execute(stmt)).scalar())
+
+    async def update(
+        self,
+        user_id: int,
+        *,
+        email: str | None = None,
+        password_hash: str | None = None,
+        is_admin: bool | None = None,
+    ) -> User:
+        values: dict[str, Any] = {}
+        stmt = update(users).where(users.c.id == user_id)
+        if email is not None:
+            values.update(email=email, email_key=email.casefold())
+            # Checked in the same statement; a concurrent taker still hits the unique index.
+            others = select(users.c.id).where(users.c.email_key == email.casefold(), users.c.id != user_id)
+            stmt = stmt.where(~others.exists())
+        if password_hash is not None:
+            values["password_hash"] = password_hash
+        if is_admin is not None:
+            values["is_admin"] = is_admin
+        if not values:
+            user = await self.get(user_id)
+            if user is None:
+                raise UserNotFound
+            return user
+        row = (await self._tx.execute(stmt.values(values).returning(*_USER))).first()
+        if row is not None:
+            return _user(row)
+        if await self.get(user_id) is None:
+            raise UserNotFound
+        raise EmailTaken
+
+    async def set_daily_limit(self, user_id: int, limit: int | None) -> User:
+        stmt = update(users).where(users.c.id == user_id).values(daily_limit=limit).returning(*_USER)
+        row = (await self._tx.execute(stmt)).first()
+        if row is None:
+            raise UserNotFound
+        return _user(row)
+
+
+class SqlIdentityRepository(Repository):
+    async def find_user_id(self, provider: Provider, subject: str) -> int | None:
+        stmt = select(identities.c.user_id).where(
+            identities.c.provider == provider.value, identities.c.subject == subject
+        )
+        user_id: int | None = (await self._tx.execute(stmt)).scalar()
+        return user_id
+
+    async def link(self, user_id: int, account: LinkedAccount) -> None:
+        # One statement: insert, or refresh the login of a link this user already has; a link
+        # owned by someone else is left alone and reported.
+        stmt = self._tx.upsert(identities).values(
+            provider=account.provider.value,
+            subject=account.subject,
+            user_id=user_id,
+            login=account.login,
+        )
+        upsert = stmt.on_conflict_do_update(
+            index_elements=[identities.c.provider, identities.c.subject],
+            set_={"login": stmt.excluded.login},
+            where=identities.c.user_id == stmt.excluded.user_id,
+        ).returning(identities.c.user_id)
+        if (await self._tx.execute(upsert)).first() is None:
+            raise Conflict("This account is already linked to another user.")
+
+    async def list_for(self, user_id: int) -> list[LinkedAccount]:
+        stmt = (
+            select(identities.c.provider, identities.c.subject, identities.c.login)
+            .where(identities.c.user_id == user_id)
+            .order_by(identities.c.provider, identities.c.subject)
+        )
+        rows = (await self._tx.execute(stmt)).all()
+        return [LinkedAccount(provider=Provider(r.provider), subject=r.subject, login=r.login) for r in rows]
+
+
+_TOKEN = (
+    refresh_tokens.c.token_hash,
+    refresh_tokens.c.user_id,
+    refresh_tokens.c.family,
+    refresh_tokens.c.expires_at,
+    refresh_tokens.c.used,
+    refresh_tokens.c.revoked,
+)
+
+
+class SqlRefreshTokenRepository(Repository):
+    async def add(self, record: RefreshRecord) -> None:
+        await self._tx.execute(
+            insert(refresh_tokens).values(
+                token_hash=record.token_hash,
+                user_id=record.user_id,
+                family=record.family,
+                expires_at=record.expires_at,
+                used=record.used,
+                revoked=record.revoked,
+            )
+        )
+
+    async def find(self, token_hash: str) -> RefreshRecord | None:
+        stmt = select(*_TOKEN).where(refresh_tokens.c.token_hash == token_hash)
+        row = (await self._tx.execute(stmt)).first()
+        if row is None:
+            return None
+        return RefreshRecord(
+            token_hash=row.token_hash,
+            user_id=row.user_id,
+            family=row.family,
+            expires_at=row.expires_at,
+            used=bool(row.used),
+            revoked=bool(row.revoked),
+        )
+
+    async def mark_used(self, token_hash: str) -> bool:
+        stmt = (
+            update(refresh_tokens)
+            .where(
+                refresh_tokens.c.token_hash == token_hash,
+                refresh_tokens.c.used.is_(False),
+                refresh_tokens.c.revoked.is_(False),
+            )
+            .values(used=True)
+        )
+        return (await self._tx.execute(stmt)).rowcount == 1
+
+    async def revoke_family(self, family: str) -> None:
+        stmt = update(refresh_tokens).where(refresh_tokens.c.family == family).values(revoked=true())
+        await self._tx.execute(stmt)
+
+    async def revoke_user(self, user_id: int) -> None:
+        stmt = update(refresh_tokens).where(refresh_tokens.c.user_id == user_id).values(revoked=true())
+        await self._tx.execute(stmt)
+
+
+class SqlApiKeyRepository(Repository):
+    async def add(self, *, user_id: int, name: str, prefix: str, key_hash: str, now: datetime) -> ApiKey:
+        stmt = (
+            insert(api_keys)
+            .values(user_id=user_id, name=name, prefix=prefix, key_hash=key_hash, created_at=now)
+            .returning(api_keys.c.id)
+        )
+        key_id: int = (await self._tx.execute(stmt)).scalar_one()
+        return ApiKey(id=key_id, user_id=user_id, name=name, prefix=prefix, created_at=now)
+
+    async def find_user_id(self, key_hash: str) -> int | None:
+        stmt = select(api_keys.c.user_id).where(api_keys.c.key_hash == key_hash)
+        user_id: int | None = (await self._tx.execute(stmt)).scalar()
+        return user_id
+
+    async def list_for(self, user_id: int) -> list[ApiKey]:
+        stmt = (
+            select(
+                api_keys.c.id,
+                api_keys.c.user_id,
+                api_keys.c.name,
+                api_keys.c.prefix,
+                api_keys.c.created_at,
+                api_keys.c.last_used_at,
+            )
+            .where(api_keys.c.user_id == user_id)
+            .order_by(api_keys.c.id)
+        )
+        return [ApiKey(**row._asdict()) for row in (await self._tx.execute(stmt)).all()]
+
+    async def delete(self, user_id: int, key_id: int) -> bool:
+        stmt = delete(api_keys).where(api_keys.c.id == key_id, api_keys.c.user_id == user_id)
+        return (await self._tx.execute(stmt)).rowcount == 1

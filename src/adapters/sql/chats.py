@@ -1,0 +1,227 @@
+"""SQL repositories of the chat side: chats, messages, idempotency records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, bindparam, case, delete, insert, literal, select, tuple_, update
+
+from adapters.sql.schema import UtcDateTime, chats, idempotency_keys, messages
+from adapters.sql.transaction import Repository
+from chatcore.errors import Conflict
+from chatcore.model import Chat, Message, MessageStatus, Mode, NewMessage, Role
+from chatcore.ports import ChatCursor, IdempotencyRecord
+
+_CHAT = (
+    chats.c.id,
+    chats.c.user_id,
+    chats.c.title,
+    chats.c.mode,
+    chats.c.topic,
+    chats.c.created_at,
+    chats.c.updated_at,
+    chats.c.message_count,
+)
+_MESSAGE = (
+    messages.c.id,
+    messages.c.chat_id,
+    messages.c.role,
+    messages.c.content,
+    messages.c.created_at,
+    messages.c.status,
+    messages.c.model,
+)
+
+# The statements of the hot path (asking the tutor) are built once.
+_now = bindparam("now", type_=UtcDateTime())
+_TOUCH = (
+    update(chats)
+    .where(chats.c.id == bindparam("chat_id"))
+    .values(
+        # Activity never moves a chat back in time (two requests may finish out of order).
+        updated_at=case((chats.c.updated_at < _now, _now), else_=chats.c.updated_at),
+        message_count=chats.c.message_count + bindparam("added"),
+    )
+)
+_ADD_MESSAGE = insert(messages).returning(messages.c.id)
+_GET_CHAT = select(*_CHAT).where(chats.c.id == bindparam("chat_id"), chats.c.user_id == bindparam("user_id"))
+_RECENT = (
+    select(*_MESSAGE)
+    .where(messages.c.chat_id == bindparam("chat_id"))
+    .order_by(messages.c.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
+def _chat(row: Row[Any]) -> Chat:
+    return Chat(
+        id=row.id,
+        user_id=row.user_id,
+        title=row.title,
+        mode=Mode(row.mode),
+        topic=row.topic,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        message_count=row.message_count,
+    )
+
+
+def _message(row: Row[Any]) -> Message:
+    return Message(
+        id=row.id,
+        chat_id=row.chat_id,
+        role=Role(row.role),
+        content=row.content,
+        created_at=row.created_at,
+        status=MessageStatus(row.status),
+        model=row.model,
+    )
+
+
+class SqlChatRepository(Repository):
+    async def add(self, *, user_id: int, title: str, mode: Mode, topic: str, now: datetime) -> Chat:
+        stmt = (
+            insert(chats)
+            .values(
+                user_id=user_id,
+                title=title,
+                mode=mode.value,
+                topic=topic,
+                created_at=now,
+                updated_at=now,
+                message_count=0,
+            )
+            .returning(chats.c.id)
+        )
+        chat_id: int = (await self._tx.execute(stmt)).scalar_one()
+        return Chat(
+            id=chat_id, user_id=user_id, title=title, mode=mode, topic=topic, created_at=now, updated_at=now
+        )
+
+    async def get(self, user_id: int, chat_id: int) -> Chat | None:
+        row = (await self._tx.execute(_GET_CHAT, {"chat_id": chat_id, "user_id": user_id})).first()
+        return None if row is None else _chat(row)
+
+    async def page(self, user_id: int, *, limit: int, after: ChatCursor | None) -> list[Chat]:
+        stmt = select(*_CHAT).where(chats.c.user_id == user_id)
+        if after is not None:
+            # A row-value comparison, so the (user_id, updated_at DESC, id DESC) index serves it.
+            position = tuple_(literal(after.updated_at, UtcDateTime()), literal(after.id))
+            stmt = stmt.where(tuple_(chats.c.updated_at, chats.c.id) < position)
+        stmt = stmt.order_by(chats.c.updated_at.desc(), chats.c.id.desc()).limit(limit)
+        return [_chat(row) for row in (await self._tx.execute(stmt)).all()]
+
+    async def update(
+        self, user_id: int, chat_id: int, *, title: str | None, topic: str | None, now: datetime
+    ) -> Chat | None:
+        values: dict[str, Any] = {"updated_at": now}
+        if title is not None:
+            values["title"] = title
+        if topic is not None:
+            values["topic"] = topic
+        stmt = (
+            update(chats)
+            .where(chats.c.id == chat_id, chats.c.user_id == user_id)
+            .values(values)
+            .returning(*_CHAT)
+        )
+        row = (await self._tx.execute(stmt)).first()
+        return None if row is None else _chat(row)
+
+    async def delete(self, user_id: int, chat_id: int) -> bool:
+        # Messages and idempotency records go with it (ON DELETE CASCADE).
+        stmt = delete(chats).where(chats.c.id == chat_id, chats.c.user_id == user_id)
+        return (await self._tx.execute(stmt)).rowcount == 1
+
+    async def touch(self, chat_id: int, *, now: datetime, added_messages: int) -> None:
+        await self._tx.execute(_TOUCH, {"chat_id": chat_id, "now": now, "added": added_messages})
+
+
+class SqlMessageRepository(Repository):
+    async def add(self, chat_id: int, message: NewMessage, *, now: datetime) -> Message:
+        values = {
+            "chat_id": chat_id,
+            "role": message.role.value,
+            "content": message.content,
+            "created_at": now,
+            "status": message.status.value,
+            "model": message.model,
+        }
+        message_id: int = (await self._tx.execute(_ADD_MESSAGE, values)).scalar_one()
+        return Message(
+            id=message_id,
+            chat_id=chat_id,
+            role=message.role,
+            content=message.content,
+            created_at=now,
+            status=message.status,
+            model=message.model,
+        )
+
+    async def for_chat(self, chat_id: int) -> list[Message]:
+        stmt = select(*_MESSAGE).where(messages.c.chat_id == chat_id).order_by(messages.c.id)
+        return [_message(row) for row in (await self._tx.execute(stmt)).all()]
+
+    async def recent(self, chat_id: int, *, limit: int) -> list[Message]:
+        if limit <= 0:
+            return []
+        rows = (await self._tx.execute(_RECENT, {"chat_id": chat_id, "limit": limit})).all()
+        return [_message(row) for row in reversed(rows)]
+
+    async def get(self, chat_id: int, message_id: int) -> Message | None:
+        stmt = select(*_MESSAGE).where(messages.c.id == message_id, messages.c.chat_id == chat_id)
+        row = (await self._tx.execute(stmt)).first()
+        return None if row is None else _message(row)
+
+    async def set_status(self, message_id: int, status: MessageStatus) -> None:
+        stmt = update(messages).where(messages.c.id == message_id).values(status=status.value)
+        await self._tx.execute(stmt)
+
+
+_IDEMPOTENCY = (
+    idempotency_keys.c.user_id,
+    idempotency_keys.c.key,
+    idempotency_keys.c.chat_id,
+    idempotency_keys.c.created_at,
+    idempotency_keys.c.message_id,
+    idempotency_keys.c.reply_id,
+)
+
+
+class SqlIdempotencyRepository(Repository):
+    async def claim(
+        self, *, user_id: int, key: str, chat_id: int, now: datetime, not_before: datetime
+    ) -> IdempotencyRecord | None:
+        mine = (idempotency_keys.c.user_id == user_id, idempotency_keys.c.key == key)
+        await self._tx.execute(
+            delete(idempotency_keys).where(*mine, idempotency_keys.c.created_at < not_before)
+        )
+        claim = (
+            self._tx.upsert(idempotency_keys)
+            .values(user_id=user_id, key=key, chat_id=chat_id, created_at=now)
+            .on_conflict_do_nothing(index_elements=[idempotency_keys.c.user_id, idempotency_keys.c.key])
+            .returning(idempotency_keys.c.user_id)
+        )
+        # A concurrent holder may release its claim between our INSERT and SELECT: try again.
+        for _ in range(3):
+            if (await self._tx.execute(claim)).first() is not None:
+                return None
+            row = (await self._tx.execute(select(*_IDEMPOTENCY).where(*mine))).first()
+            if row is not None:
+                return IdempotencyRecord(**row._asdict())
+        raise Conflict("A request with this Idempotency-Key is still being processed.")
+
+    async def finish(self, *, user_id: int, key: str, message_id: int, reply_id: int) -> None:
+        stmt = (
+            update(idempotency_keys)
+            .where(idempotency_keys.c.user_id == user_id, idempotency_keys.c.key == key)
+            .values(message_id=message_id, reply_id=reply_id)
+        )
+        await self._tx.execute(stmt)
+
+    async def release(self, *, user_id: int, key: str) -> None:
+        stmt = delete(idempotency_keys).where(
+            idempotency_keys.c.user_id == user_id, idempotency_keys.c.key == key
+        )
+        await self._tx.execute(stmt)

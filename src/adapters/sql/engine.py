@@ -1,0 +1,87 @@
+"""Engines for the two supported databases, configured for correctness under concurrency.
+
+SQLite (``sqlite+aiosqlite://``): WAL (readers never block the writer), ``synchronous=NORMAL``
+(durable at every checkpoint, never corrupt; the usual setting with WAL), foreign keys on, a busy
+timeout, and every transaction opened with ``BEGIN IMMEDIATE``: it takes the write lock up front,
+so writers from several processes queue on the busy timeout instead of failing with "database
+is locked" when a read lock cannot be upgraded. SQLite has one writer at a time anyway, so each
+process uses one connection and its transactions queue on the pool, not on the file lock.
+
+PostgreSQL (``postgresql+asyncpg://``): a bounded pool and a connect timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import event, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from adapters.sql.sqlite_driver import OneHopConnection, connector_for
+
+SQLITE_BUSY_TIMEOUT = 10.0
+"""Seconds a transaction waits for another process's write lock before giving up."""
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+)
+
+POSTGRES_POOL_SIZE = 10
+POSTGRES_MAX_OVERFLOW = 10
+CONNECT_TIMEOUT = 10.0
+
+
+def create_engine_for(url: str | URL) -> AsyncEngine:
+    """An async engine for a ``sqlite+aiosqlite`` or ``postgresql+asyncpg`` URL. Connects lazily."""
+    parsed = make_url(url)
+    if parsed.drivername == "sqlite+aiosqlite":
+        return _sqlite_engine(parsed)
+    if parsed.drivername == "postgresql+asyncpg":
+        return create_async_engine(
+            parsed,
+            pool_size=POSTGRES_POOL_SIZE,
+            max_overflow=POSTGRES_MAX_OVERFLOW,
+            pool_timeout=30,
+            pool_recycle=1800,
+            connect_args={"timeout": CONNECT_TIMEOUT},
+        )
+    raise ValueError(f"unsupported database driver {parsed.drivername!r}")
+
+
+def _sqlite_engine(url: URL) -> AsyncEngine:
+    path = url.database or ":memory:"
+    connect = connector_for(
+        path,
+        busy_timeout=SQLITE_BUSY_TIMEOUT,
+        pragmas=(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}", *SQLITE_PRAGMAS),
+    )
+
+    async def creator() -> OneHopConnection:
+        connection = OneHopConnection(connect)
+        await connection
+        return connection
+
+    options: dict[str, Any] = {"async_creator": creator}
+    if path != ":memory:":  # an in-memory database gets SQLAlchemy's single static connection
+        options.update(pool_size=1, max_overflow=0, pool_timeout=60)
+    engine = create_async_engine(url, **options)
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin_immediate(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+async def ping(engine: AsyncEngine, *, within: float = 2.0) -> bool:
+    """``True`` if the database answers ``SELECT 1`` within ``within`` seconds."""
+    try:
+        async with asyncio.timeout(within), engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception:  # any failure means "not ready": the caller only needs a yes or no
+        return False
+    return True

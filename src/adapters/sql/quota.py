@@ -1,0 +1,58 @@
+"""The SQL quota ledger: each step is one atomic statement (SPEC §5)."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+
+from sqlalchemy import Executable, Update, bindparam, select, update
+
+from adapters.sql.schema import quota_usage
+from adapters.sql.transaction import Repository, Transaction
+
+_USED = select(quota_usage.c.used).where(
+    quota_usage.c.user_id == bindparam("uid"), quota_usage.c.day == bindparam("qday")
+)
+_GIVE_BACK: Update = (
+    update(quota_usage)
+    .where(
+        quota_usage.c.user_id == bindparam("uid"),
+        quota_usage.c.day == bindparam("qday"),
+        quota_usage.c.used > 0,
+    )
+    .values(used=quota_usage.c.used - 1)
+)
+
+
+@cache
+def _consume(dialect: str) -> Executable:
+    """``INSERT .. VALUES (.., 1) ON CONFLICT (user_id, day) DO UPDATE SET used = used + 1
+    WHERE used < :limit RETURNING used``: the row lock of the conflicting row makes concurrent
+    takers queue, and each re-checks the limit against the committed count. No row returned
+    means the day is full."""
+    stmt = (
+        Transaction(dialect)
+        .upsert(quota_usage)
+        .values(user_id=bindparam("uid"), day=bindparam("qday"), used=1)
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[quota_usage.c.user_id, quota_usage.c.day],
+        set_={"used": quota_usage.c.used + 1},
+        where=quota_usage.c.used < bindparam("qlimit"),
+    ).returning(quota_usage.c.used)
+
+
+class SqlQuotaLedger(Repository):
+    async def consume(self, user_id: int, day: date, *, limit: int) -> int | None:
+        if limit <= 0:
+            return None
+        params = {"uid": user_id, "qday": day, "qlimit": limit}
+        used: int | None = (await self._tx.execute(_consume(self._tx.dialect), params)).scalar()
+        return used
+
+    async def give_back(self, user_id: int, day: date) -> None:
+        await self._tx.execute(_GIVE_BACK, {"uid": user_id, "qday": day})
+
+    async def used(self, user_id: int, day: date) -> int:
+        used: int | None = (await self._tx.execute(_USED, {"uid": user_id, "qday": day})).scalar()
+        return used or 0

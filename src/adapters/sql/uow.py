@@ -1,0 +1,83 @@
+"""The SQL unit of work: one connection and one transaction per ``async with`` block."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.sql.accounts import (
+    SqlApiKeyRepository,
+    SqlIdentityRepository,
+    SqlRefreshTokenRepository,
+    SqlUserRepository,
+)
+from adapters.sql.chats import SqlChatRepository, SqlIdempotencyRepository, SqlMessageRepository
+from adapters.sql.quota import SqlQuotaLedger
+from adapters.sql.transaction import Transaction
+from chatcore.ports import (
+    ApiKeyRepository,
+    ChatRepository,
+    IdempotencyRepository,
+    IdentityRepository,
+    MessageRepository,
+    QuotaLedger,
+    RefreshTokenRepository,
+    UnitOfWork,
+    UserRepository,
+)
+
+
+class SqlUnitOfWork:
+    """Every storage port over one database transaction.
+
+    The transaction starts with the first statement (on SQLite with ``BEGIN IMMEDIATE``, see
+    :mod:`adapters.sql.engine`) and is rolled back on leaving the block unless ``commit()`` was
+    called; statements after a ``commit()`` run in a new transaction. Repositories use Core
+    statements only: no ORM identity map, no flushes, one round trip per repository call.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._tx = tx = Transaction(engine.dialect.name)
+        self.users: UserRepository = SqlUserRepository(tx)
+        self.identities: IdentityRepository = SqlIdentityRepository(tx)
+        self.chats: ChatRepository = SqlChatRepository(tx)
+        self.messages: MessageRepository = SqlMessageRepository(tx)
+        self.quota: QuotaLedger = SqlQuotaLedger(tx)
+        self.refresh_tokens: RefreshTokenRepository = SqlRefreshTokenRepository(tx)
+        self.api_keys: ApiKeyRepository = SqlApiKeyRepository(tx)
+        self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(tx)
+
+    async def __aenter__(self) -> Self:
+        if self._tx.connection is not None:
+            raise RuntimeError("this unit of work is already open")
+        self._tx.connection = await self._engine.connect()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._tx.connection = self._tx.connection, None
+        if connection is not None:
+            # Closing rolls back whatever was not committed and returns the connection.
+            await connection.close()
+
+    async def commit(self) -> None:
+        if self._tx.connection is None:
+            raise RuntimeError("commit() outside `async with unit_of_work:`")
+        await self._tx.connection.commit()
+
+
+class SqlUnitOfWorkFactory:
+    """Hands out :class:`SqlUnitOfWork`\\ s over one engine (a ``UnitOfWorkFactory``)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    def __call__(self) -> UnitOfWork:
+        return SqlUnitOfWork(self.engine)

@@ -1,0 +1,104 @@
+"""Every contract spec runs unchanged against each storage implementation.
+
+``storage`` is parametrised over memory, SQLite (a fresh file per test, copied from one migrated
+template) and PostgreSQL (one migrated database per session, emptied before each test).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from adapters.memory import MemoryAttemptLimiter, MemoryStore
+from adapters.sql import SqlAttemptLimiter, SqlUnitOfWorkFactory, create_engine_for, upgrade_to_head
+from chatcore.ports import AttemptLimiter, UnitOfWorkFactory
+from contract.databases import (
+    EMPTY_ALL,
+    create_postgres_database,
+    drop_postgres_database,
+    postgres_server_url,
+    run,
+)
+
+
+@dataclass(frozen=True)
+class Storage:
+    """What a contract spec gets: a unit-of-work factory and an attempt limiter."""
+
+    uow: UnitOfWorkFactory
+    limiter: AttemptLimiter
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
+    run(upgrade_to_head(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A database on the test server, migrated to head once and dropped at the end."""
+    server = postgres_server_url()
+    url = create_postgres_database(server, "contract")
+    try:
+        run(upgrade_to_head(url))
+        yield url
+    finally:
+        drop_postgres_database(server, url)
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "db.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def postgres_url(postgres_database: str) -> str:
+    run(_empty(postgres_database))
+    return postgres_database
+
+
+async def _empty(url: str) -> None:
+    engine = create_engine_for(url)
+    try:
+        async with engine.begin() as conn:
+            for statement in EMPTY_ALL:
+                await conn.execute(statement)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def sql_url(request: pytest.FixtureRequest) -> str:
+    """An empty, migrated SQL database of each kind."""
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    return url
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """``memory`` or the URL of an empty, migrated database (resolved before any loop runs)."""
+    if request.param == "memory":
+        return "memory"
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    return url
+
+
+@pytest.fixture
+async def storage(backend: str) -> AsyncIterator[Storage]:
+    if backend == "memory":
+        yield Storage(uow=MemoryStore().unit_of_work, limiter=MemoryAttemptLimiter())
+        return
+    engine = create_engine_for(backend)
+    try:
+        yield Storage(uow=SqlUnitOfWorkFactory(engine), limiter=SqlAttemptLimiter(engine))
+    finally:
+        await engine.dispose()

@@ -1,0 +1,130 @@
+"""Contract: IdempotencyRepository (SPEC §4.2: a retry within 24 h returns the first result)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from chatcore.ports import IdempotencyRecord
+from contract.conftest import Storage
+from contract.helpers import T0, add_chat, add_user, at
+
+WINDOW_START = at(-86_400)
+
+
+async def test_the_first_claim_owns_the_key_and_later_ones_see_it(storage: Storage) -> None:
+    alice = await add_user(storage.uow)
+    chat = await add_chat(storage.uow, alice.id)
+    async with storage.uow() as tx:
+        first = await tx.idempotency.claim(
+            user_id=alice.id, key="k", chat_id=chat.id, now=T0, not_before=WINDOW_START
+        )
+        await tx.commit()
+    assert first is None
+    async with storage.uow() as tx:
+        again = await tx.idempotency.claim(
+            user_id=alice.id, key="k", chat_id=chat.id, now=at(5), not_before=at(5 - 86_400)
+        )
+    assert again == IdempotencyRecord(user_id=alice.id, key="k", chat_id=chat.id, created_at=T0)
+
+
+async def test_a_finished_claim_returns_the_stored_ids(storage: Storage) -> None:
+    alice = await add_user(storage.uow)
+    chat = await add_chat(storage.uow, alice.id)
+    async with storage.uow() as tx:
+        await tx.idempotency.claim(
+            user_id=alice.id, key="k", chat_id=chat.id, now=T0, not_before=WINDOW_START
+        )
+        await tx.idempotency.finish(user_id=alice.id, key="k", message_id=11, reply_id=12)
+        await tx.commit()
+    async with storage.uow() as tx:
+        again = await tx.idempotency.claim(
+            user_id=alice.id, key="k", chat_id=chat.id, now=at(1), not_before=WINDOW_START
+        )
+    assert again is not None
+    assert (again.message_id, again.reply_id, again.created_at) == (11, 12, T0)
+
+
+async def test_a_released_key_can_be_claimed_again(storage: Storage) -> None:
+    alice = await add_user(storage.uow)
+    chat = await add_chat(storage.uow, alice.id)
+    async with storage.uow() as tx:
+        await tx.idempotency.claim(
+            user_id=alice.id, key="k", chat_id=chat.id, now=T0, not_before=WINDOW_START
+        )
+        await tx.idempotency.release(user_id=alice.id, key="k")
+        await tx.commit()
+    async with storage.uow() as tx:
+        assert (
+            await tx.idempotency.claim(
+                user_id=alice.id, key="k", chat_id=chat.id, now=at(1), not_before=WINDOW_START
+            )
+            is None
+        )
+
+
+async def test_a_record_older_than_the_window_is_replaced(storage: Storage) -> None:
+    alice = await add_user(storage.uow)
+    chat = await add_chat(storage.uow, alice.id)
+    later = await add_chat(storage.uow, alice.id)
+    async with storage.uow() as tx:
+        await tx.idempotency.claim(
+            user_id=alice.id, key="k", chat_id=chat.id, now=T0, not_before=WINDOW_START
+        )
+        await tx.idempotency.finish(user_id=alice.id, key="k", message_id=1, reply_id=2)
+        await tx.commit()
+    day_later = at(86_401)
+    async with storage.uow() as tx:
+        claimed = await tx.idempotency.claim(
+            user_id=alice.id, key="k", chat_id=later.id, now=day_later, not_before=at(1)
+        )
+        assert claimed is None
+        await tx.commit()
+    async with storage.uow() as tx:
+        now_stored = await tx.idempotency.claim(
+            user_id=alice.id, key="k", chat_id=later.id, now=at(86_402), not_before=at(2)
+        )
+    assert now_stored == IdempotencyRecord(user_id=alice.id, key="k", chat_id=later.id, created_at=day_later)
+
+
+async def test_keys_belong_to_one_user(storage: Storage) -> None:
+    alice = await add_user(storage.uow, "alice")
+    bob = await add_user(storage.uow, "bob")
+    alices = await add_chat(storage.uow, alice.id)
+    bobs = await add_chat(storage.uow, bob.id)
+    async with storage.uow() as tx:
+        assert (
+            await tx.idempotency.claim(
+                user_id=alice.id, key="same", chat_id=alices.id, now=T0, not_before=WINDOW_START
+            )
+            is None
+        )
+        assert (
+            await tx.idempotency.claim(
+                user_id=bob.id, key="same", chat_id=bobs.id, now=T0, not_before=WINDOW_START
+            )
+            is None
+        )
+        await tx.idempotency.release(user_id=bob.id, key="same")
+        await tx.commit()
+    async with storage.uow() as tx:
+        still = await tx.idempotency.claim(
+            user_id=alice.id, key="same", chat_id=alices.id, now=at(1), not_before=WINDOW_START
+        )
+    assert still is not None
+    assert still.chat_id == alices.id
+
+
+async def test_concurrent_claims_of_one_key_have_one_owner(storage: Storage) -> None:
+    alice = await add_user(storage.uow)
+    chat = await add_chat(storage.uow, alice.id)
+
+    async def claim() -> IdempotencyRecord | None:
+        async with storage.uow() as tx:
+            found = await tx.idempotency.claim(
+                user_id=alice.id, key="k", chat_id=chat.id, now=T0, not_before=WINDOW_START
+            )
+            await tx.commit()
+        return found
+
+    results = await asyncio.gather(*(claim() for _ in range(20)))
+    assert sum(r is None for r in results) == 1
