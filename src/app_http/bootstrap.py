@@ -14,6 +14,7 @@ import structlog
 from adapters.identity import Argon2PasswordHasher, JoseTokenService
 from adapters.memory import MemoryAttemptLimiter, MemoryStore
 from adapters.offline_tutor import OfflineTutorGateway
+from adapters.openai_llm import OpenAIGateway
 from app_http.settings import ConfigError, Settings
 from chatcore.accounts import AccountService
 from chatcore.clock import SystemClock
@@ -81,7 +82,28 @@ def _read_or_create_secret(path: Path) -> str:
 
 
 def build_llm(settings: Settings) -> LLMGateway:
-    return OfflineTutorGateway()
+    """The OpenAI gateway when ``OPENAI_API_KEY`` is set, else the offline tutor (SPEC §2, §7).
+
+    Says which in one start-up log line: the model and the upstream host, never the key.
+    """
+    if settings.openai_api_key:
+        gateway = OpenAIGateway(
+            api_key=settings.openai_api_key,
+            model=settings.llm_model,
+            base_url=settings.openai_base_url or None,
+            timeout=settings.llm_timeout,
+        )
+        log.info(
+            "llm_gateway",
+            gateway="openai",
+            model=gateway.model,
+            host=gateway.base_url_host,
+            timeout=settings.llm_timeout,
+        )
+        return gateway
+    offline = OfflineTutorGateway()
+    log.info("llm_gateway", gateway="offline", model=offline.model, reason="OPENAI_API_KEY is not set")
+    return offline
 
 
 def build_container(settings: Settings, **overrides: Any) -> Container:

@@ -201,7 +201,8 @@ class FakeOpenAI:
         finally:
             self._tasks.discard(task)
             writer.close()
-            with suppress(ConnectionError):
+            # aclose() may cancel this wait too; the task must still end quietly (see above).
+            with suppress(ConnectionError, asyncio.CancelledError):
                 await writer.wait_closed()
 
     async def _route(

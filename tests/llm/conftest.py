@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -25,6 +26,23 @@ def prompt(*said: str, mode: Mode = Mode.CONVERSATION, topic: str = "") -> Promp
     for index, text in enumerate(said):
         turns.append(Turn(role="user" if index % 2 == 0 else "assistant", content=text))
     return Prompt(turns=tuple(turns), mode=mode, topic=topic)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _openai_sdk_warmed_up() -> None:
+    """The SDK imports modules and builds its models on the first request (half a second on a
+    busy machine). Pay that once, so the short timeouts here time the gateway, not an import."""
+
+    async def once() -> None:
+        async with FakeOpenAI() as server:
+            llm = OpenAIGateway(api_key=API_KEY, model=MODEL, base_url=server.base_url, timeout=60)
+            try:
+                await llm.complete(prompt("warm up"))
+                assert [piece async for piece in llm.stream(prompt("warm up"))]
+            finally:
+                await llm.aclose()
+
+    asyncio.run(once())
 
 
 @pytest.fixture
