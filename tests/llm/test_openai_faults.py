@@ -246,3 +246,43 @@ async def test_no_retry_when_the_deadline_leaves_no_room() -> None:
 
     assert isinstance(outcome, LLMUnavailable)
     assert received == 0
+
+
+LONG_REPLY = " ".join(f"word{n}" for n in range(40))
+
+
+async def test_closing_a_stream_early_closes_the_upstream_response(
+    fake: FakeOpenAI, gateway: OpenAIGateway
+) -> None:
+    fake.configure(reply=LONG_REPLY, chunk_delay=0.05)
+    stream = gateway.stream(HELLO)
+
+    first = await anext(stream)
+    await stream.aclose()
+
+    received = await fake.wait_until_aborted()
+    assert first == "word0"
+    assert not received.completed
+
+
+async def test_cancelling_the_reader_of_a_stream_closes_the_upstream_response(
+    fake: FakeOpenAI, gateway: OpenAIGateway
+) -> None:
+    fake.configure(reply=LONG_REPLY, chunk_delay=0.05)
+    pieces: list[str] = []
+    first_piece = asyncio.Event()
+
+    async def read() -> None:
+        async for piece in gateway.stream(HELLO):
+            pieces.append(piece)
+            first_piece.set()
+
+    reader = asyncio.create_task(read())
+    await asyncio.wait_for(first_piece.wait(), timeout=3)
+
+    reader.cancel()
+
+    received = await fake.wait_until_aborted()
+    assert reader.cancelled()
+    assert not received.completed
+    assert 0 < len(pieces) < 40
