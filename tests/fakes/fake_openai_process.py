@@ -38,8 +38,9 @@ class FakeOpenAIProcess:
     def __init__(self, *, port: int = 0, **behaviour: Any) -> None:
         self._args = ["--port", str(port)]
         for name, value in behaviour.items():
-            flag = "--" + name.replace("_", "-")
-            self._args += [flag, "" if value is None else str(value)]
+            if value is None and name != "retry_after":
+                continue  # the default; for retry_after None means "send no header", passed as ""
+            self._args += ["--" + name.replace("_", "-"), "" if value is None else str(value)]
         self._process: subprocess.Popen[str] | None = None
         self.base_url = ""
 
@@ -120,7 +121,7 @@ async def _serve(args: argparse.Namespace) -> None:
         retry_after=args.retry_after or None,
         delay=args.delay,
         chunk_delay=args.chunk_delay,
-        api_key=args.api_key,
+        api_key=args.api_key or None,
     )
     await fake.start(args.host, args.port)
     stop = asyncio.Event()
