@@ -8,11 +8,11 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
 from app_http.auth import container_of, provide_user_id
 from app_http.openapi import responses
-from app_http.structs import QuotaOut
+from app_http.structs import QuotaOut, ResourceId
 from chatcore.accounts import Profile, TokenPair
 from chatcore.errors import ApiKeyNotFound
 from chatcore.model import ApiKey, User
@@ -231,7 +231,7 @@ class AccountController(Controller):
         responses=responses(401, 404),
     )
     async def delete_api_key(
-        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], key_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], key_id: ResourceId
     ) -> None:
         if not await container_of(request).accounts.delete_api_key(user_id, key_id):
             raise ApiKeyNotFound

@@ -7,10 +7,11 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, put
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
 from app_http.auth import container_of, provide_user_id
 from app_http.openapi import responses
+from app_http.structs import ResourceId
 
 
 class LimitIn(msgspec.Struct):
@@ -39,7 +40,7 @@ class AdminController(Controller):
         self,
         request: Request[Any, Any, Any],
         user_id: NamedDependency[int],
-        target_id: FromPath[int],
+        target_id: ResourceId,
         data: JSONBody[LimitIn],
     ) -> LimitOut:
         user = await container_of(request).accounts.set_daily_limit(user_id, target_id, data.daily_limit)

@@ -8,14 +8,14 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
+from litestar.params import FromQuery, HeaderParameter, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from app_http.auth import container_of, provide_user_id
 from app_http.errors import ErrorBody, error_response, extra_headers, status_and_code
-from app_http.openapi import responses
+from app_http.openapi import StreamingOperation, responses
 from app_http.quota_headers import quota_headers
-from app_http.structs import ChatOut, ChatSummaryOut, ExchangeOut, MessageOut, QuotaOut
+from app_http.structs import ChatOut, ChatSummaryOut, ExchangeOut, MessageOut, QuotaOut, ResourceId
 from chatcore.errors import ChatcoreError, LLMError, QuotaExceeded
 from chatcore.model import Mode
 from chatcore.service import ChatService, Delta, Exchange, PendingAsk
@@ -147,7 +147,7 @@ class ChatController(Controller):
         responses=responses(401, 404),
     )
     async def get_chat(
-        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], chat_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], chat_id: ResourceId
     ) -> ChatOut:
         detail = await container_of(request).chats.read_chat(user_id, chat_id)
         return ChatOut.of(detail.chat, detail.messages)
@@ -162,7 +162,7 @@ class ChatController(Controller):
         self,
         request: Request[Any, Any, Any],
         user_id: NamedDependency[int],
-        chat_id: FromPath[int],
+        chat_id: ResourceId,
         data: JSONBody[UpdateChatIn],
     ) -> ChatOut:
         return await self._update(request, user_id, chat_id, data)
@@ -177,7 +177,7 @@ class ChatController(Controller):
         self,
         request: Request[Any, Any, Any],
         user_id: NamedDependency[int],
-        chat_id: FromPath[int],
+        chat_id: ResourceId,
         data: JSONBody[UpdateChatIn],
     ) -> ChatOut:
         return await self._update(request, user_id, chat_id, data)
@@ -198,7 +198,7 @@ class ChatController(Controller):
         responses=responses(401, 404),
     )
     async def delete_chat(
-        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], chat_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], chat_id: ResourceId
     ) -> None:
         await container_of(request).chats.delete_chat(user_id, chat_id)
 
@@ -206,6 +206,7 @@ class ChatController(Controller):
         "/chats/{chat_id:int}/messages/",
         status_code=201,
         operation_id="sendMessage",
+        operation_class=StreamingOperation,
         summary="Send a message to the tutor (JSON, or server-sent events with Accept: text/event-stream)",
         responses=responses(401, 404, 409, 422, 429, 502, 503, 504),
     )
@@ -213,7 +214,7 @@ class ChatController(Controller):
         self,
         request: Request[Any, Any, Any],
         user_id: NamedDependency[int],
-        chat_id: FromPath[int],
+        chat_id: ResourceId,
         data: JSONBody[MessageIn],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ExchangeOut] | Response[ErrorBody] | ServerSentEvent:

@@ -19,7 +19,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from app_http.auth import container_of, provide_api_user_id
 from app_http.errors import ErrorBody, status_and_code
-from app_http.openapi import responses
+from app_http.openapi import StreamingOperation, responses
 from app_http.quota_headers import quota_headers
 from chatcore.errors import ChatcoreError
 from chatcore.ports import Turn
@@ -129,6 +129,7 @@ class OpenAICompatController(Controller):
         "/chat/completions",
         status_code=200,
         operation_id="createChatCompletion",
+        operation_class=StreamingOperation,
         summary="OpenAI-compatible chat completion (counts against the daily quota)",
         responses=responses(401, 422, 429, 502, 503, 504),
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, Schema
 
 from app_http.errors import ErrorBody
 
@@ -22,11 +25,29 @@ DESCRIPTIONS = {
 
 
 def responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """Error responses for a route; 400/413/422 (bad input) are on every route with a body."""
-    wanted = sorted(set(statuses) | {400, 413, 422} if 422 in statuses else set(statuses))
+    """Error responses for a route, plus the bad-input ones (400, 413, 422) every route can give."""
+    wanted = sorted(set(statuses) | {400, 413, 422})
     return {
         status: ResponseSpec(
             data_container=ErrorBody, description=DESCRIPTIONS[status], generate_examples=False
         )
         for status in wanted
     }
+
+
+@dataclass
+class StreamingOperation(Operation):
+    """An operation whose success response may also be server-sent events (SPEC §4.3)."""
+
+    def __post_init__(self) -> None:
+        for status, response in (self.responses or {}).items():
+            if status.startswith("2") and isinstance(response, OpenAPIResponse) and response.content:
+                response.content["text/event-stream"] = OpenAPIMediaType(
+                    schema=Schema(
+                        description=(
+                            "Server-sent events, sent when the request asks for them: `delta` events "
+                            '(`{"text": ...}`), then one `done` event, or an `error` event '
+                            "with the error shape."
+                        )
+                    )
+                )

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
+from litestar.params import PathParameter
 
 from chatcore.model import Chat, Message
 from chatcore.quota import Quota
+
+MAX_ID = 2**63 - 1
+ResourceId = Annotated[int, PathParameter(ge=1, le=MAX_ID, description="A positive integer id")]
+"""A path id: positive and within a 64-bit integer, so it reaches no database as an overflow."""
 
 
 class QuotaOut(msgspec.Struct):
