@@ -141,3 +141,52 @@ def test_production_requires_secret_and_database(tmp_path: Path) -> None:
     result = run_cli("serve", env=env)
     assert result.returncode == 2
     assert b"CHATCORE_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.e2e
+async def test_create_admin_and_logs_without_secrets(tmp_path: Path) -> None:
+    env = base_env(tmp_path / "data")
+    created = await asyncio.to_thread(
+        subprocess.run,
+        [chatcore_binary(), "create-admin", "boss", "--email", "boss@example.com", "--password-stdin"],
+        input=b"admin password 1\n",
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert created.returncode == 0, created.stderr
+    assert b"boss" in created.stdout
+    with running_server(env) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            token = await client.post(
+                "/accounts/token/", json={"username": "boss", "password": "admin password 1"}
+            )
+            admin = {"Authorization": f"Bearer {token.json()['access']}"}
+            learner = await sign_up(client, "learner")
+            learner_id = (await client.get("/accounts/mypage/", headers=learner)).json()["id"]
+            limited = await client.put(
+                f"/admin/users/{learner_id}/limit", json={"daily_limit": 1}, headers=admin
+            )
+            assert limited.status_code == 200, limited.text
+            chat = await client.post(
+                "/chatbot/chats/", json={"message": "secret diary entry"}, headers=learner
+            )
+            assert chat.status_code == 201
+            chat_id = chat.json()["chat"]["id"]
+            again = await client.post(
+                f"/chatbot/chats/{chat_id}/messages/", json={"content": "more"}, headers=learner
+            )
+            assert again.status_code == 429
+        log = server.log()
+    for secret in (
+        "admin password 1",
+        PASSWORD,
+        "secret diary entry",
+        token.json()["access"],
+        token.json()["refresh"],
+    ):
+        assert secret not in log
+    request_lines = [line for line in log.splitlines() if " request " in f" {line} " or '"request"' in line]
+    assert any("/chatbot/chats/{chat_id}/messages" in line and "429" in line for line in request_lines), log
+    assert all("request_id" in line and "duration_ms" in line for line in request_lines)
