@@ -12,9 +12,18 @@ from typing import Any
 import structlog
 
 from adapters.identity import Argon2PasswordHasher, JoseTokenService
-from adapters.memory import MemoryAttemptLimiter, MemoryStore
+from adapters.memory import MemoryAttemptLimiter
 from adapters.offline_tutor import OfflineTutorGateway
 from adapters.openai_llm import OpenAIGateway
+from adapters.sql import (
+    DatabaseUnreachable,
+    SqlAttemptLimiter,
+    SqlUnitOfWorkFactory,
+    create_engine_for,
+    is_up_to_date,
+    ping,
+    upgrade_to_head,
+)
 from app_http.settings import ConfigError, Settings
 from chatcore.accounts import AccountService
 from chatcore.clock import SystemClock
@@ -33,6 +42,8 @@ from chatcore.service import ChatService
 log = structlog.get_logger("chatcore.bootstrap")
 
 SECRET_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
+READY_TIMEOUT = 2.0
+"""Seconds ``/readyz`` waits for the database's ``SELECT 1``."""
 
 
 @dataclass
@@ -111,13 +122,20 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
     (``uow``, ``llm``, ``clock``, ``hasher``, ``tokens``, ``limiter``) in tests."""
     clock: Clock = overrides.get("clock") or SystemClock()
     llm: LLMGateway = overrides.get("llm") or build_llm(settings)
-    store = MemoryStore()
-    uow: UnitOfWorkFactory = overrides.get("uow") or store.unit_of_work
+    # The SQL database (CHATCORE_DATABASE_URL, or SQLite in the data dir) unless a test brings
+    # its own storage; the engine connects lazily, prepare_database() has checked the schema.
+    engine = None
+    uow: UnitOfWorkFactory | None = overrides.get("uow")
+    if uow is None:
+        engine = create_engine_for(settings.effective_database_url)
+        uow = SqlUnitOfWorkFactory(engine)
     hasher: PasswordHasher = overrides.get("hasher") or Argon2PasswordHasher()
     tokens: TokenService = overrides.get("tokens") or JoseTokenService(
         resolve_secret_key(settings), access_ttl=settings.access_token_ttl
     )
-    limiter: AttemptLimiter = overrides.get("limiter") or MemoryAttemptLimiter()
+    limiter: AttemptLimiter = overrides.get("limiter") or (
+        MemoryAttemptLimiter() if engine is None else SqlAttemptLimiter(engine)
+    )
     policy = QuotaPolicy.from_names(limit=settings.daily_limit, zone=settings.quota_timezone)
     accounts = AccountService(
         uow=uow,
@@ -131,7 +149,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
     relay = RelayService(uow=uow, llm=llm, clock=clock, policy=policy)
 
     async def ready() -> bool:
-        return True
+        return engine is None or await ping(engine, within=READY_TIMEOUT)
 
     return Container(
         settings=settings,
@@ -141,13 +159,30 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         llm=llm,
         clock=clock,
         ready=overrides.get("ready") or ready,
-        closers=[llm.aclose],
+        closers=[llm.aclose] if engine is None else [llm.aclose, engine.dispose],
     )
 
 
 async def prepare_database(settings: Settings, *, upgrade: bool) -> None:
-    """Create or upgrade the schema when ``upgrade``; otherwise refuse an outdated one.
+    """Make sure the database has this code's schema (SPEC §2, §3); raise ``ConfigError`` if not.
 
-    The in-memory store has no schema; the SQL adapter replaces this with Alembic.
+    The embedded SQLite database (no ``CHATCORE_DATABASE_URL``) is created in the data dir and
+    upgraded here. Any other database is upgraded only with ``upgrade`` (``chatcore migrate``);
+    otherwise an outdated schema stops start-up with one line that says what to run.
     """
-    del settings, upgrade
+    url = settings.effective_database_url
+    try:
+        if settings.embedded_database:
+            try:
+                settings.data_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(
+                    f"Cannot use the data directory {settings.data_dir}: {exc.strerror}."
+                ) from None
+            await upgrade_to_head(url)
+        elif upgrade:
+            await upgrade_to_head(url)
+        elif not await is_up_to_date(url):
+            raise ConfigError("The database schema is out of date: run `chatcore migrate`.")
+    except DatabaseUnreachable as exc:
+        raise ConfigError(f"The database is unreachable: {exc}.") from None

@@ -67,7 +67,7 @@ def upgrade() -> None:
         *_user_id("chats"),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("mode", sa.String(length=20), nullable=False),
-        sa.Column("topic", sa.String(length=200), server_default="", nullable=False),
+        sa.Column("topic", sa.String(length=200), nullable=False),
         _timestamp("created_at"),
         _timestamp("updated_at"),
         sa.Column("message_count", sa.Integer(), server_default=sa.text("0"), nullable=False),
@@ -88,7 +88,7 @@ def upgrade() -> None:
         sa.Column("content", sa.Text(), nullable=False),
         _timestamp("created_at"),
         sa.Column("status", sa.String(length=16), server_default="ok", nullable=False),
-        sa.Column("model", sa.String(length=100), server_default="", nullable=False),
+        sa.Column("model", sa.String(length=100), nullable=False),
         sa.CheckConstraint("role IN ('user', 'assistant')", name=op.f("ck_messages_role")),
         sa.CheckConstraint("status IN ('ok', 'failed')", name=op.f("ck_messages_status")),
         sa.ForeignKeyConstraint(
