@@ -14,7 +14,6 @@ import structlog
 from adapters.identity import Argon2PasswordHasher, JoseTokenService
 from adapters.memory import MemoryAttemptLimiter
 from adapters.offline_tutor import OfflineTutorGateway
-from adapters.openai_llm import OpenAIGateway
 from adapters.sql import (
     DatabaseUnreachable,
     SqlAttemptLimiter,
@@ -98,6 +97,9 @@ def build_llm(settings: Settings) -> LLMGateway:
     Says which in one start-up log line: the model and the upstream host, never the key.
     """
     if settings.openai_api_key:
+        # Imported here: the SDK takes a second or two to import, which a keyless run never needs.
+        from adapters.openai_llm import OpenAIGateway
+
         gateway = OpenAIGateway(
             api_key=settings.openai_api_key,
             model=settings.llm_model,

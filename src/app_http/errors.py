@@ -88,8 +88,6 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: e.ChatcoreError) -
         headers = quota_headers(exc.quota, request.app.state.container.clock.now(), refused=True)
     if status == 401:
         headers = {**headers, "WWW-Authenticate": 'Bearer realm="chatcore"'}
-    if isinstance(exc, e.LLMMisconfigured):
-        log.error("llm_misconfigured", detail="upstream rejected our credentials or model")
     return error_response(status, code, exc.detail, headers)
 
 
