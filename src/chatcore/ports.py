@@ -326,10 +326,13 @@ class TokenService(Protocol):
         """The user id of a valid access token. Raises ``InvalidToken``."""
         ...
 
-    def issue_signed(self, purpose: str, subject: str, *, ttl: int, now: datetime) -> str: ...
+    def issue_signed(self, purpose: str, subject: str, *, ttl: int, now: datetime) -> str:
+        """A token for ``purpose`` (never ``"access"``: raises ``ValueError``), valid ``ttl`` seconds."""
+        ...
 
     def verify_signed(self, purpose: str, token: str, *, now: datetime) -> str:
-        """The subject of a valid token for ``purpose``. Raises ``InvalidToken``."""
+        """The subject of a valid token for ``purpose``. Raises ``InvalidToken`` (always for
+        ``"access"``: an access token is never accepted as a purpose-bound one)."""
         ...
 
 

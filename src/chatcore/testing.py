@@ -99,7 +99,13 @@ class QuickHasher:
         return hmac.compare_digest(dk.hex(), expected)
 
     def needs_rehash(self, password_hash: str) -> bool:
-        return not password_hash.startswith(f"pbkdf2${self._iterations}$")
+        parts = password_hash.split("$")
+        current = len(parts) == 4 and parts[:2] == ["pbkdf2", str(self._iterations)]
+        return not (current and len(parts[3]) == 64)
+
+
+ACCESS = "access"
+"""The purpose of access tokens; no other token may carry it."""
 
 
 def _b64(data: bytes) -> str:
@@ -140,19 +146,23 @@ class HmacTokens:
 
     def issue_access(self, user_id: int, *, now: datetime) -> IssuedToken:
         exp = int(now.timestamp()) + self._access_ttl
-        token = self._sign({"purpose": "access", "sub": str(user_id), "exp": exp})
+        token = self._sign({"purpose": ACCESS, "sub": str(user_id), "exp": exp})
         return IssuedToken(token=token, expires_in=self._access_ttl)
 
     def verify_access(self, token: str, *, now: datetime) -> int:
-        sub = self._open(token, "access", now).get("sub")
+        sub = self._open(token, ACCESS, now).get("sub")
         if not isinstance(sub, str) or not sub.isdigit():
             raise InvalidToken
         return int(sub)
 
     def issue_signed(self, purpose: str, subject: str, *, ttl: int, now: datetime) -> str:
+        if purpose == ACCESS:
+            raise ValueError("use issue_access for access tokens")
         return self._sign({"purpose": purpose, "sub": subject, "exp": int(now.timestamp()) + ttl})
 
     def verify_signed(self, purpose: str, token: str, *, now: datetime) -> str:
+        if purpose == ACCESS:
+            raise InvalidToken
         sub = self._open(token, purpose, now).get("sub")
         if not isinstance(sub, str):
             raise InvalidToken
