@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -37,6 +37,9 @@ from chatcore.ports import (
 from chatcore.quota import QuotaPolicy
 from chatcore.relay import RelayService
 from chatcore.service import ChatService
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = structlog.get_logger("chatcore.bootstrap")
 
@@ -119,6 +122,20 @@ def build_llm(settings: Settings) -> LLMGateway:
     return offline
 
 
+def build_limiter(
+    settings: Settings, engine: AsyncEngine | None, closers: list[Callable[[], Awaitable[None]]]
+) -> AttemptLimiter:
+    """Failed-login counting shared by every worker: Redis when ``CHATCORE_REDIS_URL`` is set,
+    else the database (in memory only when a test brings its own storage)."""
+    if settings.redis_url:
+        from adapters.redis_limits import RedisAttemptLimiter
+
+        redis_limiter = RedisAttemptLimiter.from_url(settings.redis_url)
+        closers.append(redis_limiter.aclose)
+        return redis_limiter
+    return MemoryAttemptLimiter() if engine is None else SqlAttemptLimiter(engine)
+
+
 def build_container(settings: Settings, **overrides: Any) -> Container:
     """Wire the services from ``settings``; keyword ``overrides`` replace single parts
     (``uow``, ``llm``, ``clock``, ``hasher``, ``tokens``, ``limiter``) in tests."""
@@ -135,9 +152,12 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
     tokens: TokenService = overrides.get("tokens") or JoseTokenService(
         resolve_secret_key(settings), access_ttl=settings.access_token_ttl
     )
-    limiter: AttemptLimiter = overrides.get("limiter") or (
-        MemoryAttemptLimiter() if engine is None else SqlAttemptLimiter(engine)
-    )
+    closers: list[Callable[[], Awaitable[None]]] = [llm.aclose]
+    if engine is not None:
+        closers.append(engine.dispose)
+    limiter: AttemptLimiter | None = overrides.get("limiter")
+    if limiter is None:
+        limiter = build_limiter(settings, engine, closers)
     policy = QuotaPolicy.from_names(limit=settings.daily_limit, zone=settings.quota_timezone)
     accounts = AccountService(
         uow=uow,
@@ -161,7 +181,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         llm=llm,
         clock=clock,
         ready=overrides.get("ready") or ready,
-        closers=[llm.aclose] if engine is None else [llm.aclose, engine.dispose],
+        closers=closers,
     )
 
 
