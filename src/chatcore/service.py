@@ -354,6 +354,10 @@ class ChatService:
     async def _finish(self, pending: PendingAsk, text: str, model: str) -> Exchange:
         now = self._clock.now()
         async with self._uow() as uow:
+            if await uow.chats.get(pending.user_id, pending.chat_id) is None:
+                # Deleted while the tutor answered: nothing to store the reply in. The tokens
+                # were spent, so the slot stays taken.
+                raise ChatNotFound
             reply = await uow.messages.add(
                 pending.chat_id,
                 NewMessage(role=Role.ASSISTANT, content=text, model=model),
@@ -373,7 +377,10 @@ class ChatService:
     async def _fail(self, pending: PendingAsk, *, partial: str) -> None:
         now = self._clock.now()
         async with self._uow() as uow:
-            if partial:
+            if not partial:
+                await uow.quota.give_back(pending.user_id, pending.day)
+                await uow.messages.set_status(pending.message.id, MessageStatus.FAILED)
+            elif await uow.chats.get(pending.user_id, pending.chat_id) is not None:
                 # Tokens were spent: the slot stays taken and the partial reply is kept as failed.
                 await uow.messages.add(
                     pending.chat_id,
@@ -386,9 +393,6 @@ class ChatService:
                     now=now,
                 )
                 await uow.chats.touch(pending.chat_id, now=now, added_messages=1)
-            else:
-                await uow.quota.give_back(pending.user_id, pending.day)
-                await uow.messages.set_status(pending.message.id, MessageStatus.FAILED)
             if pending.idempotency_key is not None:
                 await uow.idempotency.release(user_id=pending.user_id, key=pending.idempotency_key)
             await uow.commit()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chatcore import AccountService, ChatService, Exchange, MessageStatus, Role, User
+from adapters.memory import MemoryStore
+from chatcore import AccountService, ChatService, Exchange, MessageStatus, QuotaPolicy, Role, User
 from chatcore.errors import (
+    ChatNotFound,
     LLMBusy,
     LLMError,
     LLMMisconfigured,
@@ -18,6 +21,8 @@ from chatcore.errors import (
     QuotaExceeded,
     ValidationFailed,
 )
+from chatcore.ports import Completion, Prompt
+from chatcore.service import Delta, Done, PendingAsk, ReplyStream
 from chatcore.testing import FrozenClock, ScriptedLLM
 
 SEOUL_MIDNIGHT = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)  # 2026-11-27T00:00:00+09:00
@@ -244,3 +249,106 @@ async def test_a_failed_message_is_left_out_of_later_context(
         ("assistant", "Hi! How are you?"),
         ("user", "I am fine"),
     ]
+
+
+# --- what happens while the tutor is answering ------------------------------------------------
+
+
+class AnswersAfter:
+    """A tutor that runs ``meanwhile`` (as another request would) before it answers."""
+
+    model = "answers-after"
+
+    def __init__(self, meanwhile: Callable[[], Awaitable[object]]) -> None:
+        self._meanwhile = meanwhile
+
+    async def complete(self, prompt: Prompt) -> Completion:
+        await asyncio.wait_for(self._meanwhile(), timeout=2)
+        return Completion(text="An answer.", model=self.model)
+
+    async def stream(self, prompt: Prompt) -> AsyncGenerator[str, None]:
+        yield "An "
+        await asyncio.wait_for(self._meanwhile(), timeout=2)
+        yield "answer."
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_the_tutor_is_asked_with_no_transaction_open(
+    store: MemoryStore, clock: FrozenClock, policy: QuotaPolicy, chats: ChatService, alice: User
+) -> None:
+    """The memory store holds its lock for a whole transaction, so a transaction left open
+    across the tutor call would make the tutor's own request wait until the timeout."""
+    readings: list[int] = []
+
+    async def read_the_quota() -> None:
+        readings.append((await chats.quota(alice.id)).used)
+
+    answering = ChatService(
+        uow=store.unit_of_work, llm=AnswersAfter(read_the_quota), clock=clock, policy=policy
+    )
+    chat = await answering.start_chat(alice.id)
+
+    exchange = await answering.ask(alice.id, chat.id, "Hello")
+
+    assert readings == [1], "the slot is taken before the tutor is asked"
+    assert exchange.reply.content == "An answer."
+
+
+async def test_a_chat_deleted_while_the_tutor_answers_is_not_found_and_the_slot_stays_spent(
+    store: MemoryStore, clock: FrozenClock, policy: QuotaPolicy, chats: ChatService, alice: User
+) -> None:
+    chat = await chats.start_chat(alice.id)
+    answering = ChatService(
+        uow=store.unit_of_work,
+        llm=AnswersAfter(lambda: chats.delete_chat(alice.id, chat.id)),
+        clock=clock,
+        policy=policy,
+    )
+
+    with pytest.raises(ChatNotFound):
+        await answering.ask(alice.id, chat.id, "Hello")
+
+    assert (await chats.quota(alice.id)).used == 1
+    assert store.tables.messages == {}, "no reply may be stored without its chat"
+
+
+async def _collect(stream: ReplyStream) -> list[Delta | Done]:
+    return [event async for event in stream]
+
+
+async def test_a_chat_deleted_during_a_stream_is_not_found_at_its_end(
+    store: MemoryStore, clock: FrozenClock, policy: QuotaPolicy, chats: ChatService, alice: User
+) -> None:
+    chat = await chats.start_chat(alice.id)
+    answering = ChatService(
+        uow=store.unit_of_work,
+        llm=AnswersAfter(lambda: chats.delete_chat(alice.id, chat.id)),
+        clock=clock,
+        policy=policy,
+    )
+    pending = await answering.accept(alice.id, chat.id, "Hello")
+    assert isinstance(pending, PendingAsk)
+
+    with pytest.raises(ChatNotFound):
+        await _collect(answering.stream(pending))
+
+    assert (await chats.quota(alice.id)).used == 1
+    assert store.tables.messages == {}, "no reply may be stored without its chat"
+
+
+async def test_a_stream_closed_after_its_chat_was_deleted_stores_nothing(
+    store: MemoryStore, chats: ChatService, alice: User
+) -> None:
+    chat = await chats.start_chat(alice.id)
+    pending = await chats.accept(alice.id, chat.id, "Hello there")
+    assert isinstance(pending, PendingAsk)
+    stream = chats.stream(pending)
+    await anext(stream)
+    await chats.delete_chat(alice.id, chat.id)
+
+    await stream.aclose()
+
+    assert (await chats.quota(alice.id)).used == 1
+    assert store.tables.messages == {}, "no partial reply may be stored without its chat"
