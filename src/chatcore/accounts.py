@@ -154,19 +154,11 @@ class AccountService:
 
     async def issue_tokens(self, user_id: int, *, family: str | None = None) -> TokenPair:
         """A new access token and refresh token (a new chain unless ``family`` is given)."""
-        now = self._clock.now()
-        access = self._tokens.issue_access(user_id, now=now)
-        refresh = secrets.token_urlsafe(32)
-        record = RefreshRecord(
-            token_hash=digest(refresh),
-            user_id=user_id,
-            family=family or secrets.token_urlsafe(16),
-            expires_at=now + timedelta(seconds=self._refresh_ttl),
-        )
+        pair, record = self._new_pair(user_id, family=family or secrets.token_urlsafe(16))
         async with self._uow() as uow:
             await uow.refresh_tokens.add(record)
             await uow.commit()
-        return TokenPair(access=access.token, refresh=refresh, expires_in=access.expires_in)
+        return pair
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Rotate: the presented token stops working and the next one of its chain is issued."""
@@ -182,8 +174,24 @@ class AccountService:
                 raise TokenReused
             if await uow.users.get(record.user_id) is None:
                 raise InvalidToken
+            # The successor is stored in the same transaction that uses up its predecessor, so
+            # a concurrent reuse that revokes the chain cannot miss it.
+            pair, successor = self._new_pair(record.user_id, family=record.family)
+            await uow.refresh_tokens.add(successor)
             await uow.commit()
-        return await self.issue_tokens(record.user_id, family=record.family)
+        return pair
+
+    def _new_pair(self, user_id: int, *, family: str) -> tuple[TokenPair, RefreshRecord]:
+        now = self._clock.now()
+        access = self._tokens.issue_access(user_id, now=now)
+        refresh = secrets.token_urlsafe(32)
+        record = RefreshRecord(
+            token_hash=digest(refresh),
+            user_id=user_id,
+            family=family,
+            expires_at=now + timedelta(seconds=self._refresh_ttl),
+        )
+        return TokenPair(access=access.token, refresh=refresh, expires_in=access.expires_in), record
 
     async def logout(self, refresh_token: str) -> None:
         """End the chain of ``refresh_token`` (idempotent for an already revoked one)."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from typing import Self
 
 import pytest
 
-from adapters.memory import MemoryAttemptLimiter, MemoryStore
+from adapters.memory import MemoryAttemptLimiter, MemoryStore, MemoryUnitOfWork
 from chatcore import AccountService, User
 from chatcore.accounts import TokenPair
 from chatcore.errors import InvalidCredentials, InvalidToken, TokenReused, TooManyAttempts, ValidationFailed
@@ -165,6 +167,39 @@ async def test_reusing_a_refresh_token_revokes_its_whole_chain(accounts: Account
     with pytest.raises(InvalidToken):
         await accounts.refresh(second.refresh)
     assert accounts.authenticate((await accounts.refresh(other_session.refresh)).access) == alice.id
+
+
+class YieldingUnitOfWork(MemoryUnitOfWork):
+    """Like a real database, it lets other tasks run before its transaction starts."""
+
+    async def __aenter__(self) -> Self:
+        await asyncio.sleep(0)
+        return await super().__aenter__()
+
+
+async def test_a_refresh_racing_with_a_reuse_cannot_keep_a_live_token(
+    store: MemoryStore, clock: FrozenClock, limiter: MemoryAttemptLimiter, alice: User
+) -> None:
+    """Two requests present the same refresh token at once (the user and a thief): one rotates
+    it, the other is a reuse. Whatever the interleaving, no token of that chain may survive."""
+    accounts = AccountService(
+        uow=lambda: YieldingUnitOfWork(store),
+        hasher=QuickHasher(),
+        tokens=HmacTokens(b"unit-test-secret"),
+        clock=clock,
+        limiter=limiter,
+    )
+    stolen = await _login(accounts)
+
+    outcomes = await asyncio.gather(
+        accounts.refresh(stolen.refresh), accounts.refresh(stolen.refresh), return_exceptions=True
+    )
+
+    rotated = [o for o in outcomes if isinstance(o, TokenPair)]
+    assert len(rotated) == 1
+    assert any(isinstance(o, TokenReused) for o in outcomes)
+    with pytest.raises(InvalidToken):
+        await accounts.refresh(rotated[0].refresh)
 
 
 async def test_an_unknown_or_expired_refresh_token_is_invalid(
