@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +25,8 @@ from chatcore.errors import (
 from chatcore.ports import Completion, Prompt
 from chatcore.service import Delta, Done, PendingAsk, ReplyStream
 from chatcore.testing import FrozenClock, ScriptedLLM
+
+from .interleaving import yielding
 
 SEOUL_MIDNIGHT = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)  # 2026-11-27T00:00:00+09:00
 
@@ -149,8 +152,9 @@ async def test_users_have_separate_quotas(chats: ChatService, alice: User, bob: 
 
 
 async def test_two_hundred_concurrent_questions_get_exactly_the_limit(
-    chats: ChatService, alice: User
+    store: MemoryStore, clock: FrozenClock, llm: ScriptedLLM, policy: QuotaPolicy, alice: User
 ) -> None:
+    chats = ChatService(uow=functools.partial(yielding, store), llm=llm, clock=clock, policy=policy)
     chat = await chats.start_chat(alice.id)
 
     outcomes = await asyncio.gather(

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import timedelta
-from typing import Self
 
 import pytest
 
-from adapters.memory import MemoryAttemptLimiter, MemoryStore, MemoryUnitOfWork
+from adapters.memory import MemoryAttemptLimiter, MemoryStore
 from chatcore import AccountService, User
 from chatcore.accounts import TokenPair
 from chatcore.errors import InvalidCredentials, InvalidToken, TokenReused, TooManyAttempts, ValidationFailed
 from chatcore.testing import FrozenClock, HmacTokens, QuickHasher
 
 from .conftest import MAX_FAILURES, PASSWORD, REFRESH_TTL, THROTTLE_WINDOW
+from .interleaving import yielding
 
 NEW_PASSWORD = "battery staple 2"
 
@@ -169,21 +170,13 @@ async def test_reusing_a_refresh_token_revokes_its_whole_chain(accounts: Account
     assert accounts.authenticate((await accounts.refresh(other_session.refresh)).access) == alice.id
 
 
-class YieldingUnitOfWork(MemoryUnitOfWork):
-    """Like a real database, it lets other tasks run before its transaction starts."""
-
-    async def __aenter__(self) -> Self:
-        await asyncio.sleep(0)
-        return await super().__aenter__()
-
-
 async def test_a_refresh_racing_with_a_reuse_cannot_keep_a_live_token(
     store: MemoryStore, clock: FrozenClock, limiter: MemoryAttemptLimiter, alice: User
 ) -> None:
     """Two requests present the same refresh token at once (the user and a thief): one rotates
     it, the other is a reuse. Whatever the interleaving, no token of that chain may survive."""
     accounts = AccountService(
-        uow=lambda: YieldingUnitOfWork(store),
+        uow=functools.partial(yielding, store),
         hasher=QuickHasher(),
         tokens=HmacTokens(b"unit-test-secret"),
         clock=clock,
