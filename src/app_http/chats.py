@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery, HeaderParameter, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
@@ -18,7 +19,7 @@ from app_http.quota_headers import quota_headers
 from app_http.structs import ChatOut, ChatSummaryOut, ExchangeOut, MessageOut, QuotaOut, ResourceId
 from chatcore.errors import ChatcoreError, LLMError, QuotaExceeded
 from chatcore.model import Mode
-from chatcore.service import ChatService, Delta, Exchange, PendingAsk
+from chatcore.service import Delta, Exchange, ReplyStream
 
 Text = Annotated[str, msgspec.Meta(max_length=20_000)]
 IdempotencyKey = Annotated[
@@ -72,14 +73,14 @@ def _json(value: object) -> str:
     return msgspec.json.encode(value).decode()
 
 
-async def _sse(
-    chats: ChatService, pending: PendingAsk | Exchange
-) -> AsyncGenerator[ServerSentEventMessage, None]:
-    if isinstance(pending, Exchange):  # an Idempotency-Key replay: the stored result at once
-        yield ServerSentEventMessage(event="done", data=_json(_exchange_out(pending)))
-        return
+async def _replayed(exchange: Exchange) -> AsyncGenerator[ServerSentEventMessage, None]:
+    """An Idempotency-Key replay: the stored result at once."""
+    yield ServerSentEventMessage(event="done", data=_json(_exchange_out(exchange)))
+
+
+async def _sse(events: ReplyStream) -> AsyncGenerator[ServerSentEventMessage, None]:
     try:
-        async for event in chats.stream(pending):
+        async for event in events:
             if isinstance(event, Delta):
                 yield ServerSentEventMessage(event="delta", data=_json({"text": event.text}))
             else:
@@ -223,8 +224,16 @@ class ChatController(Controller):
         if _wants_stream(request):
             pending = await chats.accept(user_id, chat_id, data.content, idempotency_key=idempotency_key)
             quota = pending.quota
+            if isinstance(pending, Exchange):
+                body, after = _replayed(pending), None
+            else:
+                # Closed after the response in every case: a client that leaves before the first
+                # event never starts the generator, and only aclose() then settles the request.
+                events = chats.stream(pending)
+                body, after = _sse(events), BackgroundTask(events.aclose)
             return ServerSentEvent(
-                _sse(chats, pending),
+                body,
+                background=after,
                 headers={
                     **quota_headers(quota, container.clock.now()),
                     "Cache-Control": "no-cache",

@@ -7,15 +7,13 @@ gives the slot back and marks the message ``failed``.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-from collections.abc import AsyncGenerator, Callable, Coroutine
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import TypeVar
+from collections.abc import AsyncGenerator
+from datetime import datetime, timedelta
 
 from chatcore.accounts import AccountService, TokenPair
+from chatcore.concurrency import run_to_completion
 from chatcore.errors import (
     ChatNotFound,
     Conflict,
@@ -24,9 +22,10 @@ from chatcore.errors import (
     UserNotFound,
     ValidationFailed,
 )
-from chatcore.model import Chat, ChatPage, Message, MessageStatus, Mode, NewMessage, Role
-from chatcore.ports import ChatCursor, Clock, LLMGateway, Prompt, UnitOfWork, UnitOfWorkFactory
+from chatcore.model import Chat, ChatPage, MessageStatus, Mode, NewMessage, Role
+from chatcore.ports import ChatCursor, Clock, LLMGateway, UnitOfWork, UnitOfWorkFactory
 from chatcore.quota import Quota, QuotaPolicy
+from chatcore.results import ChatDetail, Delta, Done, Exchange, PendingAsk, ReplyStream
 from chatcore.tutor import ContextBudget, build_prompt, sanitize_topic
 
 __all__ = [
@@ -45,78 +44,6 @@ MAX_CONTENT_CHARS = 4000
 MAX_TITLE_CHARS = 200
 MAX_PAGE_SIZE = 100
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Exchange:
-    """The learner's message, the tutor's reply and the quota after the request."""
-
-    message: Message
-    reply: Message
-    quota: Quota
-
-
-@dataclass(frozen=True, slots=True)
-class ChatDetail:
-    chat: Chat
-    messages: tuple[Message, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class PendingAsk:
-    """An accepted request: slot taken, message stored, tutor not yet asked."""
-
-    user_id: int
-    chat_id: int
-    message: Message
-    prompt: Prompt
-    day: date
-    quota: Quota
-    idempotency_key: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Delta:
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Done:
-    exchange: Exchange
-
-
-class ReplyStream:
-    """The events of :meth:`ChatService.stream`. Read it to the end or ``aclose()`` it.
-
-    A plain async generator runs no clean-up when it is closed before its first step, which
-    would leave the slot taken and the message without a reply; this wrapper settles that case.
-    """
-
-    def __init__(
-        self,
-        events: AsyncGenerator[Delta | Done, None],
-        *,
-        abandon: Callable[[], Coroutine[object, object, None]],
-    ) -> None:
-        self._events = events
-        self._abandon = abandon
-        self._started = False
-
-    def __aiter__(self) -> ReplyStream:
-        return self
-
-    async def __anext__(self) -> Delta | Done:
-        self._started = True
-        return await self._events.__anext__()
-
-    async def aclose(self) -> None:
-        """Stop the reply; the request is settled as :meth:`ChatService.stream` describes."""
-        started, self._started = self._started, True
-        await self._events.aclose()
-        if not started:
-            await _protected(self._abandon())
 
 
 def clean_content(content: str) -> str:
@@ -140,7 +67,7 @@ def decode_cursor(cursor: str) -> ChatCursor:
         parsed = ChatCursor(updated_at=datetime.fromisoformat(stamp), id=int(ident))
     except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
         raise ValidationFailed("The cursor is not valid.", field="cursor") from exc
-    if parsed.updated_at.tzinfo is None:
+    if parsed.updated_at.tzinfo is None or not 0 < parsed.id < 2**63:
         raise ValidationFailed("The cursor is not valid.", field="cursor")
     return parsed
 
@@ -243,9 +170,9 @@ class ChatService:
         try:
             completion = await self._llm.complete(pending.prompt)
         except BaseException:
-            await _protected(self._fail(pending, partial=""))
+            await run_to_completion(self._fail(pending, partial=""))
             raise
-        return await _protected(self._finish(pending, completion.text, completion.model))
+        return await run_to_completion(self._finish(pending, completion.text, completion.model))
 
     async def accept(
         self, user_id: int, chat_id: int, content: str, *, idempotency_key: str | None = None
@@ -316,12 +243,12 @@ class ChatService:
             finished = True
         except LLMError:
             finished = True
-            await _protected(self._fail(pending, partial=""))
+            await run_to_completion(self._fail(pending, partial=""))
             raise
         finally:
             if not finished:
-                await _protected(self._fail(pending, partial="".join(parts)))
-        exchange = await _protected(self._finish(pending, "".join(parts), self._llm.model))
+                await run_to_completion(self._fail(pending, partial="".join(parts)))
+        exchange = await run_to_completion(self._finish(pending, "".join(parts), self._llm.model))
         yield Done(exchange)
 
     # --- internals ---------------------------------------------------------------------------
@@ -396,21 +323,6 @@ class ChatService:
             if pending.idempotency_key is not None:
                 await uow.idempotency.release(user_id=pending.user_id, key=pending.idempotency_key)
             await uow.commit()
-
-
-_background: set[asyncio.Task[object]] = set()
-
-
-async def _protected(work: Coroutine[object, object, T]) -> T:
-    """Run ``work`` to the end even if the caller is cancelled (a client that went away must
-    not leave a slot taken or a message unstored)."""
-    task: asyncio.Task[T] = asyncio.ensure_future(work)
-    try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        _background.add(task)
-        task.add_done_callback(_background.discard)
-        raise
 
 
 async def _owned_chat(uow: UnitOfWork, user_id: int, chat_id: int) -> Chat:

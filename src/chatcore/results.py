@@ -1,0 +1,82 @@
+"""What asking the tutor produces: the accepted request, the exchange, and the streamed events."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import date
+
+from chatcore.concurrency import run_to_completion
+from chatcore.model import Chat, Message
+from chatcore.ports import Prompt
+from chatcore.quota import Quota
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """The learner's message, the tutor's reply and the quota after the request."""
+
+    message: Message
+    reply: Message
+    quota: Quota
+
+
+@dataclass(frozen=True, slots=True)
+class ChatDetail:
+    chat: Chat
+    messages: tuple[Message, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAsk:
+    """An accepted request: slot taken, message stored, tutor not yet asked."""
+
+    user_id: int
+    chat_id: int
+    message: Message
+    prompt: Prompt
+    day: date
+    quota: Quota
+    idempotency_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    exchange: Exchange
+
+
+class ReplyStream:
+    """The events of :meth:`ChatService.stream`. Read it to the end or ``aclose()`` it.
+
+    A plain async generator runs no clean-up when it is closed before its first step, which
+    would leave the slot taken and the message without a reply; this wrapper settles that case.
+    """
+
+    def __init__(
+        self,
+        events: AsyncGenerator[Delta | Done, None],
+        *,
+        abandon: Callable[[], Coroutine[object, object, None]],
+    ) -> None:
+        self._events = events
+        self._abandon = abandon
+        self._started = False
+
+    def __aiter__(self) -> ReplyStream:
+        return self
+
+    async def __anext__(self) -> Delta | Done:
+        self._started = True
+        return await self._events.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop the reply; the request is settled as :meth:`ChatService.stream` describes."""
+        started, self._started = self._started, True
+        await self._events.aclose()
+        if not started:
+            await run_to_completion(self._abandon())

@@ -1,0 +1,58 @@
+"""A client that disconnects before the first streamed event leaves nothing half done (SPEC §4.3, §5)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from api.conftest import Api
+
+
+async def post_and_disconnect(api: Api, path: str, token: str, body: dict[str, str]) -> list[dict[str, Any]]:
+    """Drive the ASGI app by hand: the request body, then at once ``http.disconnect``."""
+    incoming: list[dict[str, Any]] = [
+        {"type": "http.request", "body": json.dumps(body).encode(), "more_body": False},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"accept", b"text/event-stream"),
+            (b"authorization", f"Bearer {token}".encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+        "state": {},
+    }
+    await api.client.app(scope, receive, send)
+    return sent
+
+
+async def test_disconnect_before_the_first_event_gives_the_slot_back(api: Api) -> None:
+    headers = await api.user()
+    chat_id = await api.chat(headers)
+    token = headers["Authorization"].removeprefix("Bearer ")
+    sent = await post_and_disconnect(api, f"/chatbot/chats/{chat_id}/messages/", token, {"content": "hello"})
+    assert sent[0]["status"] == 201
+    assert not any(b"event: delta" in m.get("body", b"") for m in sent)
+    assert (await api.client.get("/chatbot/quota/", headers=headers)).json()["used"] == 0
+    messages = (await api.client.get(f"/chatbot/chats/{chat_id}/", headers=headers)).json()["messages"]
+    assert [(m["role"], m["status"]) for m in messages] == [("user", "failed")]
