@@ -128,23 +128,30 @@ class AccountService:
         """Check a username (or e-mail) and password and start a token chain.
 
         Unknown users and wrong passwords look the same, in answer and in time. Repeated
-        failures for an account or a client address raise ``TooManyAttempts``.
+        failures for an account or a client address raise ``TooManyAttempts``; the account's
+        limit holds however many guesses are sent at once.
         """
-        keys = (f"login:{login.strip().casefold()}", f"client:{client}")
+        account, address = f"login:{login.strip().casefold()}", f"client:{client}"
         now = self._clock.now()
-        wait = await self._limiter.blocked_for(keys, now=now)
+        wait = await self._limiter.blocked_for((account, address), now=now)
+        if wait is not None:
+            raise TooManyAttempts(retry_after=wait)
+        # The attempt counts against the account before the slow password check, so a burst of
+        # concurrent guesses cannot all slip past the limit; a success forgets it again.
+        await self._limiter.record_failure((account,), now=now)
+        wait = await self._limiter.blocked_for((account,), now=now, allowance=1)
         if wait is not None:
             raise TooManyAttempts(retry_after=wait)
         async with self._uow() as uow:
             user = await uow.users.find_by_login(login.strip())
         if user is None or user.password_hash is None:
             await self._hasher.verify(await self._dummy(), password)
-            await self._limiter.record_failure(keys, now=now)
+            await self._limiter.record_failure((address,), now=now)
             raise InvalidCredentials
         if not await self._hasher.verify(user.password_hash, password):
-            await self._limiter.record_failure(keys, now=now)
+            await self._limiter.record_failure((address,), now=now)
             raise InvalidCredentials
-        await self._limiter.reset(keys[:1])
+        await self._limiter.reset((account,))
         if self._hasher.needs_rehash(user.password_hash):
             new_hash = await self._hasher.hash(password)
             async with self._uow() as uow:

@@ -289,8 +289,12 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 class AttemptLimiter(Protocol):
     """Counts failed logins per key (an account, a client address) across worker processes."""
 
-    async def blocked_for(self, keys: Sequence[str], *, now: datetime) -> int | None:
-        """Seconds until ``keys`` may try again, or ``None`` when none of them is blocked."""
+    async def blocked_for(self, keys: Sequence[str], *, now: datetime, allowance: int = 0) -> int | None:
+        """Seconds until ``keys`` may try again, or ``None`` when none of them is blocked.
+
+        A key is blocked while it has at least ``max_failures + allowance`` failures within the
+        window. ``allowance=1`` asks about a key whose current attempt was already recorded.
+        """
         ...
 
     async def record_failure(self, keys: Sequence[str], *, now: datetime) -> None: ...

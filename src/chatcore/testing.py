@@ -94,9 +94,9 @@ class QuickHasher:
         try:
             _, iterations, salt, expected = password_hash.split("$")
             dk = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), int(iterations))
-        except ValueError:
+        except (ValueError, TypeError):
             return False
-        return hmac.compare_digest(dk.hex(), expected)
+        return hmac.compare_digest(dk.hex().encode(), expected.encode())
 
     def needs_rehash(self, password_hash: str) -> bool:
         parts = password_hash.split("$")

@@ -56,3 +56,11 @@ async def test_very_long_keys_are_counted_too(storage: Storage) -> None:
     await fail(storage, [long_key], MAX_FAILURES)
     assert await storage.limiter.blocked_for([long_key], now=at(20)) is not None
     assert await storage.limiter.blocked_for(["login:" + "x" * 4999], now=at(20)) is None
+
+
+async def test_an_allowance_raises_the_threshold_for_an_attempt_already_recorded(storage: Storage) -> None:
+    await fail(storage, ["login:alice"], MAX_FAILURES)
+    assert await storage.limiter.blocked_for(["login:alice"], now=at(30), allowance=1) is None
+    await fail(storage, ["login:alice"], 1, second=20)
+    wait = await storage.limiter.blocked_for(["login:alice"], now=at(30), allowance=1)
+    assert wait == WINDOW - 30

@@ -333,6 +333,8 @@ async def test_hashes_are_salted(hasher: PasswordHasher) -> None:
         "pbkdf2$x$y$z",
         "$argon2id$v=19$m=8,t=1,p=1$bad",
         "$argon2id$",
+        "$argon2id$v=19$m=8,t=1,p=1$sälz$häsh",
+        "pbkdf2$1000$sälz$\u00e9",
     ],
 )
 async def test_a_malformed_hash_never_verifies(hasher: PasswordHasher, malformed: str) -> None:

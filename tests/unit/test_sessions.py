@@ -284,3 +284,26 @@ async def test_the_new_password_follows_the_sign_up_rules(
 
     assert caught.value.field == field
     assert (await _login(accounts, password=PASSWORD)).access
+
+
+async def test_a_burst_of_concurrent_guesses_cannot_slip_past_the_limit(
+    store: MemoryStore, clock: FrozenClock
+) -> None:
+    accounts = AccountService(
+        uow=functools.partial(yielding, store),
+        hasher=QuickHasher(),
+        tokens=HmacTokens(b"unit-test-secret"),
+        clock=clock,
+        limiter=MemoryAttemptLimiter(max_failures=3),
+    )
+    await accounts.register(
+        username="carol", email="carol@example.com", password=PASSWORD, password2=PASSWORD
+    )
+    outcomes = await asyncio.gather(
+        *(accounts.login(login="carol", password=f"guess {n}", client=f"203.0.113.{n}") for n in range(50)),
+        return_exceptions=True,
+    )
+    checked = sum(isinstance(outcome, InvalidCredentials) for outcome in outcomes)
+    throttled = sum(isinstance(outcome, TooManyAttempts) for outcome in outcomes)
+    assert checked <= 3
+    assert checked + throttled == 50

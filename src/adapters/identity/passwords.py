@@ -22,11 +22,12 @@ class Argon2PasswordHasher:
     async def verify(self, password_hash: str, password: str) -> bool:
         try:
             return await asyncio.to_thread(self._hasher.verify, password_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
+        except (VerifyMismatchError, VerificationError, InvalidHashError, ValueError):
+            # ValueError: a stored hash that is not even ASCII (damaged data) verifies nothing.
             return False
 
     def needs_rehash(self, password_hash: str) -> bool:
         try:
             return self._hasher.check_needs_rehash(password_hash)
-        except InvalidHashError:
+        except (InvalidHashError, ValueError):
             return True

@@ -17,14 +17,15 @@ class MemoryAttemptLimiter:
         self._failures: dict[str, list[datetime]] = {}
         self._lock = asyncio.Lock()
 
-    async def blocked_for(self, keys: Sequence[str], *, now: datetime) -> int | None:
+    async def blocked_for(self, keys: Sequence[str], *, now: datetime, allowance: int = 0) -> int | None:
         async with self._lock:
             waits = []
             for key in keys:
                 recent = [t for t in self._failures.get(key, []) if t > now - self._window]
                 self._failures[key] = recent
-                if len(recent) >= self._max:
-                    waits.append(math.ceil((recent[-self._max] + self._window - now).total_seconds()))
+                threshold = self._max + allowance
+                if len(recent) >= threshold:
+                    waits.append(math.ceil((recent[-threshold] + self._window - now).total_seconds()))
         return max(max(waits), 1) if waits else None
 
     async def record_failure(self, keys: Sequence[str], *, now: datetime) -> None:

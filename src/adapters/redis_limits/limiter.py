@@ -48,13 +48,18 @@ class RedisAttemptLimiter:
         # Keys embed what was typed as a login: hashed, so any length and character is fine.
         return self._prefix + hashlib.sha256(key.encode()).hexdigest()
 
-    async def blocked_for(self, keys: Sequence[str], *, now: datetime) -> int | None:
+    async def blocked_for(self, keys: Sequence[str], *, now: datetime, allowance: int = 0) -> int | None:
         since = now.timestamp() - self._window.total_seconds()
         waits = []
         try:
             for key in keys:
                 found = await self._redis.zrevrangebyscore(
-                    self._key(key), "+inf", f"({since}", start=self._max - 1, num=1, withscores=True
+                    self._key(key),
+                    "+inf",
+                    f"({since}",
+                    start=self._max + allowance - 1,
+                    num=1,
+                    withscores=True,
                 )
                 if found:
                     oldest = float(found[0][1])

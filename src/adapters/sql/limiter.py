@@ -36,7 +36,7 @@ class SqlAttemptLimiter:
         self._max = max_failures
         self._window = window
 
-    async def blocked_for(self, keys: Sequence[str], *, now: datetime) -> int | None:
+    async def blocked_for(self, keys: Sequence[str], *, now: datetime, allowance: int = 0) -> int | None:
         since = now - self._window
         waits = []
         async with self._engine.connect() as conn:
@@ -47,7 +47,7 @@ class SqlAttemptLimiter:
                     select(login_failures.c.failed_at)
                     .where(login_failures.c.key == _stored(key), login_failures.c.failed_at > since)
                     .order_by(login_failures.c.failed_at.desc())
-                    .offset(self._max - 1)
+                    .offset(self._max + allowance - 1)
                     .limit(1)
                 )
                 oldest: datetime | None = (await conn.execute(stmt)).scalar()
