@@ -72,7 +72,9 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin_immediate(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # The driver was opened in autocommit mode, so the transaction starts here; the driver
+        # sends this with the transaction's first statement (one thread hand-off for both).
+        conn.connection.driver_connection.pending_begin = "BEGIN IMMEDIATE"
 
     return engine
 

@@ -3,10 +3,10 @@
 aiosqlite runs each SQLite connection in a worker thread; every awaited call is a hand-off to
 that thread and back, which on a small machine costs far more (~0.1 ms) than a typical statement.
 SQLAlchemy's aiosqlite adapter makes four of them per statement (create the cursor, execute,
-fetch, close). This connection's cursor does all four in one, defers the ``BEGIN IMMEDIATE`` that
-:mod:`adapters.sql.engine` emits to the first statement of the transaction, and skips the
-pool's reset ``ROLLBACK`` when no transaction is open. The result: a transaction of four
-statements costs five hand-offs instead of about forty.
+fetch, close). This connection's cursor does all four in one; the ``BEGIN IMMEDIATE`` that
+:mod:`adapters.sql.engine` asks for when SQLAlchemy begins a transaction is sent together with
+the transaction's first statement; and the pool's reset ``ROLLBACK`` is skipped when no
+transaction is open. A transaction of four statements costs five hand-offs instead of about forty.
 
 It is handed to SQLAlchemy through ``create_async_engine(async_creator=...)``, the documented way
 to supply the driver connection; everything else (thread, queue, close, stop) is aiosqlite's own.
@@ -62,9 +62,6 @@ class OneHopCursor:
 
     async def _submit(self, sql: str, parameters: Any, *, many: bool) -> OneHopCursor:
         connection = self._connection
-        if not many and sql.lstrip()[:5].upper() == "BEGIN":
-            connection.pending_begin = sql
-            return self
         begin, connection.pending_begin = connection.pending_begin, None
         outcome = await connection.run_in_thread(_run, begin, sql, parameters, many)
         self.description, self._rows, self.rowcount, self.lastrowid = outcome
@@ -95,6 +92,7 @@ class OneHopConnection(aiosqlite.Connection):
         # the interpreter alive at exit.
         self._thread.daemon = True
         self.pending_begin: str | None = None
+        """The statement that opens the transaction, sent along with the next statement."""
 
     def cursor(self) -> OneHopCursor:  # type: ignore[override]
         return OneHopCursor(self)

@@ -35,7 +35,7 @@ class SqlUnitOfWork:
     The transaction starts with the first statement (on SQLite with ``BEGIN IMMEDIATE``, see
     :mod:`adapters.sql.engine`) and is rolled back on leaving the block unless ``commit()`` was
     called; statements after a ``commit()`` run in a new transaction. Repositories use Core
-    statements only: no ORM identity map, no flushes, one round trip per repository call.
+    statements only: no ORM identity map, no flushes; most repository calls are one round trip.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
