@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import aiohttp
 import httpx2
 import openai
 import structlog
@@ -48,9 +49,18 @@ class BrokenAnswer(ValueError):
     """A 200 answer that is not a usable reply: no text, no choices, cut at a message boundary."""
 
 
-def could_not_connect(exc: openai.APIConnectionError) -> bool:
-    """True when no connection was made (refused, DNS): the request never left this host."""
-    return isinstance(exc.__cause__, httpx2.ConnectError)
+def could_not_connect(exc: BaseException) -> bool:
+    """True when no connection was made (refused, DNS): the request never left this host.
+
+    Looks down the cause chain: httpx2 says ``ConnectError``; the aiohttp transport reports a
+    refused connection as a ``ConnectTimeout`` caused by aiohttp's ``ClientConnectorError``.
+    """
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, (httpx2.ConnectError, aiohttp.ClientConnectorError)):
+            return True
+        cause = cause.__cause__
+    return False
 
 
 def retry_after_seconds(headers: httpx2.Headers, *, now: float | None = None) -> int | None:
@@ -118,6 +128,9 @@ def translated(*, model: str, host: str, answering: bool) -> Iterator[None]:
     except LLMError:
         raise
     except (TimeoutError, openai.APITimeoutError) as exc:
+        if not answering and could_not_connect(exc):
+            log.warning("llm_unavailable", model=model, host=host)
+            raise LLMUnavailable() from exc
         log.warning("llm_timeout", model=model, host=host, answering=answering)
         raise LLMTimeout() from exc
     except openai.APIConnectionError as exc:

@@ -70,8 +70,15 @@ class OpenAIGateway:
         self._timeout = timeout
         self._connect_retries = max(0, connect_retries)
         self._connect_retry_delay = connect_retry_delay
+        # The SDK's aiohttp transport (its `openai[aiohttp]` extra): the same requests, errors and
+        # streaming through the same SDK, at about half the CPU per call of the default httpx2
+        # transport, which was the largest single cost of a tutor request (docs/performance.md).
         self._client = openai.AsyncOpenAI(
-            api_key=api_key, base_url=base_url or None, timeout=timeout, max_retries=0
+            api_key=api_key,
+            base_url=base_url or None,
+            timeout=timeout,
+            max_retries=0,
+            http_client=openai.DefaultAioHttpClient(timeout=timeout),
         )
         self._host = urlsplit(str(self._client.base_url)).hostname or ""
 
