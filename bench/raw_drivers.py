@@ -1,4 +1,8 @@
-"""The same transaction through the raw drivers: sqlite3 (a thread per task), aiosqlite, asyncpg."""
+"""The same transaction through the raw drivers: sqlite3 (a thread per task), aiosqlite, asyncpg.
+
+The chat's ``updated_at`` and ``message_count`` follow by the database's trigger (migration 0002)
+for the raw drivers exactly as for the adapter.
+"""
 
 from __future__ import annotations
 
@@ -20,18 +24,10 @@ SQLITE_MESSAGE = (
     "INSERT INTO messages (chat_id, role, content, created_at, status, model) "
     "VALUES (?, ?, ?, ?, ?, ?) RETURNING id"
 )
-SQLITE_TOUCH = (
-    "UPDATE chats SET updated_at = CASE WHEN updated_at < ? THEN ? ELSE updated_at END, "
-    "message_count = message_count + ? WHERE id = ?"
-)
 PG_UPSERT = SQLITE_UPSERT.replace("?", "$1", 1).replace("?", "$2", 1).replace("?", "$3", 1)
 PG_MESSAGE = (
     "INSERT INTO messages (chat_id, role, content, created_at, status, model) "
     "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"
-)
-PG_TOUCH = (
-    "UPDATE chats SET updated_at = CASE WHEN updated_at < $1 THEN $1 ELSE updated_at END, "
-    "message_count = message_count + $2 WHERE id = $3"
 )
 
 
@@ -45,7 +41,6 @@ async def asyncpg_run(url: str, owners: list[Owner], tasks: int, count: int) -> 
             await conn.fetchval(PG_UPSERT, owner.user_id, DAY, LIMIT)
             await conn.fetchval(PG_MESSAGE, owner.chat_id, "user", QUESTION, stamp, "ok", "")
             await conn.fetchval(PG_MESSAGE, owner.chat_id, "assistant", ANSWER, stamp, "ok", "bench")
-            await conn.execute(PG_TOUCH, stamp, 2, owner.chat_id)
 
     try:
         return await async_rate(transaction, owners, tasks, count)
@@ -60,7 +55,6 @@ def _sqlite_transaction(conn: sqlite3.Connection, owner: Owner) -> None:
         conn.execute(SQLITE_UPSERT, (owner.user_id, DAY.isoformat(), LIMIT)).fetchall()
         conn.execute(SQLITE_MESSAGE, (owner.chat_id, "user", QUESTION, stamp, "ok", "")).fetchall()
         conn.execute(SQLITE_MESSAGE, (owner.chat_id, "assistant", ANSWER, stamp, "ok", "bench")).fetchall()
-        conn.execute(SQLITE_TOUCH, (stamp, stamp, 2, owner.chat_id))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -115,7 +109,6 @@ async def aiosqlite_run(path: str, owners: list[Owner], tasks: int, count: int) 
                 await conn.execute_fetchall(
                     SQLITE_MESSAGE, (owner.chat_id, "assistant", ANSWER, stamp, "ok", "bench")
                 )
-                await conn.execute(SQLITE_TOUCH, (stamp, stamp, 2, owner.chat_id))
                 await conn.execute("COMMIT")
             except BaseException:
                 await conn.execute("ROLLBACK")

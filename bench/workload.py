@@ -84,7 +84,6 @@ async def adapter_run(url: str, owners: list[Owner], tasks: int, count: int) -> 
             await tx.messages.add(
                 owner.chat_id, NewMessage(role=Role.ASSISTANT, content=ANSWER, model="bench"), now=stamp
             )
-            await tx.chats.touch(owner.chat_id, now=stamp, added_messages=2)
             await tx.commit()
 
     try:

@@ -10,6 +10,20 @@ import structlog
 _configured = False
 
 
+class StderrLogger:
+    """Writes each line to whatever ``sys.stderr`` is at that moment (not the stream of the first
+    call, which a test runner or a daemoniser may have closed since), one flushed line per event."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
+def _stderr_logger(*_args: object) -> StderrLogger:
+    return StderrLogger()
+
+
 def configure_logging(*, production: bool) -> None:
     global _configured
     if _configured:
@@ -26,7 +40,7 @@ def configure_logging(*, production: bool) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=True,
     )
     # The HTTP clients (openai SDK, OAuth) log every request at INFO through the standard library,

@@ -8,7 +8,7 @@ nothing slow (an LLM call, password hashing) may happen while one is open.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -165,13 +165,13 @@ class ChatRepository(Protocol):
         """Delete a chat and its messages; ``False`` if there was no such chat of this user."""
         ...
 
-    async def touch(self, chat_id: int, *, now: datetime, added_messages: int) -> None:
-        """Record activity: bump ``updated_at`` and the message count."""
-        ...
-
 
 class MessageRepository(Protocol):
-    async def add(self, chat_id: int, message: NewMessage, *, now: datetime) -> Message: ...
+    async def add(self, chat_id: int, message: NewMessage, *, now: datetime) -> Message:
+        """Store a message and record it on its chat: ``message_count`` grows by one and
+        ``updated_at`` moves to ``now`` (never back in time). Raises ``ChatNotFound`` when the
+        chat is gone."""
+        ...
 
     async def for_chat(self, chat_id: int) -> list[Message]:
         """Every message of a chat, oldest first."""
@@ -283,7 +283,11 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
 
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+class UnitOfWorkFactory(Protocol):
+    """Opens units of work. ``read_only=True`` promises no writes, so a database may serve it
+    without taking a write lock (SQLite's single writer is the scarce resource)."""
+
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
 
 
 class AttemptLimiter(Protocol):

@@ -117,14 +117,14 @@ class ChatService:
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise ValidationFailed(f"limit must be between 1 and {MAX_PAGE_SIZE}.", field="limit")
         after = decode_cursor(cursor) if cursor else None
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             chats = await uow.chats.page(user_id, limit=limit + 1, after=after)
         items = tuple(chats[:limit])
         next_cursor = encode_cursor(items[-1]) if len(chats) > limit else None
         return ChatPage(items=items, next_cursor=next_cursor)
 
     async def read_chat(self, user_id: int, chat_id: int) -> ChatDetail:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             chat = await _owned_chat(uow, user_id, chat_id)
             messages = await uow.messages.for_chat(chat_id)
         return ChatDetail(chat=chat, messages=tuple(messages))
@@ -155,7 +155,7 @@ class ChatService:
     async def quota(self, user_id: int) -> Quota:
         """What the user has left today."""
         now = self._clock.now()
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             limit = await _limit_of(uow, user_id, self._policy)
             used = await uow.quota.used(user_id, self._policy.day_of(now))
         return self._policy.quota(used=used, now=now, limit=limit)
@@ -185,8 +185,13 @@ class ChatService:
         text = clean_content(content)
         now = self._clock.now()
         day = self._policy.day_of(now)
-        async with self._uow() as uow:
+        # Reads first, outside the writing transaction: a database with a single writer
+        # (SQLite) then holds its write lock only for the two writes below.
+        async with self._uow(read_only=True) as uow:
             chat = await _owned_chat(uow, user_id, chat_id)
+            limit = await _limit_of(uow, user_id, self._policy)
+            history = await uow.messages.recent(chat_id, limit=self._budget.max_messages - 1)
+        async with self._uow() as uow:
             if idempotency_key is not None:
                 earlier = await uow.idempotency.claim(
                     user_id=user_id,
@@ -199,16 +204,16 @@ class ChatService:
                     return await self._replay(
                         uow, earlier.chat_id, chat_id, earlier.message_id, earlier.reply_id, user_id
                     )
-            limit = await _limit_of(uow, user_id, self._policy)
             used = await uow.quota.consume(user_id, day, limit=limit)
             if used is None:
                 spent = await uow.quota.used(user_id, day)
                 raise QuotaExceeded(self._policy.quota(used=max(spent, limit), now=now, limit=limit))
+            # Raises ChatNotFound if the chat was deleted since: the slot is rolled back with it.
             message = await uow.messages.add(chat_id, NewMessage(role=Role.USER, content=text), now=now)
-            history = await uow.messages.recent(chat_id, limit=self._budget.max_messages)
-            await uow.chats.touch(chat_id, now=now, added_messages=1)
             await uow.commit()
-        prompt = build_prompt(mode=chat.mode, topic=chat.topic, history=history, budget=self._budget)
+        prompt = build_prompt(
+            mode=chat.mode, topic=chat.topic, history=[*history, message], budget=self._budget
+        )
         return PendingAsk(
             user_id=user_id,
             chat_id=chat_id,
@@ -281,16 +286,13 @@ class ChatService:
     async def _finish(self, pending: PendingAsk, text: str, model: str) -> Exchange:
         now = self._clock.now()
         async with self._uow() as uow:
-            if await uow.chats.get(pending.user_id, pending.chat_id) is None:
-                # Deleted while the tutor answered: nothing to store the reply in. The tokens
-                # were spent, so the slot stays taken.
-                raise ChatNotFound
+            # Raises ChatNotFound if the chat was deleted while the tutor answered: nothing to
+            # store the reply in. The tokens were spent, so the slot stays taken.
             reply = await uow.messages.add(
                 pending.chat_id,
                 NewMessage(role=Role.ASSISTANT, content=text, model=model),
                 now=now,
             )
-            await uow.chats.touch(pending.chat_id, now=now, added_messages=1)
             if pending.idempotency_key is not None:
                 await uow.idempotency.finish(
                     user_id=pending.user_id,
@@ -319,7 +321,6 @@ class ChatService:
                     ),
                     now=now,
                 )
-                await uow.chats.touch(pending.chat_id, now=now, added_messages=1)
             if pending.idempotency_key is not None:
                 await uow.idempotency.release(user_id=pending.user_id, key=pending.idempotency_key)
             await uow.commit()

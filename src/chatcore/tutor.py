@@ -58,10 +58,15 @@ _BRACKETS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class ContextBudget:
-    """How much history goes upstream: at most ``max_messages`` and ``max_chars`` of content."""
+    """How much history goes upstream: at most ``max_messages`` and ``max_chars`` of content.
 
-    max_messages: int = 40
-    max_chars: int = 12_000
+    24 messages is the last dozen exchanges: enough for a tutor to follow the thread of a
+    conversation or an interview (the system prompt carries the mode and the role), while every
+    request stays small and cheap, for the upstream model and for this server.
+    """
+
+    max_messages: int = 24
+    max_chars: int = 8_000
 
 
 def sanitize_topic(topic: str) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from chatcore.errors import ChatNotFound
 from chatcore.model import Mode, NewMessage, Role
 from chatcore.ports import ChatCursor
 from contract.conftest import Storage
@@ -103,17 +106,29 @@ async def test_update_changes_title_and_topic_and_marks_activity(storage: Storag
         assert await tx.chats.get(alice.id, chat.id) == retopiced
 
 
-async def test_touch_counts_messages_and_never_moves_back_in_time(storage: Storage) -> None:
+async def test_adding_messages_counts_them_and_never_moves_the_chat_back_in_time(storage: Storage) -> None:
     alice = await add_user(storage.uow)
     chat = await add_chat(storage.uow, alice.id)
     async with storage.uow() as tx:
-        await tx.chats.touch(chat.id, now=at(30), added_messages=1)
-        await tx.chats.touch(chat.id, now=at(10), added_messages=2)
+        await tx.messages.add(chat.id, NewMessage(role=Role.USER, content="one"), now=at(30))
+        await tx.messages.add(chat.id, NewMessage(role=Role.ASSISTANT, content="two"), now=at(10))
+        await tx.messages.add(chat.id, NewMessage(role=Role.USER, content="three"), now=at(20))
         await tx.commit()
-    async with storage.uow() as tx:
+    async with storage.uow(read_only=True) as tx:
         touched = await tx.chats.get(alice.id, chat.id)
     assert touched is not None
     assert (touched.message_count, touched.updated_at, touched.created_at) == (3, at(30), T0)
+
+
+async def test_a_message_for_a_missing_chat_is_chat_not_found(storage: Storage) -> None:
+    alice = await add_user(storage.uow)
+    chat = await add_chat(storage.uow, alice.id)
+    async with storage.uow() as tx:
+        await tx.chats.delete(alice.id, chat.id)
+        await tx.commit()
+    async with storage.uow() as tx:
+        with pytest.raises(ChatNotFound):
+            await tx.messages.add(chat.id, NewMessage(role=Role.USER, content="late"), now=at(5))
 
 
 async def test_deleting_a_chat_deletes_its_messages_and_idempotency_records(storage: Storage) -> None:

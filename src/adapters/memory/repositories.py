@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from chatcore.errors import Conflict, EmailTaken, UsernameTaken, UserNotFound
+from chatcore.errors import ChatNotFound, Conflict, EmailTaken, UsernameTaken, UserNotFound
 from chatcore.model import (
     ApiKey,
     Chat,
@@ -172,18 +172,15 @@ class MemoryChatRepository(_Repo):
             del self._t.idempotency[key]
         return True
 
-    async def touch(self, chat_id: int, *, now: datetime, added_messages: int) -> None:
-        chat = self._t.chats.get(chat_id)
-        if chat is not None:
-            self._t.chats[chat_id] = replace(
-                chat,
-                updated_at=max(chat.updated_at, now),
-                message_count=chat.message_count + added_messages,
-            )
-
 
 class MemoryMessageRepository(_Repo):
     async def add(self, chat_id: int, message: NewMessage, *, now: datetime) -> Message:
+        chat = self._t.chats.get(chat_id)
+        if chat is None:
+            raise ChatNotFound
+        self._t.chats[chat_id] = replace(
+            chat, updated_at=max(chat.updated_at, now), message_count=chat.message_count + 1
+        )
         stored = Message(
             id=self._t.next_id("messages"),
             chat_id=chat_id,

@@ -52,7 +52,8 @@ class MemoryStore:
         self.tables = Tables()
         self.lock = asyncio.Lock()
 
-    def unit_of_work(self) -> MemoryUnitOfWork:
+    def unit_of_work(self, *, read_only: bool = False) -> MemoryUnitOfWork:
+        """A unit of work (``read_only`` changes nothing here: every one is serialisable)."""
         return MemoryUnitOfWork(self)
 
     __call__ = unit_of_work

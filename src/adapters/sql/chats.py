@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, case, delete, insert, literal, select, tuple_, update
+from sqlalchemy import Row, bindparam, delete, insert, literal, select, tuple_, update
 
 from adapters.sql.schema import UtcDateTime, chats, idempotency_keys, messages
 from adapters.sql.transaction import Repository
-from chatcore.errors import Conflict
+from chatcore.errors import ChatNotFound, Conflict, NotFound
 from chatcore.model import Chat, Message, MessageStatus, Mode, NewMessage, Role
 from chatcore.ports import ChatCursor, IdempotencyRecord
 
@@ -35,15 +35,6 @@ _MESSAGE = (
 
 # The statements of the hot path (asking the tutor) are built once.
 _now = bindparam("now", type_=UtcDateTime())
-_TOUCH = (
-    update(chats)
-    .where(chats.c.id == bindparam("chat_id"))
-    .values(
-        # Activity never moves a chat back in time (two requests may finish out of order).
-        updated_at=case((chats.c.updated_at < _now, _now), else_=chats.c.updated_at),
-        message_count=chats.c.message_count + bindparam("added"),
-    )
-)
 _ADD_MESSAGE = insert(messages).returning(messages.c.id)
 _GET_CHAT = select(*_CHAT).where(chats.c.id == bindparam("chat_id"), chats.c.user_id == bindparam("user_id"))
 _RECENT = (
@@ -134,9 +125,6 @@ class SqlChatRepository(Repository):
         stmt = delete(chats).where(chats.c.id == chat_id, chats.c.user_id == user_id)
         return (await self._tx.execute(stmt)).rowcount == 1
 
-    async def touch(self, chat_id: int, *, now: datetime, added_messages: int) -> None:
-        await self._tx.execute(_TOUCH, {"chat_id": chat_id, "now": now, "added": added_messages})
-
 
 class SqlMessageRepository(Repository):
     async def add(self, chat_id: int, message: NewMessage, *, now: datetime) -> Message:
@@ -148,7 +136,11 @@ class SqlMessageRepository(Repository):
             "status": message.status.value,
             "model": message.model,
         }
-        message_id: int = (await self._tx.execute(_ADD_MESSAGE, values)).scalar_one()
+        # The chat's updated_at and message_count follow by trigger (migration 0002).
+        try:
+            message_id: int = (await self._tx.execute(_ADD_MESSAGE, values)).scalar_one()
+        except NotFound:
+            raise ChatNotFound from None
         return Message(
             id=message_id,
             chat_id=chat_id,

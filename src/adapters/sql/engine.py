@@ -19,7 +19,7 @@ from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from adapters.sql.sqlite_driver import OneHopConnection, connector_for
+from adapters.sql.sqlite_driver import READ_BEGIN, WRITE_BEGIN, OneHopConnection, WriterTurn, connector_for
 
 SQLITE_BUSY_TIMEOUT = 10.0
 """Seconds a transaction waits for another process's write lock before giving up."""
@@ -29,6 +29,10 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
 )
+
+READ_ONLY = "chatcore_read_only"
+"""Execution option of a connection that will only read: on SQLite it begins a deferred
+transaction, which in WAL mode needs no write lock."""
 
 POSTGRES_POOL_SIZE = 10
 POSTGRES_MAX_OVERFLOW = 10
@@ -60,8 +64,10 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
         pragmas=(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}", *SQLITE_PRAGMAS),
     )
 
+    lock_path = None if path == ":memory:" else f"{path}-writer.lock"
+
     async def creator() -> OneHopConnection:
-        connection = OneHopConnection(connect)
+        connection = OneHopConnection(connect, turn=WriterTurn(lock_path, timeout=SQLITE_BUSY_TIMEOUT))
         await connection
         return connection
 
@@ -74,7 +80,8 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
     def _begin_immediate(conn: Any) -> None:
         # The driver was opened in autocommit mode, so the transaction starts here; the driver
         # sends this with the transaction's first statement (one thread hand-off for both).
-        conn.connection.driver_connection.pending_begin = "BEGIN IMMEDIATE"
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.connection.driver_connection.pending_begin = READ_BEGIN if read_only else WRITE_BEGIN
 
     return engine
 

@@ -8,13 +8,23 @@ fetch, close). This connection's cursor does all four in one; the ``BEGIN IMMEDI
 the transaction's first statement; and the pool's reset ``ROLLBACK`` is skipped when no
 transaction is open. A transaction of four statements costs five hand-offs instead of about forty.
 
+Several processes writing one SQLite file (``CHATCORE_WORKERS`` > 1) take turns through an
+advisory lock file next to the database (``<db>-writer.lock``), held from ``BEGIN IMMEDIATE`` to
+``COMMIT``/``ROLLBACK``. SQLite's own busy handler would sleep 1, 2, 5, 10 ... ms between tries
+while the lock may have been free for most of that time; the lock file hands the turn over as
+soon as the writer finishes. Read-only units of work (``BEGIN`` deferred) need no turn at all:
+in WAL mode readers never wait for the writer.
+
 It is handed to SQLAlchemy through ``create_async_engine(async_creator=...)``, the documented way
 to supply the driver connection; everything else (thread, queue, close, stop) is aiosqlite's own.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -23,10 +33,59 @@ import aiosqlite
 _Outcome = tuple[Any, list[Any], int, int | None]
 
 
-def _run(conn: sqlite3.Connection, begin: str | None, sql: str, parameters: Any, many: bool) -> _Outcome:
+WRITE_BEGIN = "BEGIN IMMEDIATE"
+READ_BEGIN = "BEGIN"
+TURN_POLL = 0.0002
+"""Seconds between two tries for the writer's turn (in the worker thread, not the event loop)."""
+
+
+class WriterTurn:
+    """The advisory lock that lets one process at a time write (``flock`` on a lock file)."""
+
+    def __init__(self, path: str | None, *, timeout: float) -> None:
+        self._fd = None if path is None else os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._timeout = timeout
+        self.held = False
+
+    def take(self) -> None:
+        if self._fd is None or self.held:
+            return
+        deadline = time.monotonic() + self._timeout
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise sqlite3.OperationalError("database is locked") from None
+                time.sleep(TURN_POLL)
+            else:
+                self.held = True
+                return
+
+    def give(self) -> None:
+        if self._fd is not None and self.held:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            self.held = False
+
+    def close(self) -> None:
+        if self._fd is not None:
+            self.give()
+            os.close(self._fd)
+            self._fd = None
+
+
+def _run(
+    conn: sqlite3.Connection, turn: WriterTurn, begin: str | None, sql: str, parameters: Any, many: bool
+) -> _Outcome:
     """Runs in the connection's worker thread: the whole life of one cursor."""
     if begin is not None:
-        conn.execute(begin)
+        if begin == WRITE_BEGIN:
+            turn.take()
+        try:
+            conn.execute(begin)
+        except BaseException:
+            turn.give()
+            raise
     cursor = conn.executemany(sql, parameters) if many else conn.execute(sql, parameters)
     try:
         description = cursor.description
@@ -63,7 +122,7 @@ class OneHopCursor:
     async def _submit(self, sql: str, parameters: Any, *, many: bool) -> OneHopCursor:
         connection = self._connection
         begin, connection.pending_begin = connection.pending_begin, None
-        outcome = await connection.run_in_thread(_run, begin, sql, parameters, many)
+        outcome = await connection.run_in_thread(begin, sql, parameters, many)
         self.description, self._rows, self.rowcount, self.lastrowid = outcome
         return self
 
@@ -86,8 +145,9 @@ class OneHopCursor:
 class OneHopConnection(aiosqlite.Connection):
     """aiosqlite's connection with a cheaper cursor (see the module docstring)."""
 
-    def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
+    def __init__(self, connector: Callable[[], sqlite3.Connection], *, turn: WriterTurn) -> None:
         super().__init__(connector, iter_chunk_size=64)
+        self._turn = turn
         # Like SQLAlchemy's own aiosqlite adapter: a forgotten connection must not keep
         # the interpreter alive at exit.
         self._thread.daemon = True
@@ -97,12 +157,10 @@ class OneHopConnection(aiosqlite.Connection):
     def cursor(self) -> OneHopCursor:  # type: ignore[override]
         return OneHopCursor(self)
 
-    async def run_in_thread(
-        self, fn: Callable[..., _Outcome], begin: str | None, sql: str, parameters: Any, many: bool
-    ) -> _Outcome:
+    async def run_in_thread(self, begin: str | None, sql: str, parameters: Any, many: bool) -> _Outcome:
         # aiosqlite's own cursors use the same hand-off; it is not annotated upstream.
         result: _Outcome = await self._execute(  # type: ignore[no-untyped-call]
-            fn, self._conn, begin, sql, parameters, many
+            _run, self._conn, self._turn, begin, sql, parameters, many
         )
         return result
 
@@ -110,15 +168,33 @@ class OneHopConnection(aiosqlite.Connection):
         if self.pending_begin is not None:  # nothing ran since BEGIN: there is nothing to commit
             self.pending_begin = None
             return
-        await super().commit()
+        await self._execute(_end, self._conn, self._turn, True)  # type: ignore[no-untyped-call]
 
     async def rollback(self) -> None:
         if self.pending_begin is not None:
             self.pending_begin = None
             return
         if self._connection is not None and not self._connection.in_transaction:
+            self._turn.give()
             return
-        await super().rollback()
+        await self._execute(_end, self._conn, self._turn, False)  # type: ignore[no-untyped-call]
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            self._turn.close()
+
+
+def _end(conn: sqlite3.Connection, turn: WriterTurn, commit: bool) -> None:
+    """Commit or roll back, then hand the writer's turn to the next process."""
+    try:
+        if commit:
+            conn.commit()
+        else:
+            conn.rollback()
+    finally:
+        turn.give()
 
 
 def connector_for(

@@ -14,6 +14,7 @@ from adapters.sql.accounts import (
     SqlUserRepository,
 )
 from adapters.sql.chats import SqlChatRepository, SqlIdempotencyRepository, SqlMessageRepository
+from adapters.sql.engine import READ_ONLY
 from adapters.sql.quota import SqlQuotaLedger
 from adapters.sql.transaction import Transaction
 from chatcore.ports import (
@@ -38,8 +39,9 @@ class SqlUnitOfWork:
     statements only: no ORM identity map, no flushes; most repository calls are one round trip.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
         self._engine = engine
+        self._read_only = read_only
         self._tx = tx = Transaction(engine.dialect.name)
         self.users: UserRepository = SqlUserRepository(tx)
         self.identities: IdentityRepository = SqlIdentityRepository(tx)
@@ -53,7 +55,10 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         if self._tx.connection is not None:
             raise RuntimeError("this unit of work is already open")
-        self._tx.connection = await self._engine.connect()
+        connection = await self._engine.connect()
+        if self._read_only:
+            connection = await connection.execution_options(**{READ_ONLY: True})
+        self._tx.connection = connection
         return self
 
     async def __aexit__(
@@ -79,5 +84,5 @@ class SqlUnitOfWorkFactory:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    def __call__(self) -> UnitOfWork:
-        return SqlUnitOfWork(self.engine)
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
+        return SqlUnitOfWork(self.engine, read_only=read_only)
