@@ -46,7 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(settings: Settings) -> int:
-    import uvicorn
+    """Run the server: Granian, with ``CHATCORE_WORKERS`` processes (docs/performance.md says why)."""
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
 
     resolve_secret_key(settings)
     asyncio.run(prepare_database(settings, upgrade=settings.embedded_database))
@@ -54,18 +57,19 @@ def serve(settings: Settings) -> int:
         f"chatcore: serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s)",
         file=sys.stderr,
     )
-    uvicorn.run(
+    Granian(
         "app_http.asgi:create",
         factory=True,
-        host=settings.host,
+        interface=Interfaces.ASGI,
+        address=settings.host,
         port=settings.port,
         workers=settings.workers,
-        access_log=False,
-        log_level="warning",
-        server_header=False,
-        proxy_headers=False,
-        timeout_graceful_shutdown=10,
-    )
+        websockets=False,
+        log_level=LogLevels.warning,
+        log_access=False,
+        respawn_failed_workers=True,
+        workers_kill_timeout=10,
+    ).serve()
     return 0
 
 
