@@ -18,6 +18,7 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from app_http.quota_headers import quota_headers
 from chatcore import errors as e
 
 log = structlog.get_logger("chatcore.http")
@@ -83,8 +84,6 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: e.ChatcoreError) -
     status, code = status_and_code(exc)
     headers = extra_headers(exc)
     if isinstance(exc, e.QuotaExceeded):
-        from app_http.quota_headers import quota_headers
-
         headers = quota_headers(exc.quota, request.app.state.container.clock.now(), refused=True)
     if status == 401:
         headers = {**headers, "WWW-Authenticate": 'Bearer realm="chatcore"'}
