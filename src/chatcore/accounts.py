@@ -206,6 +206,10 @@ class AccountService:
             record = await uow.refresh_tokens.find(digest(refresh_token))
             if record is None:
                 raise InvalidToken
+            # Using the token first serialises with a concurrent refresh of it (both update the
+            # same row): the chain is then revoked after that refresh has stored its new token,
+            # or the refresh finds the token used and revokes the chain itself.
+            await uow.refresh_tokens.mark_used(record.token_hash)
             await uow.refresh_tokens.revoke_family(record.family)
             await uow.commit()
 
