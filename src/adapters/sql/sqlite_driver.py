@@ -21,9 +21,11 @@ to supply the driver connection; everything else (thread, queue, close, stop) is
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -40,38 +42,54 @@ TURN_POLL = 0.0002
 
 
 class WriterTurn:
-    """The advisory lock that lets one process at a time write (``flock`` on a lock file)."""
+    """The advisory lock that lets one process at a time write (``flock`` on a lock file).
+
+    Taken in the connection's worker thread, given back or closed from either thread: a lock
+    guards the descriptor, and a closed turn refuses to be taken (a connection that SQLAlchemy
+    terminates, or a task cancelled while waiting for its turn, must never leave it held).
+    """
 
     def __init__(self, path: str | None, *, timeout: float) -> None:
         self._fd = None if path is None else os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         self._timeout = timeout
+        self._guard = threading.Lock()
+        self._closed = False
         self.held = False
 
     def take(self) -> None:
-        if self._fd is None or self.held:
-            return
         deadline = time.monotonic() + self._timeout
         while True:
-            try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise sqlite3.OperationalError("database is locked") from None
-                time.sleep(TURN_POLL)
-            else:
-                self.held = True
-                return
+            with self._guard:
+                if self._fd is None:
+                    if self._closed:
+                        raise sqlite3.OperationalError("the connection is closed")
+                    return
+                if self.held:
+                    return
+                try:
+                    fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    pass
+                else:
+                    self.held = True
+                    return
+            if time.monotonic() > deadline:
+                raise sqlite3.OperationalError("database is locked")
+            time.sleep(TURN_POLL)
 
     def give(self) -> None:
-        if self._fd is not None and self.held:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        with self._guard:
+            if self._fd is not None and self.held:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
             self.held = False
 
     def close(self) -> None:
-        if self._fd is not None:
-            self.give()
-            os.close(self._fd)
-            self._fd = None
+        with self._guard:
+            if self._fd is not None:
+                os.close(self._fd)  # closing the only descriptor also drops the lock
+                self._fd = None
+                self._closed = True
+            self.held = False
 
 
 def _run(
@@ -182,6 +200,13 @@ class OneHopConnection(aiosqlite.Connection):
     async def close(self) -> None:
         try:
             await super().close()
+        finally:
+            self._turn.close()
+
+    def stop(self) -> asyncio.Future[Any] | None:
+        """SQLAlchemy's hard termination of a connection: the writer's turn goes with it."""
+        try:
+            return super().stop()
         finally:
             self._turn.close()
 
