@@ -90,6 +90,7 @@ async def ping(engine: AsyncEngine, *, within: float = 2.0) -> bool:
     """``True`` if the database answers ``SELECT 1`` within ``within`` seconds."""
     try:
         async with asyncio.timeout(within), engine.connect() as conn:
+            await conn.execution_options(**{READ_ONLY: True})  # no writer's turn to answer a ping
             await conn.execute(text("SELECT 1"))
     except Exception:  # any failure means "not ready": the caller only needs a yes or no
         return False

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.sql.engine import READ_ONLY
 from adapters.sql.schema import login_failures
 
 MAX_KEY_CHARS = 255
@@ -40,6 +41,7 @@ class SqlAttemptLimiter:
         since = now - self._window
         waits = []
         async with self._engine.connect() as conn:
+            await conn.execution_options(**{READ_ONLY: True})  # a read: no writer's turn needed
             for key in keys:
                 # The max-th most recent failure inside the window, if there are that many:
                 # the key is free again once it leaves the window.
