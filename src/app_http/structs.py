@@ -11,9 +11,9 @@ from litestar.params import PathParameter
 from chatcore.model import Chat, Message
 from chatcore.quota import Quota
 
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1
 ResourceId = Annotated[int, PathParameter(ge=1, le=MAX_ID, description="A positive integer id")]
-"""A path id: positive and within a 64-bit integer, so it reaches no database as an overflow."""
+"""A path id: positive and within the databases' 32-bit integer ids, so none overflows a column."""
 
 
 class QuotaOut(msgspec.Struct):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import AsyncGenerator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from chatcore.accounts import AccountService, TokenPair
 from chatcore.concurrency import run_to_completion
@@ -43,6 +43,8 @@ __all__ = [
 MAX_CONTENT_CHARS = 4000
 MAX_TITLE_CHARS = 200
 MAX_PAGE_SIZE = 100
+MAX_ID = 2**31 - 1
+"""Ids are 32-bit integers in every store (PostgreSQL ``integer``)."""
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
 
@@ -64,10 +66,13 @@ def decode_cursor(cursor: str) -> ChatCursor:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         stamp, _, ident = raw.partition("|")
-        parsed = ChatCursor(updated_at=datetime.fromisoformat(stamp), id=int(ident))
-    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+        when = datetime.fromisoformat(stamp)
+        if when.tzinfo is None:
+            raise ValueError("a cursor's instant is aware")
+        parsed = ChatCursor(updated_at=when.astimezone(UTC), id=int(ident))
+    except (ValueError, UnicodeDecodeError, binascii.Error, OverflowError) as exc:
         raise ValidationFailed("The cursor is not valid.", field="cursor") from exc
-    if parsed.updated_at.tzinfo is None or not 0 < parsed.id < 2**63:
+    if not 0 < parsed.id <= MAX_ID:
         raise ValidationFailed("The cursor is not valid.", field="cursor")
     return parsed
 
@@ -224,7 +229,7 @@ class ChatService:
             idempotency_key=idempotency_key,
         )
 
-    def stream(self, pending: PendingAsk) -> ReplyStream:
+    def stream(self, pending: PendingAsk) -> ReplyStream[Delta | Done]:
         """Stream the reply to an accepted request: ``Delta``s, then one ``Done``.
 
         On an ``LLMError`` the slot is given back and the error re-raised. If the consumer stops

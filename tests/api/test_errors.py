@@ -102,3 +102,20 @@ async def test_openapi_documents_every_endpoint(api: Api) -> None:
     assert len(operation_ids) == len(set(operation_ids))
     messages = paths.get("/chatbot/chats/{chat_id}/messages") or paths["/chatbot/chats/{chat_id}/messages/"]
     assert {"429", "504"} <= set(messages["post"]["responses"])
+
+
+async def test_out_of_range_ids_and_cursors_are_422_not_500(api: Api) -> None:
+    import base64
+
+    headers = await api.user()
+    assert_error(await api.client.get("/chatbot/chats/3000000000/", headers=headers), 422, "validation_error")
+    assert_error(await api.client.delete("/accounts/api-keys/0/", headers=headers), 422, "validation_error")
+    for raw in (
+        "0001-01-01T00:00:00+01:00|1",
+        "9999-12-31T23:59:59-01:00|1",
+        "2026-11-26T00:00:00+00:00|3000000000",
+    ):
+        cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        assert_error(
+            await api.client.get(f"/chatbot/chats/?cursor={cursor}", headers=headers), 422, "validation_error"
+        )
