@@ -19,7 +19,7 @@ from app_http.quota_headers import quota_headers
 from app_http.structs import ChatOut, ChatSummaryOut, ExchangeOut, MessageOut, QuotaOut, ResourceId
 from chatcore.errors import ChatcoreError, LLMError, QuotaExceeded
 from chatcore.model import Mode
-from chatcore.service import Delta, Exchange, ReplyStream
+from chatcore.service import Delta, Done, Exchange, ReplyStream
 
 Text = Annotated[str, msgspec.Meta(max_length=20_000)]
 IdempotencyKey = Annotated[
@@ -78,7 +78,7 @@ async def _replayed(exchange: Exchange) -> AsyncGenerator[ServerSentEventMessage
     yield ServerSentEventMessage(event="done", data=_json(_exchange_out(exchange)))
 
 
-async def _sse(events: ReplyStream) -> AsyncGenerator[ServerSentEventMessage, None]:
+async def _sse(events: ReplyStream[Delta | Done]) -> AsyncGenerator[ServerSentEventMessage, None]:
     try:
         async for event in events:
             if isinstance(event, Delta):

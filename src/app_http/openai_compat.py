@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
@@ -23,7 +24,7 @@ from app_http.openapi import StreamingOperation, responses
 from app_http.quota_headers import quota_headers
 from chatcore.errors import ChatcoreError
 from chatcore.ports import Turn
-from chatcore.relay import RelayService, Slot
+from chatcore.results import ReplyStream
 
 
 class ChatMessageIn(msgspec.Struct):
@@ -92,15 +93,13 @@ def _chunk(ident: str, created: int, model: str, delta: dict[str, str], finish: 
     return msgspec.json.encode(body).decode()
 
 
-async def _stream(
-    relay: RelayService, slot: Slot, turns: list[Turn]
-) -> AsyncGenerator[ServerSentEventMessage, None]:
-    ident, created, model = f"chatcmpl-{secrets.token_hex(12)}", int(time.time()), relay.model
+async def _stream(model: str, deltas: ReplyStream[str]) -> AsyncGenerator[ServerSentEventMessage, None]:
+    ident, created = f"chatcmpl-{secrets.token_hex(12)}", int(time.time())
     yield ServerSentEventMessage(
         data=_chunk(ident, created, model, {"role": "assistant", "content": ""}, None)
     )
     try:
-        async for piece in relay.stream(slot, turns):
+        async for piece in deltas:
             yield ServerSentEventMessage(data=_chunk(ident, created, model, {"content": piece}, None))
     except ChatcoreError as exc:
         _, code = status_and_code(exc)
@@ -142,8 +141,13 @@ class OpenAICompatController(Controller):
         slot = await relay.take_slot(user_id, turns)
         headers = quota_headers(slot.quota, container.clock.now())
         if data.stream:
+            # Closed after the response in every case: a client that leaves before the first
+            # delta never starts the generator, and only aclose() then gives the slot back.
+            deltas = relay.stream(slot, turns)
             return ServerSentEvent(
-                _stream(relay, slot, turns), headers={**headers, "Cache-Control": "no-cache"}
+                _stream(relay.model, deltas),
+                background=BackgroundTask(deltas.aclose),
+                headers={**headers, "Cache-Control": "no-cache"},
             )
         completion = await relay.complete(slot, turns)
         body = CompletionOut(

@@ -15,6 +15,7 @@ from chatcore.concurrency import run_to_completion
 from chatcore.errors import QuotaExceeded, UserNotFound, ValidationFailed
 from chatcore.ports import Clock, Completion, LLMGateway, Prompt, Turn, UnitOfWorkFactory
 from chatcore.quota import Quota, QuotaPolicy
+from chatcore.results import ReplyStream
 
 MAX_TURNS = 200
 MAX_TOTAL_CHARS = 48_000
@@ -63,9 +64,13 @@ class RelayService:
             await run_to_completion(self.give_back(slot))
             raise
 
-    async def stream(self, slot: Slot, turns: Sequence[Turn]) -> AsyncGenerator[str, None]:
-        """Text deltas. An upstream failure, or a consumer that leaves before any text, gives the
-        slot back; once text has flowed the request counts (tokens were spent)."""
+    def stream(self, slot: Slot, turns: Sequence[Turn]) -> ReplyStream[str]:
+        """Text deltas. An upstream failure, or a consumer that leaves before any text (closing
+        the stream even before reading it), gives the slot back; once text has flowed the
+        request counts (tokens were spent)."""
+        return ReplyStream(self._deltas(slot, turns), abandon=lambda: self.give_back(slot))
+
+    async def _deltas(self, slot: Slot, turns: Sequence[Turn]) -> AsyncGenerator[str, None]:
         received = False
         upstream = self._llm.stream(Prompt(turns=tuple(turns)))
         try:

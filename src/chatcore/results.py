@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date
+from typing import Generic, TypeVar
 
 from chatcore.concurrency import run_to_completion
 from chatcore.model import Chat, Message
 from chatcore.ports import Prompt
 from chatcore.quota import Quota
+
+E = TypeVar("E")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,16 +53,18 @@ class Done:
     exchange: Exchange
 
 
-class ReplyStream:
-    """The events of :meth:`ChatService.stream`. Read it to the end or ``aclose()`` it.
+class ReplyStream(Generic[E]):
+    """Events of a counted request (``ChatService.stream``, ``RelayService.stream``). Read it to
+    the end or ``aclose()`` it.
 
     A plain async generator runs no clean-up when it is closed before its first step, which
-    would leave the slot taken and the message without a reply; this wrapper settles that case.
+    would leave the slot taken (and a message without a reply); this wrapper settles that case
+    with ``abandon``.
     """
 
     def __init__(
         self,
-        events: AsyncGenerator[Delta | Done, None],
+        events: AsyncGenerator[E, None],
         *,
         abandon: Callable[[], Coroutine[object, object, None]],
     ) -> None:
@@ -67,15 +72,15 @@ class ReplyStream:
         self._abandon = abandon
         self._started = False
 
-    def __aiter__(self) -> ReplyStream:
+    def __aiter__(self) -> ReplyStream[E]:
         return self
 
-    async def __anext__(self) -> Delta | Done:
+    async def __anext__(self) -> E:
         self._started = True
         return await self._events.__anext__()
 
     async def aclose(self) -> None:
-        """Stop the reply; the request is settled as :meth:`ChatService.stream` describes."""
+        """Stop the events; the request is settled as the stream's producer describes."""
         started, self._started = self._started, True
         await self._events.aclose()
         if not started:

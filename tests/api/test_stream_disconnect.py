@@ -8,7 +8,7 @@ from typing import Any
 from api.conftest import Api
 
 
-async def post_and_disconnect(api: Api, path: str, token: str, body: dict[str, str]) -> list[dict[str, Any]]:
+async def post_and_disconnect(api: Api, path: str, token: str, body: dict[str, Any]) -> list[dict[str, Any]]:
     """Drive the ASGI app by hand: the request body, then at once ``http.disconnect``."""
     incoming: list[dict[str, Any]] = [
         {"type": "http.request", "body": json.dumps(body).encode(), "more_body": False},
@@ -56,3 +56,12 @@ async def test_disconnect_before_the_first_event_gives_the_slot_back(api: Api) -
     assert (await api.client.get("/chatbot/quota/", headers=headers)).json()["used"] == 0
     messages = (await api.client.get(f"/chatbot/chats/{chat_id}/", headers=headers)).json()["messages"]
     assert [(m["role"], m["status"]) for m in messages] == [("user", "failed")]
+
+
+async def test_openai_stream_disconnect_before_any_text_gives_the_slot_back(api: Api) -> None:
+    headers = await api.user()
+    token = headers["Authorization"].removeprefix("Bearer ")
+    body = {"messages": [{"role": "user", "content": "hello"}], "stream": True}
+    sent = await post_and_disconnect(api, "/v1/chat/completions", token, body)
+    assert sent[0]["status"] == 200
+    assert (await api.client.get("/chatbot/quota/", headers=headers)).json()["used"] == 0

@@ -318,7 +318,7 @@ async def test_a_chat_deleted_while_the_tutor_answers_is_not_found_and_the_slot_
     assert store.tables.messages == {}, "no reply may be stored without its chat"
 
 
-async def _collect(stream: ReplyStream) -> list[Delta | Done]:
+async def _collect(stream: ReplyStream[Delta | Done]) -> list[Delta | Done]:
     return [event async for event in stream]
 
 
