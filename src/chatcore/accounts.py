@@ -131,7 +131,12 @@ class AccountService:
         failures for an account or a client address raise ``TooManyAttempts``; the account's
         limit holds however many guesses are sent at once.
         """
-        account, address = f"login:{login.strip().casefold()}", f"client:{client}"
+        async with self._uow(read_only=True) as uow:
+            user = await uow.users.find_by_login(login.strip())
+        # One budget per account, whether it is named by username or e-mail; an unknown login
+        # gets the budget of what was typed.
+        account = f"user:{user.id}" if user is not None else f"login:{login.strip().casefold()}"
+        address = f"client:{client}"
         now = self._clock.now()
         wait = await self._limiter.blocked_for((account, address), now=now)
         if wait is not None:
@@ -142,8 +147,6 @@ class AccountService:
         wait = await self._limiter.blocked_for((account,), now=now, allowance=1)
         if wait is not None:
             raise TooManyAttempts(retry_after=wait)
-        async with self._uow() as uow:
-            user = await uow.users.find_by_login(login.strip())
         if user is None or user.password_hash is None:
             await self._hasher.verify(await self._dummy(), password)
             await self._limiter.record_failure((address,), now=now)

@@ -307,3 +307,12 @@ async def test_a_burst_of_concurrent_guesses_cannot_slip_past_the_limit(
     throttled = sum(isinstance(outcome, TooManyAttempts) for outcome in outcomes)
     assert checked <= 3
     assert checked + throttled == 50
+
+
+async def test_username_and_email_share_one_budget(accounts: AccountService, alice: User) -> None:
+    for n in range(MAX_FAILURES):
+        login = "alice" if n % 2 else alice.email
+        with pytest.raises(InvalidCredentials):
+            await accounts.login(login=login, password="guess", client=f"198.51.100.{n}")
+    with pytest.raises(TooManyAttempts):
+        await accounts.login(login="ALICE", password=PASSWORD, client="198.51.100.99")
