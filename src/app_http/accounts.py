@@ -99,11 +99,7 @@ class ApiKeyOut(msgspec.Struct):
         return cls(id=key.id, name=key.name, prefix=key.prefix, created_at=key.created_at)
 
 
-class NewApiKeyOut(msgspec.Struct):
-    id: int
-    name: str
-    prefix: str
-    created_at: datetime
+class NewApiKeyOut(ApiKeyOut):
     key: str
     """The secret: shown once, never again."""
 
@@ -152,11 +148,18 @@ class AccountController(Controller):
     async def logout(self, request: Request[Any, Any, Any], data: JSONBody[RefreshIn]) -> None:
         await container_of(request).accounts.logout(data.refresh)
 
+
+class MyAccountController(Controller):
+    """The signed-in user's own account: every route needs a bearer access token."""
+
+    path = "/accounts"
+    tags = ["accounts"]  # noqa: RUF012
+    dependencies = {"user_id": Provide(provide_user_id)}  # noqa: RUF012
+
     @get(
         "/mypage/",
         operation_id="getMyPage",
         summary="My profile, linked accounts and quota",
-        dependencies={"user_id": Provide(provide_user_id)},
         responses=responses(401),
     )
     async def mypage(self, request: Request[Any, Any, Any], user_id: NamedDependency[int]) -> MyPageOut:
@@ -167,7 +170,6 @@ class AccountController(Controller):
         "/mypage/",
         operation_id="updateMyPage",
         summary="Change my e-mail",
-        dependencies={"user_id": Provide(provide_user_id)},
         responses=responses(401, 409, 422),
     )
     async def update_mypage(
@@ -181,7 +183,6 @@ class AccountController(Controller):
         status_code=204,
         operation_id="changePassword",
         summary="Change my password (signs out every session)",
-        dependencies={"user_id": Provide(provide_user_id)},
         responses=responses(401, 422),
     )
     async def password(
@@ -199,7 +200,6 @@ class AccountController(Controller):
         status_code=201,
         operation_id="createApiKey",
         summary="Create a personal API key for the OpenAI-compatible API (shown once)",
-        dependencies={"user_id": Provide(provide_user_id)},
         responses=responses(401, 422),
     )
     async def create_api_key(
@@ -214,7 +214,6 @@ class AccountController(Controller):
         "/api-keys/",
         operation_id="listApiKeys",
         summary="My API keys (without their secrets)",
-        dependencies={"user_id": Provide(provide_user_id)},
         responses=responses(401),
     )
     async def list_api_keys(
@@ -227,7 +226,6 @@ class AccountController(Controller):
         status_code=204,
         operation_id="deleteApiKey",
         summary="Revoke an API key",
-        dependencies={"user_id": Provide(provide_user_id)},
         responses=responses(401, 404),
     )
     async def delete_api_key(

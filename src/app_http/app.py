@@ -12,7 +12,7 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
-from app_http.accounts import AccountController
+from app_http.accounts import AccountController, MyAccountController
 from app_http.admin import AdminController
 from app_http.bootstrap import Container
 from app_http.chats import ChatController
@@ -39,6 +39,7 @@ def create_app(container: Container) -> Litestar:
         route_handlers=[
             HealthController,
             AccountController,
+            MyAccountController,
             ChatController,
             AdminController,
             OpenAICompatController,

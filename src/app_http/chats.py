@@ -17,7 +17,7 @@ from app_http.errors import ErrorBody, error_response, extra_headers, status_and
 from app_http.openapi import StreamingOperation, responses
 from app_http.quota_headers import quota_headers
 from app_http.structs import ChatOut, ChatSummaryOut, ExchangeOut, MessageOut, QuotaOut, ResourceId
-from chatcore.errors import ChatcoreError, LLMError, QuotaExceeded
+from chatcore.errors import ChatcoreError, LLMError
 from chatcore.model import Mode
 from chatcore.service import Delta, Done, Exchange, ReplyStream
 
@@ -122,17 +122,16 @@ class ChatController(Controller):
         self, request: Request[Any, Any, Any], user_id: NamedDependency[int], data: JSONBody[CreateChatIn]
     ) -> Response[CreatedChatOut] | Response[ErrorBody]:
         chats = container_of(request).chats
-        chat = await chats.start_chat(user_id, title=data.title, mode=data.mode, topic=data.topic or "")
+        topic = data.topic or ""
         if data.message is None:
+            chat = await chats.start_chat(user_id, title=data.title, mode=data.mode, topic=topic)
             return Response(CreatedChatOut(chat=ChatOut.of(chat, [])), status_code=201)
         try:
-            exchange = await chats.ask(user_id, chat.id, data.message)
-        except QuotaExceeded:
-            await chats.delete_chat(user_id, chat.id)  # no empty chat left behind by a refusal
-            raise
+            detail, exchange = await chats.start_chat_with(
+                user_id, data.message, title=data.title, mode=data.mode, topic=topic
+            )
         except LLMError as exc:
             return await _llm_failure(request, user_id, exc)
-        detail = await chats.read_chat(user_id, chat.id)
         body = CreatedChatOut(
             chat=ChatOut.of(detail.chat, detail.messages),
             reply=MessageOut.of(exchange.reply),

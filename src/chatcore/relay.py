@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from chatcore.concurrency import run_to_completion
-from chatcore.errors import QuotaExceeded, UserNotFound, ValidationFailed
+from chatcore.errors import QuotaExceeded, ValidationFailed
 from chatcore.ports import Clock, Completion, LLMGateway, Prompt, Turn, UnitOfWorkFactory
 from chatcore.quota import Quota, QuotaPolicy
 from chatcore.results import ReplyStream
+from chatcore.service import daily_limit_of
 
 MAX_TURNS = 200
 MAX_TOTAL_CHARS = 48_000
@@ -47,10 +48,7 @@ class RelayService:
         now = self._clock.now()
         day = self._policy.day_of(now)
         async with self._uow() as uow:
-            user = await uow.users.get(user_id)
-            if user is None:
-                raise UserNotFound
-            limit = self._policy.effective_limit(user.daily_limit)
+            limit = await daily_limit_of(uow, user_id, self._policy)
             used = await uow.quota.consume(user_id, day, limit=limit)
             if used is None:
                 raise QuotaExceeded(self._policy.quota(used=limit, now=now, limit=limit))

@@ -117,6 +117,25 @@ class ChatService:
             await uow.commit()
         return chat
 
+    async def start_chat_with(
+        self,
+        user_id: int,
+        message: str,
+        *,
+        title: str | None = None,
+        mode: Mode = Mode.CONVERSATION,
+        topic: str = "",
+    ) -> tuple[ChatDetail, Exchange]:
+        """Open a chat and send its first message (which counts). A refusal by the quota leaves no
+        empty chat behind; a failed tutor call leaves the chat with the message marked ``failed``."""
+        chat = await self.start_chat(user_id, title=title, mode=mode, topic=topic)
+        try:
+            exchange = await self.ask(user_id, chat.id, message)
+        except QuotaExceeded:
+            await self.delete_chat(user_id, chat.id)
+            raise
+        return await self.read_chat(user_id, chat.id), exchange
+
     async def list_chats(self, user_id: int, *, limit: int = 20, cursor: str | None = None) -> ChatPage:
         """The user's chats, most recently active first, ``limit`` at a time."""
         if not 1 <= limit <= MAX_PAGE_SIZE:
@@ -161,7 +180,7 @@ class ChatService:
         """What the user has left today."""
         now = self._clock.now()
         async with self._uow(read_only=True) as uow:
-            limit = await _limit_of(uow, user_id, self._policy)
+            limit = await daily_limit_of(uow, user_id, self._policy)
             used = await uow.quota.used(user_id, self._policy.day_of(now))
         return self._policy.quota(used=used, now=now, limit=limit)
 
@@ -194,7 +213,7 @@ class ChatService:
         # (SQLite) then holds its write lock only for the two writes below.
         async with self._uow(read_only=True) as uow:
             chat = await _owned_chat(uow, user_id, chat_id)
-            limit = await _limit_of(uow, user_id, self._policy)
+            limit = await daily_limit_of(uow, user_id, self._policy)
             history = await uow.messages.recent(chat_id, limit=self._budget.max_messages - 1)
         async with self._uow() as uow:
             if idempotency_key is not None:
@@ -283,7 +302,7 @@ class ChatService:
         if message is None or reply is None:
             raise ChatNotFound
         now = self._clock.now()
-        limit = await _limit_of(uow, user_id, self._policy)
+        limit = await daily_limit_of(uow, user_id, self._policy)
         used = await uow.quota.used(user_id, self._policy.day_of(now))
         quota = self._policy.quota(used=used, now=now, limit=limit)
         return Exchange(message=message, reply=reply, quota=quota)
@@ -338,7 +357,8 @@ async def _owned_chat(uow: UnitOfWork, user_id: int, chat_id: int) -> Chat:
     return chat
 
 
-async def _limit_of(uow: UnitOfWork, user_id: int, policy: QuotaPolicy) -> int:
+async def daily_limit_of(uow: UnitOfWork, user_id: int, policy: QuotaPolicy) -> int:
+    """The user's daily limit: their own override, else the policy's. Raises ``UserNotFound``."""
     user = await uow.users.get(user_id)
     if user is None:
         raise UserNotFound
