@@ -1,11 +1,13 @@
 """Engines for the two supported databases, configured for correctness under concurrency.
 
 SQLite (``sqlite+aiosqlite://``): WAL (readers never block the writer), ``synchronous=NORMAL``
-(durable at every checkpoint, never corrupt; the usual setting with WAL), foreign keys on, a busy
-timeout, and every transaction opened with ``BEGIN IMMEDIATE``: it takes the write lock up front,
-so writers from several processes queue on the busy timeout instead of failing with "database
-is locked" when a read lock cannot be upgraded. SQLite has one writer at a time anyway, so each
-process uses one connection and its transactions queue on the pool, not on the file lock.
+(durable at every checkpoint, never corrupt; the usual setting with WAL), foreign keys on, and
+every write transaction opened with ``BEGIN IMMEDIATE``: it takes the write lock up front, so a
+transaction never fails half-way because a read lock cannot be upgraded. Writers of several
+processes take turns, and statements wait only in the driver's worker thread, never on the event
+loop (:mod:`adapters.sql.sqlite_driver`, which also runs the WAL checkpoints in the background).
+SQLite has one writer at a time anyway, so each process uses one connection and its transactions
+queue on the pool.
 
 PostgreSQL (``postgresql+asyncpg://``): a bounded pool and a connect timeout.
 """
@@ -19,10 +21,16 @@ from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from adapters.sql.sqlite_driver import READ_BEGIN, WRITE_BEGIN, OneHopConnection, WriterTurn, connector_for
+from adapters.sql.sqlite_driver import (
+    READ_BEGIN,
+    WRITE_BEGIN,
+    InlineConnection,
+    WriterTurn,
+    connector_for,
+)
 
 SQLITE_BUSY_TIMEOUT = 10.0
-"""Seconds a transaction waits for another process's write lock before giving up."""
+"""Seconds a transaction waits for another writer before giving up ("database is locked")."""
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -58,28 +66,31 @@ def create_engine_for(url: str | URL) -> AsyncEngine:
 
 def _sqlite_engine(url: URL) -> AsyncEngine:
     path = url.database or ":memory:"
+    in_memory = path == ":memory:"
+    # Checkpoints run in the background (adapters.sql.sqlite_driver), not inside a COMMIT.
     connect = connector_for(
-        path,
-        busy_timeout=SQLITE_BUSY_TIMEOUT,
-        pragmas=(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}", *SQLITE_PRAGMAS),
+        path, busy_timeout=SQLITE_BUSY_TIMEOUT, pragmas=(*SQLITE_PRAGMAS, "PRAGMA wal_autocheckpoint=0")
     )
 
-    lock_path = None if path == ":memory:" else f"{path}-writer.lock"
-
-    async def creator() -> OneHopConnection:
-        connection = OneHopConnection(connect, turn=WriterTurn(lock_path, timeout=SQLITE_BUSY_TIMEOUT))
+    async def creator() -> InlineConnection:
+        connection = InlineConnection(
+            connect,
+            turn=WriterTurn(None if in_memory else f"{path}-writer.lock", timeout=SQLITE_BUSY_TIMEOUT),
+            busy_timeout=SQLITE_BUSY_TIMEOUT,
+            checkpoint_path=None if in_memory else path,
+        )
         await connection
         return connection
 
     options: dict[str, Any] = {"async_creator": creator}
-    if path != ":memory:":  # an in-memory database gets SQLAlchemy's single static connection
+    if not in_memory:  # an in-memory database gets SQLAlchemy's single static connection
         options.update(pool_size=1, max_overflow=0, pool_timeout=60)
     engine = create_async_engine(url, **options)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin_immediate(conn: Any) -> None:
         # The driver was opened in autocommit mode, so the transaction starts here; the driver
-        # sends this with the transaction's first statement (one thread hand-off for both).
+        # sends this with the transaction's first statement.
         read_only = conn.get_execution_options().get(READ_ONLY, False)
         conn.connection.driver_connection.pending_begin = READ_BEGIN if read_only else WRITE_BEGIN
 

@@ -1,22 +1,29 @@
-"""An aiosqlite connection that costs one thread hand-off per statement.
+"""The SQLite driver connection: statements run on the event loop's thread unless they would wait.
 
-aiosqlite runs each SQLite connection in a worker thread; every awaited call is a hand-off to
-that thread and back, which on a small machine costs far more (~0.1 ms) than a typical statement.
-SQLAlchemy's aiosqlite adapter makes four of them per statement (create the cursor, execute,
-fetch, close). This connection's cursor does all four in one; the ``BEGIN IMMEDIATE`` that
-:mod:`adapters.sql.engine` asks for when SQLAlchemy begins a transaction is sent together with
-the transaction's first statement; and the pool's reset ``ROLLBACK`` is skipped when no
-transaction is open. A transaction of four statements costs five hand-offs instead of about forty.
+A SQLite statement of this service takes a few microseconds; handing it to aiosqlite's worker
+thread and back costs far more (≈ 100 µs on a small machine, four hand-offs per statement through
+SQLAlchemy's stock adapter). What a thread is really needed for is *waiting*: for another process's
+write lock, or for SQLite's busy handler. So this connection (an ``aiosqlite.Connection``, handed
+to SQLAlchemy through ``create_async_engine(async_creator=...)``) runs each statement in place when
+it can start at once, and hands it to the worker thread only when it cannot:
 
-Several processes writing one SQLite file (``CHATCORE_WORKERS`` > 1) take turns through an
-advisory lock file next to the database (``<db>-writer.lock``), held from ``BEGIN IMMEDIATE`` to
-``COMMIT``/``ROLLBACK``. SQLite's own busy handler would sleep 1, 2, 5, 10 ... ms between tries
-while the lock may have been free for most of that time; the lock file hands the turn over as
-soon as the writer finishes. Read-only units of work (``BEGIN`` deferred) need no turn at all:
-in WAL mode readers never wait for the writer.
+- Writers from several processes (``CHATCORE_WORKERS`` > 1) take turns through an advisory lock
+  file next to the database (``<db>-writer.lock``), held from ``BEGIN IMMEDIATE`` to
+  ``COMMIT``/``ROLLBACK``. A transaction whose turn is free takes it in place; otherwise the
+  worker thread waits for it (polling every 0.2 ms, where SQLite's busy handler would sleep 1, 2,
+  5, 10 ... ms) while the event loop serves other requests.
+- Statements run in place with SQLite's busy timeout at 0. If the transaction's first statement
+  meets a lock held outside the turn (``chatcore migrate``, the ``sqlite3`` shell), it is rolled
+  back and retried in the worker thread with the busy timeout on. Later statements of a write
+  transaction cannot meet one in WAL mode: ``BEGIN IMMEDIATE`` already holds the write lock.
+- Read-only units of work (``BEGIN`` deferred) need no turn: in WAL mode readers never wait.
+- WAL checkpoints, the one piece of disk work that can take milliseconds (copying pages and
+  ``fsync``), are not left to the committing statement (``wal_autocheckpoint`` is off on these
+  connections): every :data:`CHECKPOINT_EVERY` write transactions, a ``PASSIVE`` checkpoint runs on
+  its own connection in the loop's default executor. A checkpoint never blocks readers or writers.
 
-It is handed to SQLAlchemy through ``create_async_engine(async_creator=...)``, the documented way
-to supply the driver connection; everything else (thread, queue, close, stop) is aiosqlite's own.
+``BEGIN`` is sent together with the transaction's first statement (see :mod:`adapters.sql.engine`),
+and the pool's reset ``ROLLBACK`` is skipped when no transaction is open.
 """
 
 from __future__ import annotations
@@ -39,14 +46,16 @@ WRITE_BEGIN = "BEGIN IMMEDIATE"
 READ_BEGIN = "BEGIN"
 TURN_POLL = 0.0002
 """Seconds between two tries for the writer's turn (in the worker thread, not the event loop)."""
+CHECKPOINT_EVERY = 200
+"""Write transactions of one connection between two background checkpoints (a few pages each)."""
 
 
 class WriterTurn:
     """The advisory lock that lets one process at a time write (``flock`` on a lock file).
 
-    Taken in the connection's worker thread, given back or closed from either thread: a lock
-    guards the descriptor, and a closed turn refuses to be taken (a connection that SQLAlchemy
-    terminates, or a task cancelled while waiting for its turn, must never leave it held).
+    Taken in either thread, given back or closed from either thread: a lock guards the
+    descriptor, and a closed turn refuses to be taken (a connection that SQLAlchemy terminates,
+    or a task cancelled while waiting for its turn, must never leave it held).
     """
 
     def __init__(self, path: str | None, *, timeout: float) -> None:
@@ -56,23 +65,26 @@ class WriterTurn:
         self._closed = False
         self.held = False
 
+    def try_take(self) -> bool:
+        """Takes the turn if it is free now; never waits."""
+        with self._guard:
+            if self._fd is None:
+                if self._closed:
+                    raise sqlite3.OperationalError("the connection is closed")
+                return True
+            if self.held:
+                return True
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            self.held = True
+            return True
+
     def take(self) -> None:
+        """Waits for the turn (in a worker thread), at most the timeout."""
         deadline = time.monotonic() + self._timeout
-        while True:
-            with self._guard:
-                if self._fd is None:
-                    if self._closed:
-                        raise sqlite3.OperationalError("the connection is closed")
-                    return
-                if self.held:
-                    return
-                try:
-                    fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    pass
-                else:
-                    self.held = True
-                    return
+        while not self.try_take():
             if time.monotonic() > deadline:
                 raise sqlite3.OperationalError("database is locked")
             time.sleep(TURN_POLL)
@@ -92,18 +104,13 @@ class WriterTurn:
             self.held = False
 
 
-def _run(
-    conn: sqlite3.Connection, turn: WriterTurn, begin: str | None, sql: str, parameters: Any, many: bool
-) -> _Outcome:
-    """Runs in the connection's worker thread: the whole life of one cursor."""
-    if begin is not None:
-        if begin == WRITE_BEGIN:
-            turn.take()
-        try:
-            conn.execute(begin)
-        except BaseException:
-            turn.give()
-            raise
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _statement(conn: sqlite3.Connection, sql: str, parameters: Any, many: bool) -> _Outcome:
+    """The whole life of one cursor."""
     cursor = conn.executemany(sql, parameters) if many else conn.execute(sql, parameters)
     try:
         description = cursor.description
@@ -113,34 +120,99 @@ def _run(
         cursor.close()
 
 
-class OneHopCursor:
-    """A DB-API-shaped async cursor over :class:`OneHopConnection` (buffers all rows)."""
+def _begin(conn: sqlite3.Connection, turn: WriterTurn, begin: str) -> None:
+    try:
+        conn.execute(begin)
+    except BaseException:
+        turn.give()
+        raise
+
+
+def _run_in_place(
+    conn: sqlite3.Connection, turn: WriterTurn, begin: str | None, sql: str, parameters: Any, many: bool
+) -> _Outcome | None:
+    """Runs the statement (after ``begin``) if nothing has to wait; ``None`` if something would."""
+    if begin is None:
+        return _statement(conn, sql, parameters, many)
+    if begin == WRITE_BEGIN and not turn.try_take():
+        return None
+    try:
+        _begin(conn, turn, begin)
+        return _statement(conn, sql, parameters, many)
+    except sqlite3.OperationalError as exc:
+        if not _is_busy(exc):
+            raise
+        if conn.in_transaction:  # nothing ran yet: the worker thread starts it again, waiting
+            conn.rollback()
+        return None
+
+
+def _run_waiting(
+    conn: sqlite3.Connection,
+    turn: WriterTurn,
+    busy_timeout_ms: int,
+    begin: str | None,
+    sql: str,
+    parameters: Any,
+    many: bool,
+) -> _Outcome:
+    """Runs in the connection's worker thread: waits for the turn and for SQLite's locks."""
+    if begin == WRITE_BEGIN:
+        turn.take()
+    conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}").close()
+    try:
+        if begin is not None:
+            _begin(conn, turn, begin)
+        return _statement(conn, sql, parameters, many)
+    finally:
+        conn.execute("PRAGMA busy_timeout=0").close()
+
+
+def _end(conn: sqlite3.Connection, turn: WriterTurn, commit: bool) -> None:
+    """Commit or roll back, then hand the writer's turn to the next process."""
+    try:
+        if commit:
+            conn.commit()
+        else:
+            conn.rollback()
+    finally:
+        turn.give()
+
+
+def _checkpoint(path: str) -> None:
+    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+    finally:
+        conn.close()
+
+
+class InlineCursor:
+    """A DB-API-shaped async cursor over :class:`InlineConnection` (buffers all rows)."""
 
     arraysize = 1
 
-    def __init__(self, connection: OneHopConnection) -> None:
+    def __init__(self, connection: InlineConnection) -> None:
         self._connection = connection
         self.description: Any = None
         self.rowcount = -1
         self.lastrowid: int | None = None
         self._rows: list[Any] = []
 
-    async def __aenter__(self) -> OneHopCursor:
+    async def __aenter__(self) -> InlineCursor:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         return None
 
-    async def execute(self, sql: str, parameters: Any = ()) -> OneHopCursor:
+    async def execute(self, sql: str, parameters: Any = ()) -> InlineCursor:
         return await self._submit(sql, parameters or (), many=False)
 
-    async def executemany(self, sql: str, parameters: Iterable[Any]) -> OneHopCursor:
-        return await self._submit(sql, parameters, many=True)
+    async def executemany(self, sql: str, parameters: Iterable[Any]) -> InlineCursor:
+        return await self._submit(sql, list(parameters), many=True)
 
-    async def _submit(self, sql: str, parameters: Any, *, many: bool) -> OneHopCursor:
-        connection = self._connection
-        begin, connection.pending_begin = connection.pending_begin, None
-        outcome = await connection.run_in_thread(begin, sql, parameters, many)
+    async def _submit(self, sql: str, parameters: Any, *, many: bool) -> InlineCursor:
+        outcome = await self._connection.run(sql, parameters, many)
         self.description, self._rows, self.rowcount, self.lastrowid = outcome
         return self
 
@@ -160,42 +232,81 @@ class OneHopCursor:
         self._rows = []
 
 
-class OneHopConnection(aiosqlite.Connection):
-    """aiosqlite's connection with a cheaper cursor (see the module docstring)."""
+class InlineConnection(aiosqlite.Connection):
+    """aiosqlite's connection, running statements in place when they need not wait (see above)."""
 
-    def __init__(self, connector: Callable[[], sqlite3.Connection], *, turn: WriterTurn) -> None:
+    def __init__(
+        self,
+        connector: Callable[[], sqlite3.Connection],
+        *,
+        turn: WriterTurn,
+        busy_timeout: float,
+        checkpoint_path: str | None,
+    ) -> None:
         super().__init__(connector, iter_chunk_size=64)
         self._turn = turn
+        self._busy_timeout_ms = int(busy_timeout * 1000)
+        self._checkpoint_path = checkpoint_path
+        self._writes_since_checkpoint = 0
+        self._checkpointing = False
         # Like SQLAlchemy's own aiosqlite adapter: a forgotten connection must not keep
         # the interpreter alive at exit.
         self._thread.daemon = True
         self.pending_begin: str | None = None
         """The statement that opens the transaction, sent along with the next statement."""
 
-    def cursor(self) -> OneHopCursor:  # type: ignore[override]
-        return OneHopCursor(self)
+    def cursor(self) -> InlineCursor:  # type: ignore[override]
+        return InlineCursor(self)
 
-    async def run_in_thread(self, begin: str | None, sql: str, parameters: Any, many: bool) -> _Outcome:
-        # aiosqlite's own cursors use the same hand-off; it is not annotated upstream.
-        result: _Outcome = await self._execute(  # type: ignore[no-untyped-call]
-            _run, self._conn, self._turn, begin, sql, parameters, many
-        )
-        return result
+    async def run(self, sql: str, parameters: Any, many: bool) -> _Outcome:
+        if not self._running:
+            raise ValueError("Connection closed")
+        begin, self.pending_begin = self.pending_begin, None
+        if begin == WRITE_BEGIN:
+            self._writes_since_checkpoint += 1
+        outcome = _run_in_place(self._conn, self._turn, begin, sql, parameters, many)
+        if outcome is None:
+            # aiosqlite's own cursors use the same hand-off; it is not annotated upstream.
+            outcome = await self._execute(  # type: ignore[no-untyped-call]
+                _run_waiting, self._conn, self._turn, self._busy_timeout_ms, begin, sql, parameters, many
+            )
+        return outcome
 
     async def commit(self) -> None:
         if self.pending_begin is not None:  # nothing ran since BEGIN: there is nothing to commit
             self.pending_begin = None
             return
-        await self._execute(_end, self._conn, self._turn, True)  # type: ignore[no-untyped-call]
+        _end(self._conn, self._turn, True)
+        if self._writes_since_checkpoint >= CHECKPOINT_EVERY:
+            self._checkpoint_soon()
 
     async def rollback(self) -> None:
         if self.pending_begin is not None:
             self.pending_begin = None
             return
-        if self._connection is not None and not self._connection.in_transaction:
+        if self._connection is None:
             self._turn.give()
             return
-        await self._execute(_end, self._conn, self._turn, False)  # type: ignore[no-untyped-call]
+        _end(self._conn, self._turn, False)
+
+    def _checkpoint_soon(self) -> None:
+        if self._checkpoint_path is None or self._checkpointing:
+            return
+        self._writes_since_checkpoint = 0
+        try:
+            done = asyncio.get_running_loop().run_in_executor(None, _checkpoint, self._checkpoint_path)
+        except RuntimeError:  # the loop is shutting down: the last connection's close checkpoints
+            return
+        self._checkpointing = True
+        done.add_done_callback(self._checkpointed)
+
+    def _checkpointed(self, done: asyncio.Future[None]) -> None:
+        # A checkpoint that could not run (the file is busy or gone) is simply tried again later.
+        self._checkpointing = False
+        if not done.cancelled():
+            done.exception()
+        if self._writes_since_checkpoint >= CHECKPOINT_EVERY:  # writes went on meanwhile
+            self._checkpoint_soon()
 
     async def close(self) -> None:
         try:
@@ -211,25 +322,16 @@ class OneHopConnection(aiosqlite.Connection):
             self._turn.close()
 
 
-def _end(conn: sqlite3.Connection, turn: WriterTurn, commit: bool) -> None:
-    """Commit or roll back, then hand the writer's turn to the next process."""
-    try:
-        if commit:
-            conn.commit()
-        else:
-            conn.rollback()
-    finally:
-        turn.give()
-
-
 def connector_for(
     path: str, *, busy_timeout: float, pragmas: Sequence[str]
 ) -> Callable[[], sqlite3.Connection]:
-    """A function that opens ``path`` in autocommit mode (SQLAlchemy emits BEGIN itself)."""
+    """A function that opens ``path`` in autocommit mode (SQLAlchemy emits BEGIN itself), usable
+    from the event loop's thread as well as the worker thread. It runs in the worker thread and
+    may wait there for the pragmas; the connection it returns has SQLite's busy timeout at 0."""
 
     def connect() -> sqlite3.Connection:
-        conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
-        for pragma in pragmas:
+        conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+        for pragma in (*pragmas, "PRAGMA busy_timeout=0"):
             conn.execute(pragma).close()
         return conn
 

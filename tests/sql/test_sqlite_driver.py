@@ -1,0 +1,177 @@
+"""The SQLite driver runs statements in place, and waits only in its worker thread.
+
+What a user would notice if this broke: one slow or locked request freezing every other request
+of the worker process (the event loop), or a WAL file growing without end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import sqlite3
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.sql import SqlUnitOfWorkFactory, create_engine_for, sqlite_driver, upgrade_to_head
+from adapters.sql.sqlite_driver import InlineConnection
+from contract.helpers import add_user
+
+DAY = date(2026, 11, 26)
+
+
+@dataclass
+class Database:
+    path: Path
+    engine: AsyncEngine
+    uow: SqlUnitOfWorkFactory
+    user_id: int
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    path = tmp_path / "driver.sqlite3"
+    url = f"sqlite+aiosqlite:///{path}"
+    await upgrade_to_head(url)
+    engine = create_engine_for(url)
+    uow = SqlUnitOfWorkFactory(engine)
+    try:
+        yield Database(path, engine, uow, (await add_user(uow)).id)
+    finally:
+        await engine.dispose()
+
+
+async def take_slot(db: Database) -> int | None:
+    async with db.uow() as tx:
+        used = await tx.quota.consume(db.user_id, DAY, limit=1000)
+        await tx.commit()
+    return used
+
+
+async def used(db: Database) -> int:
+    async with db.uow(read_only=True) as tx:
+        return await tx.quota.used(db.user_id, DAY)
+
+
+class Ticker:
+    """Counts event-loop turns while it runs: a loop blocked by a waiting statement stops it."""
+
+    def __init__(self) -> None:
+        self.ticks = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(0.005)
+            self.ticks += 1
+
+    async def __aenter__(self) -> Ticker:
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+
+async def driver_of(db: Database) -> InlineConnection:
+    async with db.engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+    assert isinstance(driver, InlineConnection)
+    return driver
+
+
+async def test_statements_do_not_need_the_worker_thread(db: Database) -> None:
+    driver = await driver_of(db)
+    release = threading.Event()
+    # Occupy the connection's worker thread: a hand-off would now wait until it is released.
+    occupied = asyncio.ensure_future(driver._execute(release.wait, 5))  # type: ignore[no-untyped-call]
+    try:
+        async with asyncio.timeout(2):
+            assert await take_slot(db) == 1
+            assert await used(db) == 1
+    finally:
+        release.set()
+        await occupied
+
+
+async def test_a_writer_waits_for_another_process_turn_without_blocking_the_loop(db: Database) -> None:
+    # Another process's writer holds the turn (flock is per open file, so this descriptor
+    # competes with the engine's exactly like another process would).
+    other = os.open(f"{db.path}-writer.lock", os.O_RDWR)
+    fcntl.flock(other, fcntl.LOCK_EX)
+    try:
+        async with Ticker() as ticker:
+            write = asyncio.create_task(take_slot(db))
+            await asyncio.sleep(0.3)
+            assert not write.done()
+            assert ticker.ticks >= 20  # the loop kept serving while the write waited
+            fcntl.flock(other, fcntl.LOCK_UN)
+            async with asyncio.timeout(5):
+                assert await write == 1
+    finally:
+        os.close(other)
+
+
+async def test_a_lock_taken_outside_the_turn_is_waited_for_in_the_worker_thread(db: Database) -> None:
+    # A writer that knows nothing of the turn (the sqlite3 shell, `chatcore migrate`).
+    foreign = sqlite3.connect(db.path, isolation_level=None, check_same_thread=False)
+    foreign.execute("BEGIN IMMEDIATE")
+    try:
+        async with Ticker() as ticker:
+            write = asyncio.create_task(take_slot(db))
+            await asyncio.sleep(0.3)
+            assert not write.done()
+            assert ticker.ticks >= 20
+            foreign.execute("COMMIT")
+            async with asyncio.timeout(5):
+                assert await write == 1
+        # The connection went back to failing fast: the next write runs in place again.
+        assert await take_slot(db) == 2
+    finally:
+        foreign.close()
+
+
+async def test_a_write_gives_up_after_the_busy_timeout(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    other = os.open(f"{db.path}-writer.lock", os.O_RDWR)
+    fcntl.flock(other, fcntl.LOCK_EX)
+    try:
+        monkeypatch.setattr((await driver_of(db))._turn, "_timeout", 0.2)
+        with pytest.raises(Exception, match="database is locked"):
+            await take_slot(db)
+    finally:
+        os.close(other)
+    assert await take_slot(db) == 1  # the turn was not left held
+
+
+def used_in_the_database_file(db: Database) -> int:
+    """The count as the main database file has it, ignoring the WAL: what checkpoints copied."""
+    conn = sqlite3.connect(f"file:{db.path}?immutable=1", uri=True)
+    try:
+        row = conn.execute("SELECT used FROM quota_usage WHERE user_id = ?", (db.user_id,)).fetchone()
+    finally:
+        conn.close()
+    return 0 if row is None else int(row[0])
+
+
+async def test_the_wal_is_checkpointed_in_the_background(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_driver, "CHECKPOINT_EVERY", 10)
+    for _ in range(30):
+        await take_slot(db)
+    # 30 small transactions are far below SQLite's own automatic checkpoint (1,000 pages).
+    for _ in range(500):  # the checkpoint runs in the default executor: give it up to 5 s
+        if used_in_the_database_file(db) >= 20:
+            break
+        await asyncio.sleep(0.01)
+    assert used_in_the_database_file(db) >= 20
+    assert await used(db) == 30
