@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, insert, literal, select, tuple_, update
 
+from adapters.sql.prepared import Prepared
 from adapters.sql.schema import UtcDateTime, chats, idempotency_keys, messages
 from adapters.sql.transaction import Repository
 from chatcore.errors import ChatNotFound, Conflict, NotFound
@@ -35,7 +36,13 @@ _MESSAGE = (
 
 # The statements of the hot path (asking the tutor) are built once.
 _now = bindparam("now", type_=UtcDateTime())
-_ADD_MESSAGE = insert(messages).returning(messages.c.id)
+_ADD_MESSAGE = Prepared(
+    insert(messages)
+    .values(
+        {name: bindparam(name) for name in ("chat_id", "role", "content", "created_at", "status", "model")}
+    )
+    .returning(messages.c.id)
+)
 _GET_CHAT = select(*_CHAT).where(chats.c.id == bindparam("chat_id"), chats.c.user_id == bindparam("user_id"))
 _RECENT = (
     select(*_MESSAGE)
@@ -138,7 +145,7 @@ class SqlMessageRepository(Repository):
         }
         # The chat's updated_at and message_count follow by trigger (migration 0002).
         try:
-            message_id: int = (await self._tx.execute(_ADD_MESSAGE, values)).scalar_one()
+            message_id: int = await self._tx.scalar(_ADD_MESSAGE, values)
         except NotFound:
             raise ChatNotFound from None
         return Message(

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date
 from functools import cache
 
-from sqlalchemy import Executable, Update, bindparam, select, update
+from sqlalchemy import Update, bindparam, select, update
 
+from adapters.sql.prepared import Prepared
 from adapters.sql.schema import quota_usage
 from adapters.sql.transaction import Repository, Transaction
 
@@ -25,7 +26,7 @@ _GIVE_BACK: Update = (
 
 
 @cache
-def _consume(dialect: str) -> Executable:
+def _consume(dialect: str) -> Prepared:
     """``INSERT .. VALUES (.., 1) ON CONFLICT (user_id, day) DO UPDATE SET used = used + 1
     WHERE used < :limit RETURNING used``: the row lock of the conflicting row makes concurrent
     takers queue, and each re-checks the limit against the committed count. No row returned
@@ -35,11 +36,13 @@ def _consume(dialect: str) -> Executable:
         .upsert(quota_usage)
         .values(user_id=bindparam("uid"), day=bindparam("qday"), used=1)
     )
-    return stmt.on_conflict_do_update(
-        index_elements=[quota_usage.c.user_id, quota_usage.c.day],
-        set_={"used": quota_usage.c.used + 1},
-        where=quota_usage.c.used < bindparam("qlimit"),
-    ).returning(quota_usage.c.used)
+    return Prepared(
+        stmt.on_conflict_do_update(
+            index_elements=[quota_usage.c.user_id, quota_usage.c.day],
+            set_={"used": quota_usage.c.used + 1},
+            where=quota_usage.c.used < bindparam("qlimit"),
+        ).returning(quota_usage.c.used)
+    )
 
 
 class SqlQuotaLedger(Repository):
@@ -47,7 +50,7 @@ class SqlQuotaLedger(Repository):
         if limit <= 0:
             return None
         params = {"uid": user_id, "qday": day, "qlimit": limit}
-        used: int | None = (await self._tx.execute(_consume(self._tx.dialect), params)).scalar()
+        used: int | None = await self._tx.scalar(_consume(self._tx.dialect), params)
         return used
 
     async def give_back(self, user_id: int, day: date) -> None:

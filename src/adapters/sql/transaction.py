@@ -6,6 +6,7 @@ Database errors that are facts about the data (a unique or foreign key violation
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from sqlalchemy import Executable, Table
@@ -14,14 +15,16 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sql.prepared import Prepared
+from adapters.sql.sqlite_driver import InlineConnection
 from chatcore.errors import ChatcoreError, Conflict, EmailTaken, NotFound, UsernameTaken
 
 Upsert = postgresql.Insert | sqlite.Insert
 
 
-def translate(exc: IntegrityError) -> ChatcoreError:
+def translate(exc: IntegrityError | sqlite3.IntegrityError) -> ChatcoreError:
     """The domain fact behind a constraint violation (constraint names are in both drivers' text)."""
-    message = str(exc.orig).lower()
+    message = str(exc.orig if isinstance(exc, IntegrityError) else exc).lower()
     if "username_key" in message:
         return UsernameTaken()
     if "email_key" in message:
@@ -36,7 +39,17 @@ class Transaction:
 
     def __init__(self, dialect: str) -> None:
         self.dialect = dialect
-        self.connection: AsyncConnection | None = None
+        self._connection: AsyncConnection | None = None
+        self._driver: InlineConnection | None = None
+
+    @property
+    def connection(self) -> AsyncConnection | None:
+        return self._connection
+
+    @connection.setter
+    def connection(self, connection: AsyncConnection | None) -> None:
+        self._connection = connection
+        self._driver = None
 
     def upsert(self, table: Table) -> Upsert:
         """``INSERT`` with the dialect's ``ON CONFLICT`` clauses (same SQL on both databases)."""
@@ -51,6 +64,30 @@ class Transaction:
             return await self.connection.execute(statement, parameters)
         except IntegrityError as exc:
             raise translate(exc) from exc
+
+    async def scalar(self, statement: Prepared, parameters: dict[str, Any]) -> Any:
+        """The first column of the first row the statement returns, or ``None``. On SQLite the
+        statement runs on the driver connection (:mod:`adapters.sql.prepared`)."""
+        if self.connection is None:
+            raise RuntimeError("repositories work only inside `async with unit_of_work:`")
+        if self.dialect != "sqlite":
+            return (await self.execute(statement.statement, parameters)).scalar()
+        if not self.connection.in_transaction():
+            await self.connection.begin()  # SQLAlchemy's transaction: BEGIN (IMMEDIATE) comes along
+        driver = self._driver
+        if driver is None:
+            driver = (await self.connection.get_raw_connection()).driver_connection
+            if not isinstance(driver, InlineConnection):
+                raise TypeError("SQLite engines are made by adapters.sql.create_engine_for")
+            self._driver = driver
+        dialect = self.connection.dialect
+        try:
+            _, rows, _, _ = await driver.run(
+                statement.sql(dialect), statement.parameters(dialect, parameters), False
+            )
+        except sqlite3.IntegrityError as exc:
+            raise translate(exc) from exc
+        return rows[0][0] if rows else None
 
 
 class Repository:
