@@ -49,6 +49,7 @@ DOMAIN_ERRORS: tuple[tuple[type[e.ChatcoreError], int, str], ...] = (
     (e.PermissionDenied, 403, "permission_denied"),
     (e.AuthError, 401, "not_authenticated"),
     (e.QuotaExceeded, 429, "quota_exceeded"),
+    (e.StorageUnavailable, 503, "storage_unavailable"),
     (e.LLMTimeout, 504, "llm_timeout"),
     (e.LLMUnavailable, 503, "llm_unavailable"),
     (e.LLMBusy, 503, "llm_busy"),
@@ -73,7 +74,7 @@ def error_response(
 
 def extra_headers(error: e.ChatcoreError) -> dict[str, str]:
     """``Retry-After`` (and for the quota, the rate-limit headers) that go with an error."""
-    if isinstance(error, e.TooManyAttempts):
+    if isinstance(error, e.TooManyAttempts | e.StorageUnavailable):
         return {"Retry-After": str(error.retry_after)}
     if isinstance(error, e.LLMBusy) and error.retry_after is not None:
         return {"Retry-After": str(error.retry_after)}
@@ -83,6 +84,8 @@ def extra_headers(error: e.ChatcoreError) -> dict[str, str]:
 def handle_domain_error(request: Request[Any, Any, Any], exc: e.ChatcoreError) -> Response[ErrorBody]:
     status, code = status_and_code(exc)
     headers = extra_headers(exc)
+    if isinstance(exc, e.StorageUnavailable):
+        log.warning("storage_unavailable", reason=exc.reason, path=request.scope.get("path", ""))
     if isinstance(exc, e.QuotaExceeded):
         headers = quota_headers(exc.quota, request.app.state.container.clock.now(), refused=True)
     if status == 401:

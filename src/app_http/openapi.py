@@ -19,14 +19,18 @@ DESCRIPTIONS = {
     422: "Invalid input (`validation_error`), the detail names the field",
     429: "Too many requests (`quota_exceeded`, `too_many_attempts`), see Retry-After",
     502: "The tutor failed (`llm_error`, `llm_misconfigured`)",
-    503: "The tutor is unavailable or busy (`llm_unavailable`, `llm_busy`)",
+    503: (
+        "The tutor (`llm_unavailable`, `llm_busy`) or the database (`storage_unavailable`) "
+        "cannot serve right now; see Retry-After"
+    ),
     504: "The tutor timed out (`llm_timeout`)",
 }
 
 
 def responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """Error responses for a route, plus the bad-input ones (400, 413, 422) every route can give."""
-    wanted = sorted(set(statuses) | {400, 413, 422})
+    """Error responses for a route, plus those every route can give: bad input (400, 413, 422) and a
+    database that cannot serve right now (503)."""
+    wanted = sorted(set(statuses) | {400, 413, 422, 503})
     return {
         status: ResponseSpec(
             data_container=ErrorBody, description=DESCRIPTIONS[status], generate_examples=False

@@ -224,14 +224,14 @@ class AccountService:
         """The user id of a personal API key. Raises ``InvalidToken``."""
         if not key.startswith(API_KEY_PREFIX):
             raise InvalidToken
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             user_id = await uow.api_keys.find_user_id(digest(key))
         if user_id is None:
             raise InvalidToken
         return user_id
 
     async def profile(self, user_id: int) -> Profile:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             user = await uow.users.get(user_id)
             if user is None:
                 raise UserNotFound
@@ -250,7 +250,7 @@ class AccountService:
         self, user_id: int, *, old_password: str, new_password: str, new_password2: str
     ) -> None:
         """Change the password and sign out every session (all refresh tokens are revoked)."""
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             user = await uow.users.get(user_id)
         if user is None:
             raise UserNotFound
@@ -281,7 +281,7 @@ class AccountService:
         return key, secret
 
     async def list_api_keys(self, user_id: int) -> list[ApiKey]:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.api_keys.list_for(user_id)
 
     async def delete_api_key(self, user_id: int, key_id: int) -> bool:

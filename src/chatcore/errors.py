@@ -19,6 +19,7 @@
     │   ├── TooManyAttempts(retry_after)
     │   └── PermissionDenied
     ├── QuotaExceeded(quota)
+    ├── StorageUnavailable(retry_after)   the database is locked or cannot be reached for now
     └── LLMError                          the tutor could not answer; the quota slot is given back
         ├── LLMTimeout
         ├── LLMUnavailable                connection refused, DNS
@@ -123,6 +124,19 @@ class QuotaExceeded(ChatcoreError):
             f"Your quota resets at {quota.resets_at.isoformat()}."
         )
         self.quota = quota
+
+
+class StorageUnavailable(ChatcoreError):
+    """The database did not serve in time (a lock held too long, a server that cannot be reached).
+    Nothing was changed: the caller may simply try again."""
+
+    default_detail = "The service is busy right now. Please try again in a moment."
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 1, reason: str = "") -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+        self.reason = reason
+        """What the database said, in a word (``SQLITE_BUSY``, a SQLSTATE): for the log, not the user."""
 
 
 class LLMError(ChatcoreError):

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql import SqlUnitOfWorkFactory, create_engine_for, sqlite_driver, upgrade_to_head
 from adapters.sql.sqlite_driver import InlineConnection
+from chatcore.errors import StorageUnavailable
 from contract.helpers import add_user
 
 DAY = date(2026, 11, 26)
@@ -145,7 +146,7 @@ async def test_a_write_gives_up_after_the_busy_timeout(db: Database, monkeypatch
     fcntl.flock(other, fcntl.LOCK_EX)
     try:
         monkeypatch.setattr((await driver_of(db))._turn, "_timeout", 0.2)
-        with pytest.raises(Exception, match="database is locked"):
+        with pytest.raises(StorageUnavailable):
             await take_slot(db)
     finally:
         os.close(other)

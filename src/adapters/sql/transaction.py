@@ -2,22 +2,36 @@
 
 Database errors that are facts about the data (a unique or foreign key violation) become
 :mod:`chatcore.errors` here, at the boundary; nothing from SQLAlchemy crosses a port for them.
+So do errors that say the database cannot serve right now (a lock held past the busy timeout, a
+server that refuses connections, a pool with no free connection in time): ``StorageUnavailable``,
+which the HTTP layer answers with 503 and ``Retry-After``. Errors that mean a bug (bad SQL, wrong
+types) are left alone, to surface as the 500 they are.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Executable, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.prepared import Prepared
 from adapters.sql.sqlite_driver import InlineConnection
-from chatcore.errors import ChatcoreError, Conflict, EmailTaken, NotFound, UsernameTaken
+from chatcore.errors import (
+    ChatcoreError,
+    Conflict,
+    EmailTaken,
+    NotFound,
+    StorageUnavailable,
+    UsernameTaken,
+)
 
 Upsert = postgresql.Insert | sqlite.Insert
 
@@ -32,6 +46,39 @@ def translate(exc: IntegrityError | sqlite3.IntegrityError) -> ChatcoreError:
     if "foreign key" in message:
         return NotFound()
     return Conflict()
+
+
+def _reason(exc: BaseException) -> str:
+    """A short, data-free name for the log: SQLite's error name, PostgreSQL's SQLSTATE, a class."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    reason = getattr(orig, "sqlite_errorname", None) or getattr(orig, "sqlstate", None)
+    return str(reason) if reason else type(orig).__name__
+
+
+def unavailable(exc: BaseException) -> StorageUnavailable:
+    return StorageUnavailable(reason=_reason(exc))
+
+
+@contextmanager
+def connecting() -> Iterator[None]:
+    """Getting a connection: any failure means the database cannot serve now."""
+    try:
+        yield
+    except (DBAPIError, PoolTimeout, OSError, TimeoutError) as exc:
+        raise unavailable(exc) from exc
+
+
+@contextmanager
+def running() -> Iterator[None]:
+    """Running a statement or ending a transaction (through SQLAlchemy or on the SQLite driver)."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise translate(exc) from exc
+    except sqlite3.IntegrityError as exc:
+        raise translate(exc) from exc
+    except (OperationalError, InterfaceError, PoolTimeout, sqlite3.OperationalError, OSError) as exc:
+        raise unavailable(exc) from exc
 
 
 class Transaction:
@@ -60,10 +107,8 @@ class Transaction:
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
         if self.connection is None:
             raise RuntimeError("repositories work only inside `async with unit_of_work:`")
-        try:
+        with running():
             return await self.connection.execute(statement, parameters)
-        except IntegrityError as exc:
-            raise translate(exc) from exc
 
     async def scalar(self, statement: Prepared, parameters: dict[str, Any]) -> Any:
         """The first column of the first row the statement returns, or ``None``. On SQLite the
@@ -81,12 +126,9 @@ class Transaction:
                 raise TypeError("SQLite engines are made by adapters.sql.create_engine_for")
             self._driver = driver
         dialect = self.connection.dialect
-        try:
-            _, rows, _, _ = await driver.run(
-                statement.sql(dialect), statement.parameters(dialect, parameters), False
-            )
-        except sqlite3.IntegrityError as exc:
-            raise translate(exc) from exc
+        sql, values = statement.sql(dialect), statement.parameters(dialect, parameters)
+        with running():
+            _, rows, _, _ = await driver.run(sql, values, False)
         return rows[0][0] if rows else None
 
 

@@ -16,7 +16,7 @@ from adapters.sql.accounts import (
 from adapters.sql.chats import SqlChatRepository, SqlIdempotencyRepository, SqlMessageRepository
 from adapters.sql.engine import READ_ONLY
 from adapters.sql.quota import SqlQuotaLedger
-from adapters.sql.transaction import Transaction
+from adapters.sql.transaction import Transaction, connecting, running
 from chatcore.ports import (
     ApiKeyRepository,
     ChatRepository,
@@ -55,7 +55,8 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         if self._tx.connection is not None:
             raise RuntimeError("this unit of work is already open")
-        connection = await self._engine.connect()
+        with connecting():
+            connection = await self._engine.connect()
         if self._read_only:
             connection = await connection.execution_options(**{READ_ONLY: True})
         self._tx.connection = connection
@@ -75,7 +76,8 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         if self._tx.connection is None:
             raise RuntimeError("commit() outside `async with unit_of_work:`")
-        await self._tx.connection.commit()
+        with running():
+            await self._tx.connection.commit()
 
 
 class SqlUnitOfWorkFactory:
