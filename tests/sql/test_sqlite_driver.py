@@ -145,12 +145,75 @@ async def test_a_write_gives_up_after_the_busy_timeout(db: Database, monkeypatch
     other = os.open(f"{db.path}-writer.lock", os.O_RDWR)
     fcntl.flock(other, fcntl.LOCK_EX)
     try:
-        monkeypatch.setattr((await driver_of(db))._turn, "_timeout", 0.2)
+        monkeypatch.setattr(await driver_of(db), "_busy_timeout", 0.2)
         with pytest.raises(StorageUnavailable):
             await take_slot(db)
     finally:
         os.close(other)
     assert await take_slot(db) == 1  # the turn was not left held
+
+
+def other_process_can_write(db: Database) -> bool:
+    """Both locks free: the writer's turn (flock) and SQLite's own write lock."""
+    other = os.open(f"{db.path}-writer.lock", os.O_RDWR)
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(other)
+    conn = sqlite3.connect(db.path, timeout=0, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.close()
+    return True
+
+
+async def test_a_write_cancelled_while_waiting_for_the_turn_leaves_nothing_held(db: Database) -> None:
+    # The worker thread cannot take a queued call back: what it runs after the task is gone must
+    # not keep the turn or an open transaction (which would stall every other process).
+    driver = await driver_of(db)
+    other = os.open(f"{db.path}-writer.lock", os.O_RDWR)
+    fcntl.flock(other, fcntl.LOCK_EX)
+    try:
+        write = asyncio.create_task(take_slot(db))
+        await asyncio.sleep(0.05)
+        write.cancel()
+        await asyncio.gather(write, return_exceptions=True)
+    finally:
+        fcntl.flock(other, fcntl.LOCK_UN)
+        os.close(other)
+    await asyncio.sleep(0.05)
+    assert not driver._turn.held
+    assert not driver._conn.in_transaction
+    assert other_process_can_write(db)
+    assert await take_slot(db) == 1
+
+
+async def test_a_write_cancelled_while_waiting_for_a_foreign_lock_does_not_stall_the_next(
+    db: Database,
+) -> None:
+    foreign = sqlite3.connect(db.path, isolation_level=None, check_same_thread=False)
+    foreign.execute("BEGIN IMMEDIATE")
+    try:
+        write = asyncio.create_task(take_slot(db))
+        await asyncio.sleep(0.05)
+        write.cancel()
+        await asyncio.gather(write, return_exceptions=True)
+        async with Ticker() as ticker:
+            following = asyncio.create_task(take_slot(db))
+            await asyncio.sleep(0.3)
+            assert ticker.ticks >= 20  # waiting again, in the worker thread
+            foreign.execute("COMMIT")
+            async with asyncio.timeout(5):
+                assert await following == 1
+    finally:
+        foreign.close()
+    assert other_process_can_write(db)
 
 
 def used_in_the_database_file(db: Database) -> int:

@@ -75,7 +75,7 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
     async def creator() -> InlineConnection:
         connection = InlineConnection(
             connect,
-            turn=WriterTurn(None if in_memory else f"{path}-writer.lock", timeout=SQLITE_BUSY_TIMEOUT),
+            turn=WriterTurn(None if in_memory else f"{path}-writer.lock"),
             busy_timeout=SQLITE_BUSY_TIMEOUT,
             checkpoint_path=None if in_memory else path,
         )

@@ -50,6 +50,8 @@ class Prepared:
             compiled: SQLCompiler = self.statement.compile(dialect=dialect)  # type: ignore[attr-defined]
             if not compiled.positional or compiled.positiontup is None:
                 raise ValueError(f"{dialect.name} does not use positional parameters")
+            if compiled.post_compile_params or compiled.literal_execute_params:
+                raise ValueError("expanding (IN) or literal-execute parameters need SQLAlchemy's execute()")
             binds = [compiled.binds[key] for key in compiled.positiontup]
             plan = self._plans[dialect.name] = _Plan(
                 sql=compiled.string,

@@ -3,7 +3,7 @@
 A SQLite statement of this service takes a few microseconds; handing it to aiosqlite's worker
 thread and back costs far more (≈ 100 µs on a small machine, four hand-offs per statement through
 SQLAlchemy's stock adapter). What a thread is really needed for is *waiting*: for another process's
-write lock, or for SQLite's busy handler. So this connection (an ``aiosqlite.Connection``, handed
+turn to write, or for a lock taken outside that turn. So this connection (an ``aiosqlite.Connection``, handed
 to SQLAlchemy through ``create_async_engine(async_creator=...)``) runs each statement in place when
 it can start at once, and hands it to the worker thread only when it cannot:
 
@@ -14,22 +14,27 @@ it can start at once, and hands it to the worker thread only when it cannot:
   5, 10 ... ms) while the event loop serves other requests.
 - Statements run in place with SQLite's busy timeout at 0. If the transaction's first statement
   meets a lock held outside the turn (``chatcore migrate``, the ``sqlite3`` shell), it is rolled
-  back and retried in the worker thread with the busy timeout on. Later statements of a write
-  transaction cannot meet one in WAL mode: ``BEGIN IMMEDIATE`` already holds the write lock.
+  back and retried in the worker thread until the lock is free, under one deadline for the turn
+  and the lock. Later statements of a write transaction cannot meet one in WAL mode: ``BEGIN
+  IMMEDIATE`` already holds the write lock.
+- A task cancelled while its statement waits in the worker thread cannot take the queued call
+  back: the call is told to stop waiting, and until it has finished, everything else on the
+  connection (the cancelled unit of work's rollback first) goes through the same queue behind
+  it, so no turn and no transaction outlive the task.
 - Read-only units of work (``BEGIN`` deferred) need no turn: in WAL mode readers never wait.
 - WAL checkpoints, the one piece of disk work that can take milliseconds (copying pages and
   ``fsync``), are not left to the committing statement (``wal_autocheckpoint`` is off on these
   connections): every :data:`CHECKPOINT_EVERY` write transactions, a ``PASSIVE`` checkpoint runs on
   its own connection in the loop's default executor. A checkpoint never blocks readers or writers.
 
-``BEGIN`` is sent together with the transaction's first statement (see :mod:`adapters.sql.engine`),
-and the pool's reset ``ROLLBACK`` is skipped when no transaction is open.
+``BEGIN`` is sent together with the transaction's first statement (see :mod:`adapters.sql.engine`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import fcntl
+import logging
 import os
 import sqlite3
 import threading
@@ -40,6 +45,8 @@ from typing import Any
 import aiosqlite
 
 _Outcome = tuple[Any, list[Any], int, int | None]
+
+log = logging.getLogger("chatcore.sqlite")
 
 
 WRITE_BEGIN = "BEGIN IMMEDIATE"
@@ -58,9 +65,8 @@ class WriterTurn:
     or a task cancelled while waiting for its turn, must never leave it held).
     """
 
-    def __init__(self, path: str | None, *, timeout: float) -> None:
+    def __init__(self, path: str | None) -> None:
         self._fd = None if path is None else os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        self._timeout = timeout
         self._guard = threading.Lock()
         self._closed = False
         self.held = False
@@ -80,14 +86,6 @@ class WriterTurn:
                 return False
             self.held = True
             return True
-
-    def take(self) -> None:
-        """Waits for the turn (in a worker thread), at most the timeout."""
-        deadline = time.monotonic() + self._timeout
-        while not self.try_take():
-            if time.monotonic() > deadline:
-                raise sqlite3.OperationalError("database is locked")
-            time.sleep(TURN_POLL)
 
     def give(self) -> None:
         with self._guard:
@@ -147,36 +145,68 @@ def _run_in_place(
         return None
 
 
+def _may_retry(deadline: float, cancelled: threading.Event) -> bool:
+    """Between two tries: ``False`` at the deadline or once the waiting task is gone, else a
+    short sleep and ``True``."""
+    if cancelled.is_set() or time.monotonic() > deadline:
+        return False
+    time.sleep(TURN_POLL)
+    return True
+
+
 def _run_waiting(
+    cancelled: threading.Event,
     conn: sqlite3.Connection,
     turn: WriterTurn,
-    busy_timeout_ms: int,
+    timeout: float,
     begin: str | None,
     sql: str,
     parameters: Any,
     many: bool,
 ) -> _Outcome:
-    """Runs in the connection's worker thread: waits for the turn and for SQLite's locks."""
-    if begin == WRITE_BEGIN:
-        turn.take()
-    conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}").close()
-    try:
-        if begin is not None:
-            _begin(conn, turn, begin)
+    """Runs in the connection's worker thread: waits for the turn, then for SQLite's lock, under
+    one deadline. The connection's busy timeout stays 0: this loop is its busy handler, so a
+    cancelled wait ends within a poll instead of sleeping on inside SQLite."""
+    if begin is None:
         return _statement(conn, sql, parameters, many)
-    finally:
-        conn.execute("PRAGMA busy_timeout=0").close()
+    deadline = time.monotonic() + timeout
+    if begin == WRITE_BEGIN:
+        while not turn.try_take():
+            if not _may_retry(deadline, cancelled):
+                raise sqlite3.OperationalError("database is locked")
+    while True:
+        try:
+            conn.execute(begin)
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc) and _may_retry(deadline, cancelled):
+                continue
+            turn.give()
+            raise
+        except BaseException:
+            turn.give()
+            raise
+        try:
+            return _statement(conn, sql, parameters, many)
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise  # the transaction stays open, as in place: SQLAlchemy rolls it back
+            conn.rollback()  # nothing ran yet: start again, or give up
+            if not _may_retry(deadline, cancelled):
+                turn.give()
+                raise
 
 
 def _end(conn: sqlite3.Connection, turn: WriterTurn, commit: bool) -> None:
-    """Commit or roll back, then hand the writer's turn to the next process."""
+    """Commit or roll back, then hand the writer's turn to the next process (only once the
+    transaction is over: a failed COMMIT keeps it until the rollback that follows)."""
     try:
         if commit:
             conn.commit()
         else:
             conn.rollback()
     finally:
-        turn.give()
+        if not conn.in_transaction:
+            turn.give()
 
 
 def _checkpoint(path: str) -> None:
@@ -245,10 +275,12 @@ class InlineConnection(aiosqlite.Connection):
     ) -> None:
         super().__init__(connector, iter_chunk_size=64)
         self._turn = turn
-        self._busy_timeout_ms = int(busy_timeout * 1000)
+        self._busy_timeout = busy_timeout
         self._checkpoint_path = checkpoint_path
         self._writes_since_checkpoint = 0
         self._checkpointing = False
+        self._last_hand_off = threading.Event()
+        self._last_hand_off.set()
         # Like SQLAlchemy's own aiosqlite adapter: a forgotten connection must not keep
         # the interpreter alive at exit.
         self._thread.daemon = True
@@ -264,19 +296,47 @@ class InlineConnection(aiosqlite.Connection):
         begin, self.pending_begin = self.pending_begin, None
         if begin == WRITE_BEGIN:
             self._writes_since_checkpoint += 1
-        outcome = _run_in_place(self._conn, self._turn, begin, sql, parameters, many)
+        outcome = None
+        if self._last_hand_off.is_set():
+            outcome = _run_in_place(self._conn, self._turn, begin, sql, parameters, many)
         if outcome is None:
-            # aiosqlite's own cursors use the same hand-off; it is not annotated upstream.
-            outcome = await self._execute(  # type: ignore[no-untyped-call]
-                _run_waiting, self._conn, self._turn, self._busy_timeout_ms, begin, sql, parameters, many
+            outcome = await self._hand_off(
+                _run_waiting, self._conn, self._turn, self._busy_timeout, begin, sql, parameters, many
             )
+        return outcome
+
+    async def _hand_off(self, function: Callable[..., _Outcome], *args: Any) -> _Outcome:
+        """Runs ``function(cancelled, *args)`` in the worker thread.
+
+        If the awaiting task is cancelled, the worker still runs the function (aiosqlite cannot
+        take a queued call back): ``cancelled`` tells it to stop waiting, and until it is done
+        everything else on this connection goes through the same queue, behind it. So the
+        rollback of the cancelled unit of work runs after it, and gives back the turn and the
+        transaction it may have taken.
+        """
+        done = threading.Event()
+        cancelled = threading.Event()
+
+        def call() -> _Outcome:
+            try:
+                return function(cancelled, *args)
+            finally:
+                done.set()
+
+        self._last_hand_off = done
+        try:
+            # aiosqlite's own cursors use the same hand-off; it is not annotated upstream.
+            outcome: _Outcome = await self._execute(call)  # type: ignore[no-untyped-call]
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
         return outcome
 
     async def commit(self) -> None:
         if self.pending_begin is not None:  # nothing ran since BEGIN: there is nothing to commit
             self.pending_begin = None
             return
-        _end(self._conn, self._turn, True)
+        await self._end(commit=True)
         if self._writes_since_checkpoint >= CHECKPOINT_EVERY:
             self._checkpoint_soon()
 
@@ -287,7 +347,13 @@ class InlineConnection(aiosqlite.Connection):
         if self._connection is None:
             self._turn.give()
             return
-        _end(self._conn, self._turn, False)
+        await self._end(commit=False)
+
+    async def _end(self, *, commit: bool) -> None:
+        if self._last_hand_off.is_set():
+            _end(self._conn, self._turn, commit)
+        else:  # behind a cancelled hand-off that has not finished yet
+            await self._execute(_end, self._conn, self._turn, commit)  # type: ignore[no-untyped-call]
 
     def _checkpoint_soon(self) -> None:
         if self._checkpoint_path is None or self._checkpointing:
@@ -301,10 +367,12 @@ class InlineConnection(aiosqlite.Connection):
         done.add_done_callback(self._checkpointed)
 
     def _checkpointed(self, done: asyncio.Future[None]) -> None:
-        # A checkpoint that could not run (the file is busy or gone) is simply tried again later.
+        # A checkpoint that could not run is tried again after the next writes; it is logged,
+        # because with automatic checkpoints off a lasting failure would let the WAL grow.
         self._checkpointing = False
-        if not done.cancelled():
-            done.exception()
+        failure = None if done.cancelled() else done.exception()
+        if failure is not None:
+            log.warning("sqlite_checkpoint_failed: %s", type(failure).__name__)
         if self._writes_since_checkpoint >= CHECKPOINT_EVERY:  # writes went on meanwhile
             self._checkpoint_soon()
 
