@@ -54,6 +54,8 @@ READ_BEGIN = "BEGIN"
 TURN_POLL = 0.0002
 """Seconds between two tries for the writer's turn (in the worker thread, not the event loop)."""
 CHECKPOINT_EVERY = 200
+CHECKPOINT_WAIT = 2.0
+"""Seconds a background checkpoint waits for SQLite's locks (it never delays a request)."""
 """Write transactions of one connection between two background checkpoints (a few pages each)."""
 
 
@@ -210,7 +212,8 @@ def _end(conn: sqlite3.Connection, turn: WriterTurn, commit: bool) -> None:
 
 
 def _checkpoint(path: str) -> None:
-    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+    # In its own thread: it may wait a little for a connection that is closing (and checkpointing).
+    conn = sqlite3.connect(path, timeout=CHECKPOINT_WAIT, isolation_level=None)
     try:
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
     finally:
