@@ -284,8 +284,10 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    """Opens units of work. ``read_only=True`` promises no writes, so a database may serve it
-    without taking a write lock (SQLite's single writer is the scarce resource)."""
+    """Opens units of work. ``read_only=True`` promises no writes (and no ``commit()``), so a
+    database may serve it without taking a write lock (SQLite's single writer is the scarce
+    resource) or without a transaction at all (PostgreSQL: each read sees the latest committed
+    data, and the BEGIN/ROLLBACK round trips are saved)."""
 
     def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
 

@@ -53,8 +53,10 @@ class MemoryStore:
         self.lock = asyncio.Lock()
 
     def unit_of_work(self, *, read_only: bool = False) -> MemoryUnitOfWork:
-        """A unit of work (``read_only`` changes nothing here: every one is serialisable)."""
-        return MemoryUnitOfWork(self)
+        """A unit of work (every one is serialisable). A read-only one refuses to commit and
+        fails loudly if it changed anything, so domain code that writes in one is caught in
+        unit tests (a real database may run it without a transaction, where writes would stick)."""
+        return MemoryUnitOfWork(self, read_only=read_only)
 
     __call__ = unit_of_work
 
@@ -62,8 +64,9 @@ class MemoryStore:
 class MemoryUnitOfWork:
     """Serialisable transactions: the store's lock is held from ``__aenter__`` to ``__aexit__``."""
 
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: MemoryStore, *, read_only: bool = False) -> None:
         self._store = store
+        self._read_only = read_only
         self._snapshot: Tables | None = None
         t = store.tables
         self.users: UserRepository = repos.MemoryUserRepository(t)
@@ -88,12 +91,17 @@ class MemoryUnitOfWork:
     ) -> None:
         try:
             if self._snapshot is not None:
+                wrote = self._read_only and vars(self._snapshot) != vars(self._store.tables)
                 self._restore(self._snapshot)
+                if wrote and exc_type is None:
+                    raise RuntimeError("a read-only unit of work changed the store")
         finally:
             self._snapshot = None
             self._store.lock.release()
 
     async def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self._snapshot = self._store.tables.snapshot()
 
     def _restore(self, snapshot: Tables) -> None:
