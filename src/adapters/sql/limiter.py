@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.engine import READ_ONLY
 from adapters.sql.schema import login_failures
-from adapters.sql.transaction import connecting
+from adapters.sql.transaction import CONNECT_ERRORS, storage_error
 
 MAX_KEY_CHARS = 255
 
@@ -41,7 +41,7 @@ class SqlAttemptLimiter:
     async def blocked_for(self, keys: Sequence[str], *, now: datetime, allowance: int = 0) -> int | None:
         since = now - self._window
         waits = []
-        with connecting():
+        try:
             async with self._engine.connect() as conn:
                 await conn.execution_options(**{READ_ONLY: True})  # a read: no writer's turn needed
                 for key in keys:
@@ -57,13 +57,15 @@ class SqlAttemptLimiter:
                     oldest: datetime | None = (await conn.execute(stmt)).scalar()
                     if oldest is not None:
                         waits.append(math.ceil((oldest + self._window - now).total_seconds()))
+        except CONNECT_ERRORS as exc:
+            raise storage_error(exc) from exc
         return max(max(waits), 1) if waits else None
 
     async def record_failure(self, keys: Sequence[str], *, now: datetime) -> None:
         stored = [_stored(key) for key in keys]
         if not stored:
             return
-        with connecting():
+        try:
             async with self._engine.begin() as conn:
                 # Forget what can no longer count, so the table stays as small as the window.
                 await conn.execute(
@@ -72,11 +74,15 @@ class SqlAttemptLimiter:
                     )
                 )
                 await conn.execute(insert(login_failures), [{"key": key, "failed_at": now} for key in stored])
+        except CONNECT_ERRORS as exc:
+            raise storage_error(exc) from exc
 
     async def reset(self, keys: Sequence[str]) -> None:
         stored = [_stored(key) for key in keys]
         if not stored:
             return
-        with connecting():
+        try:
             async with self._engine.begin() as conn:
                 await conn.execute(delete(login_failures).where(login_failures.c.key.in_(stored)))
+        except CONNECT_ERRORS as exc:
+            raise storage_error(exc) from exc

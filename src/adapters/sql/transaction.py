@@ -11,8 +11,6 @@ types) are left alone, to surface as the 500 they are.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Executable, Table
@@ -55,30 +53,28 @@ def _reason(exc: BaseException) -> str:
     return str(reason) if reason else type(orig).__name__
 
 
-def unavailable(exc: BaseException) -> StorageUnavailable:
+CONNECT_ERRORS = (DBAPIError, PoolTimeout, OSError, TimeoutError)
+"""Getting a connection: any of these means the database cannot serve now."""
+
+STATEMENT_ERRORS = (
+    IntegrityError,
+    sqlite3.IntegrityError,
+    OperationalError,
+    InterfaceError,
+    PoolTimeout,
+    sqlite3.OperationalError,
+    OSError,
+)
+"""Running a statement or ending a transaction (through SQLAlchemy or on the SQLite driver):
+the errors that are facts about the data or about availability, not bugs."""
+
+
+def storage_error(exc: BaseException) -> ChatcoreError:
+    """The chatcore error for one of :data:`CONNECT_ERRORS` or :data:`STATEMENT_ERRORS`.
+    (Plain ``try``/``except`` at each call site: free on the hot path, unlike a context manager.)"""
+    if isinstance(exc, IntegrityError | sqlite3.IntegrityError):
+        return translate(exc)
     return StorageUnavailable(reason=_reason(exc))
-
-
-@contextmanager
-def connecting() -> Iterator[None]:
-    """Getting a connection: any failure means the database cannot serve now."""
-    try:
-        yield
-    except (DBAPIError, PoolTimeout, OSError, TimeoutError) as exc:
-        raise unavailable(exc) from exc
-
-
-@contextmanager
-def running() -> Iterator[None]:
-    """Running a statement or ending a transaction (through SQLAlchemy or on the SQLite driver)."""
-    try:
-        yield
-    except IntegrityError as exc:
-        raise translate(exc) from exc
-    except sqlite3.IntegrityError as exc:
-        raise translate(exc) from exc
-    except (OperationalError, InterfaceError, PoolTimeout, sqlite3.OperationalError, OSError) as exc:
-        raise unavailable(exc) from exc
 
 
 class Transaction:
@@ -107,8 +103,10 @@ class Transaction:
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
         if self.connection is None:
             raise RuntimeError("repositories work only inside `async with unit_of_work:`")
-        with running():
+        try:
             return await self.connection.execute(statement, parameters)
+        except STATEMENT_ERRORS as exc:
+            raise storage_error(exc) from exc
 
     async def scalar(self, statement: Prepared, parameters: dict[str, Any]) -> Any:
         """The first column of the first row the statement returns, or ``None``. On SQLite the
@@ -127,8 +125,10 @@ class Transaction:
             self._driver = driver
         dialect = self.connection.dialect
         sql, values = statement.sql(dialect), statement.parameters(dialect, parameters)
-        with running():
+        try:
             _, rows, _, _ = await driver.run(sql, values, False)
+        except STATEMENT_ERRORS as exc:
+            raise storage_error(exc) from exc
         return rows[0][0] if rows else None
 
 

@@ -16,7 +16,7 @@ from adapters.sql.accounts import (
 from adapters.sql.chats import SqlChatRepository, SqlIdempotencyRepository, SqlMessageRepository
 from adapters.sql.engine import READ_ONLY
 from adapters.sql.quota import SqlQuotaLedger
-from adapters.sql.transaction import Transaction, connecting, running
+from adapters.sql.transaction import CONNECT_ERRORS, STATEMENT_ERRORS, Transaction, storage_error
 from chatcore.ports import (
     ApiKeyRepository,
     ChatRepository,
@@ -61,8 +61,10 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         if self._tx.connection is not None:
             raise RuntimeError("this unit of work is already open")
-        with connecting():
+        try:
             connection = await self._engine.connect()
+        except CONNECT_ERRORS as exc:
+            raise storage_error(exc) from exc
         if self._read_only:
             connection = await connection.execution_options(**self._read_options)
         self._tx.connection = connection
@@ -84,8 +86,10 @@ class SqlUnitOfWork:
             raise RuntimeError("commit() outside `async with unit_of_work:`")
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
-        with running():
+        try:
             await self._tx.connection.commit()
+        except STATEMENT_ERRORS as exc:
+            raise storage_error(exc) from exc
 
 
 class SqlUnitOfWorkFactory:
