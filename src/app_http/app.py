@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
@@ -18,6 +19,7 @@ from app_http.bootstrap import Container
 from app_http.chats import ChatController
 from app_http.errors import handle_domain_error, handle_http_exception, handle_unexpected
 from app_http.health import HealthController
+from app_http.housekeeping import run_housekeeping
 from app_http.middleware import RequestContextMiddleware
 from app_http.openai_compat import OpenAICompatController
 from chatcore.errors import ChatcoreError
@@ -30,9 +32,12 @@ def create_app(container: Container) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
+        housekeeping = asyncio.create_task(run_housekeeping(container.housekeeping))
         try:
             yield
         finally:
+            housekeeping.cancel()
+            await asyncio.gather(housekeeping, return_exceptions=True)
             await container.aclose()
 
     return Litestar(

@@ -26,6 +26,7 @@ from adapters.sql import (
 from app_http.settings import ConfigError, Settings
 from chatcore.accounts import AccountService
 from chatcore.clock import SystemClock
+from chatcore.housekeeping import Housekeeping
 from chatcore.ports import (
     AttemptLimiter,
     Clock,
@@ -59,6 +60,7 @@ class Container:
     llm: LLMGateway
     clock: Clock
     ready: Callable[[], Awaitable[bool]]
+    housekeeping: Housekeeping
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def aclose(self) -> None:
@@ -181,6 +183,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         llm=llm,
         clock=clock,
         ready=overrides.get("ready") or ready,
+        housekeeping=Housekeeping(uow=uow, limiter=limiter, clock=clock),
         closers=closers,
     )
 

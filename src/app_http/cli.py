@@ -1,4 +1,4 @@
-"""``chatcore serve | migrate | create-admin`` (SPEC §3). Bad configuration exits with code 2."""
+"""``chatcore serve | migrate | create-admin | purge`` (SPEC §3). Bad configuration exits with code 2."""
 
 from __future__ import annotations
 
@@ -25,6 +25,11 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_argument("username")
     admin.add_argument("--email", help="e-mail address (default: USERNAME@localhost)")
     admin.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    sub.add_parser(
+        "purge",
+        help="delete expired refresh tokens, old idempotency records and login failures now "
+        "(the server also does it every hour)",
+    )
     return parser
 
 
@@ -39,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(prepare_database(settings, upgrade=True))
             print("Database is up to date.")
             return 0
+        if args.command == "purge":
+            return asyncio.run(purge(settings))
         return asyncio.run(create_admin(settings, args.username, args.email, args.password_stdin))
     except ConfigError as exc:
         print(f"chatcore: configuration error: {exc}", file=sys.stderr)
@@ -96,6 +103,20 @@ async def create_admin(settings: Settings, username: str, email: str | None, fro
     finally:
         await container.aclose()
     print(f"Administrator {user.username!r} created (id {user.id}).")
+    return 0
+
+
+async def purge(settings: Settings) -> int:
+    await prepare_database(settings, upgrade=settings.embedded_database)
+    container = build_container(settings)
+    try:
+        purged = await container.housekeeping.run()
+    finally:
+        await container.aclose()
+    print(
+        f"Deleted {purged.refresh_tokens} expired refresh token(s) and "
+        f"{purged.idempotency_records} old idempotency record(s)."
+    )
     return 0
 
 

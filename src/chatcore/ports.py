@@ -218,6 +218,11 @@ class RefreshTokenRepository(Protocol):
 
     async def revoke_user(self, user_id: int) -> None: ...
 
+    async def purge_expired(self, now: datetime) -> int:
+        """Delete the tokens that expired before ``now`` (no use is possible, nor any reuse to
+        detect); returns how many."""
+        ...
+
 
 class ApiKeyRepository(Protocol):
     """Personal API keys, stored only as hashes."""
@@ -256,6 +261,10 @@ class IdempotencyRepository(Protocol):
 
     async def release(self, *, user_id: int, key: str) -> None:
         """Forget an in-flight claim (the request failed and may be retried)."""
+        ...
+
+    async def purge(self, *, before: datetime) -> int:
+        """Delete the records created before ``before`` (they no longer replay); returns how many."""
         ...
 
 
@@ -306,6 +315,10 @@ class AttemptLimiter(Protocol):
     async def record_failure(self, keys: Sequence[str], *, now: datetime) -> None: ...
 
     async def reset(self, keys: Sequence[str]) -> None: ...
+
+    async def purge(self, *, now: datetime) -> None:
+        """Forget the failures that can no longer count (older than the window), for every key."""
+        ...
 
 
 # --- identity -------------------------------------------------------------------------------

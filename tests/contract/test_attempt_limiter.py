@@ -64,3 +64,13 @@ async def test_an_allowance_raises_the_threshold_for_an_attempt_already_recorded
     await fail(storage, ["login:alice"], 1, second=20)
     wait = await storage.limiter.blocked_for(["login:alice"], now=at(30), allowance=1)
     assert wait == WINDOW - 30
+
+
+async def test_purging_forgets_only_failures_that_no_longer_count(storage: Storage) -> None:
+    await fail(storage, ["login:old"], MAX_FAILURES)
+    await fail(storage, ["login:new"], MAX_FAILURES, second=WINDOW)
+    await storage.limiter.purge(now=at(WINDOW + 30))
+    assert await storage.limiter.blocked_for(["login:new"], now=at(WINDOW + 30)) is not None
+    assert await storage.limiter.blocked_for(["login:old"], now=at(WINDOW + 30)) is None
+    await fail(storage, ["login:old"], MAX_FAILURES - 1, second=WINDOW + 40)
+    assert await storage.limiter.blocked_for(["login:old"], now=at(WINDOW + 60)) is None

@@ -128,3 +128,30 @@ async def test_concurrent_claims_of_one_key_have_one_owner(storage: Storage) -> 
 
     results = await asyncio.gather(*(claim() for _ in range(20)))
     assert sum(r is None for r in results) == 1
+
+
+async def test_purging_deletes_only_records_older_than_the_cut(storage: Storage) -> None:
+    alice = await add_user(storage.uow)
+    chat = await add_chat(storage.uow, alice.id)
+    async with storage.uow() as tx:
+        for key, second in (("old", 0), ("new", 100)):
+            await tx.idempotency.claim(
+                user_id=alice.id, key=key, chat_id=chat.id, now=at(second), not_before=at(-1)
+            )
+        await tx.commit()
+    async with storage.uow() as tx:
+        assert await tx.idempotency.purge(before=at(50)) == 1
+        await tx.commit()
+    async with storage.uow() as tx:
+        # "old" is gone (a new claim owns it), "new" is still there (a claim sees it).
+        assert (
+            await tx.idempotency.claim(
+                user_id=alice.id, key="old", chat_id=chat.id, now=at(200), not_before=at(-1)
+            )
+            is None
+        )
+        seen = await tx.idempotency.claim(
+            user_id=alice.id, key="new", chat_id=chat.id, now=at(200), not_before=at(-1)
+        )
+    assert seen is not None
+    assert seen.created_at == at(100)

@@ -80,3 +80,20 @@ async def test_revoking_a_user_stops_all_their_chains(storage: Storage) -> None:
     async with storage.uow() as tx:
         found = [await tx.refresh_tokens.find(h) for h in ("a1", "a2", "b1")]
     assert [r.revoked if r else None for r in found] == [True, True, False]
+
+
+async def test_purging_deletes_only_expired_tokens(storage: Storage) -> None:
+    alice = await add_user(storage.uow)
+    expired = RefreshRecord(token_hash="old", user_id=alice.id, family="f", expires_at=at(10))
+    live = RefreshRecord(token_hash="new", user_id=alice.id, family="f", expires_at=at(100))
+    async with storage.uow() as tx:
+        await tx.refresh_tokens.add(expired)
+        await tx.refresh_tokens.add(live)
+        await tx.commit()
+    async with storage.uow() as tx:
+        assert await tx.refresh_tokens.purge_expired(at(50)) == 1
+        await tx.commit()
+    async with storage.uow() as tx:
+        assert await tx.refresh_tokens.find("old") is None
+        assert await tx.refresh_tokens.find("new") == live
+        assert await tx.refresh_tokens.purge_expired(at(50)) == 0

@@ -37,3 +37,12 @@ class MemoryAttemptLimiter:
         async with self._lock:
             for key in keys:
                 self._failures.pop(key, None)
+
+    async def purge(self, *, now: datetime) -> None:
+        async with self._lock:
+            for key, times in list(self._failures.items()):
+                recent = [t for t in times if t > now - self._window]
+                if recent:
+                    self._failures[key] = recent
+                else:
+                    del self._failures[key]

@@ -250,6 +250,12 @@ class MemoryRefreshTokenRepository(_Repo):
             if record.user_id == user_id:
                 self._t.refresh_tokens[key] = replace(record, revoked=True)
 
+    async def purge_expired(self, now: datetime) -> int:
+        expired = [key for key, record in self._t.refresh_tokens.items() if record.expires_at < now]
+        for key in expired:
+            del self._t.refresh_tokens[key]
+        return len(expired)
+
 
 class MemoryApiKeyRepository(_Repo):
     async def add(self, *, user_id: int, name: str, prefix: str, key_hash: str, now: datetime) -> ApiKey:
@@ -296,3 +302,9 @@ class MemoryIdempotencyRepository(_Repo):
 
     async def release(self, *, user_id: int, key: str) -> None:
         self._t.idempotency.pop((user_id, key), None)
+
+    async def purge(self, *, before: datetime) -> int:
+        old = [key for key, record in self._t.idempotency.items() if record.created_at < before]
+        for key in old:
+            del self._t.idempotency[key]
+        return len(old)

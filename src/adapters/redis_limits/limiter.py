@@ -91,5 +91,8 @@ class RedisAttemptLimiter:
         except RedisError as exc:
             log.error("login_throttle_unavailable", error_type=type(exc).__name__)
 
+    async def purge(self, *, now: datetime) -> None:
+        """Nothing to do: every key expires by itself once its newest failure is out of the window."""
+
     async def aclose(self) -> None:
         await self._redis.aclose()

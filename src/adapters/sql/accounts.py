@@ -217,6 +217,10 @@ class SqlRefreshTokenRepository(Repository):
         stmt = update(refresh_tokens).where(refresh_tokens.c.user_id == user_id).values(revoked=true())
         await self._tx.execute(stmt)
 
+    async def purge_expired(self, now: datetime) -> int:
+        stmt = delete(refresh_tokens).where(refresh_tokens.c.expires_at < now)
+        return (await self._tx.execute(stmt)).rowcount
+
 
 class SqlApiKeyRepository(Repository):
     async def add(self, *, user_id: int, name: str, prefix: str, key_hash: str, now: datetime) -> ApiKey:

@@ -224,3 +224,7 @@ class SqlIdempotencyRepository(Repository):
             idempotency_keys.c.user_id == user_id, idempotency_keys.c.key == key
         )
         await self._tx.execute(stmt)
+
+    async def purge(self, *, before: datetime) -> int:
+        stmt = delete(idempotency_keys).where(idempotency_keys.c.created_at < before)
+        return (await self._tx.execute(stmt)).rowcount

@@ -86,3 +86,12 @@ class SqlAttemptLimiter:
                 await conn.execute(delete(login_failures).where(login_failures.c.key.in_(stored)))
         except CONNECT_ERRORS as exc:
             raise storage_error(exc) from exc
+
+    async def purge(self, *, now: datetime) -> None:
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    delete(login_failures).where(login_failures.c.failed_at <= now - self._window)
+                )
+        except CONNECT_ERRORS as exc:
+            raise storage_error(exc) from exc

@@ -154,6 +154,7 @@ refresh_tokens = Table(
     Column("used", Boolean, nullable=False, server_default=false()),
     Column("revoked", Boolean, nullable=False, server_default=false()),
 )
+Index("ix_refresh_tokens_expires_at", refresh_tokens.c.expires_at)  # housekeeping (migration 0003)
 
 api_keys = Table(
     "api_keys",
@@ -179,6 +180,7 @@ idempotency_keys = Table(
     Column("reply_id", BigInteger),
     PrimaryKeyConstraint("user_id", "key"),
 )
+Index("ix_idempotency_keys_created_at", idempotency_keys.c.created_at)  # housekeeping (0003)
 
 login_failures = Table(
     "login_failures",
@@ -188,6 +190,7 @@ login_failures = Table(
     Column("failed_at", UtcDateTime, nullable=False),
 )
 Index("ix_login_failures_key_failed_at", login_failures.c.key, login_failures.c.failed_at)
+Index("ix_login_failures_failed_at", login_failures.c.failed_at)  # housekeeping (0003)
 
 # One-time codes handed to the browser after an OAuth login (SPEC §4.1, exchanged within 60 s).
 oauth_codes = Table(

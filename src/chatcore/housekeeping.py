@@ -1,0 +1,35 @@
+"""Housekeeping: forget what can no longer matter, so tables stay the size of what is live.
+
+Expired refresh tokens (no use is possible, nor any reuse to detect), idempotency records past
+their replay window, login failures older than the throttling window. Each step is a plain
+``DELETE`` by a time column (indexed), safe to run from every worker process at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chatcore.ports import AttemptLimiter, Clock, UnitOfWorkFactory
+from chatcore.service import IDEMPOTENCY_WINDOW
+
+
+@dataclass(frozen=True, slots=True)
+class Purged:
+    refresh_tokens: int
+    idempotency_records: int
+
+
+class Housekeeping:
+    def __init__(self, *, uow: UnitOfWorkFactory, limiter: AttemptLimiter, clock: Clock) -> None:
+        self._uow = uow
+        self._limiter = limiter
+        self._clock = clock
+
+    async def run(self) -> Purged:
+        now = self._clock.now()
+        async with self._uow() as tx:
+            tokens = await tx.refresh_tokens.purge_expired(now)
+            records = await tx.idempotency.purge(before=now - IDEMPOTENCY_WINDOW)
+            await tx.commit()
+        await self._limiter.purge(now=now)
+        return Purged(refresh_tokens=tokens, idempotency_records=records)
