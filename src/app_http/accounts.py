@@ -93,10 +93,18 @@ class ApiKeyOut(msgspec.Struct):
     name: str
     prefix: str
     created_at: datetime
+    last_used_at: datetime | None
+    """When the key was last used, to the hour; ``null`` if never."""
 
     @classmethod
     def of(cls, key: ApiKey) -> ApiKeyOut:
-        return cls(id=key.id, name=key.name, prefix=key.prefix, created_at=key.created_at)
+        return cls(
+            id=key.id,
+            name=key.name,
+            prefix=key.prefix,
+            created_at=key.created_at,
+            last_used_at=key.last_used_at,
+        )
 
 
 class NewApiKeyOut(ApiKeyOut):
@@ -207,7 +215,12 @@ class MyAccountController(Controller):
     ) -> NewApiKeyOut:
         key, secret = await container_of(request).accounts.create_api_key(user_id, name=data.name)
         return NewApiKeyOut(
-            id=key.id, name=key.name, prefix=key.prefix, created_at=key.created_at, key=secret
+            id=key.id,
+            name=key.name,
+            prefix=key.prefix,
+            created_at=key.created_at,
+            last_used_at=key.last_used_at,
+            key=secret,
         )
 
     @get(

@@ -33,6 +33,8 @@ MAX_EMAIL_CHARS = 254
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_CHARS = 1024
 API_KEY_PREFIX = "ck_"
+KEY_USE_GRANULARITY = timedelta(hours=1)
+"""How precisely an API key's ``last_used_at`` is kept (one write per key per period at most)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,14 +223,23 @@ class AccountService:
         return self._tokens.verify_access(access_token, now=self._clock.now())
 
     async def authenticate_api_key(self, key: str) -> int:
-        """The user id of a personal API key. Raises ``InvalidToken``."""
+        """The user id of a personal API key. Raises ``InvalidToken``.
+
+        Records when the key was last used, to the hour (:data:`KEY_USE_GRANULARITY`): a write
+        at most once an hour per key, not one per request."""
         if not key.startswith(API_KEY_PREFIX):
             raise InvalidToken
         async with self._uow(read_only=True) as uow:
-            user_id = await uow.api_keys.find_user_id(digest(key))
-        if user_id is None:
+            found = await uow.api_keys.find(digest(key))
+        if found is None:
             raise InvalidToken
-        return user_id
+        now = self._clock.now()
+        since = now - KEY_USE_GRANULARITY
+        if found.last_used_at is None or found.last_used_at < since:
+            async with self._uow() as uow:
+                await uow.api_keys.record_use(found.id, now=now, unless_since=since)
+                await uow.commit()
+        return found.user_id
 
     async def profile(self, user_id: int) -> Profile:
         async with self._uow(read_only=True) as uow:

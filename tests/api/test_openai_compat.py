@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from api.conftest import Api
 from api.helpers import assert_error
@@ -98,3 +99,30 @@ async def test_bad_requests(api: Api) -> None:
         await api.client.post("/v1/chat/completions", json=BODY, headers=bad_key), 401, "invalid_token"
     )
     assert (await api.client.get("/chatbot/quota/", headers=headers)).json()["used"] == 0
+
+
+async def test_the_key_list_shows_when_each_key_was_last_used(api: Api) -> None:
+    headers = await api.user()
+    created = (await api.client.post("/accounts/api-keys/", json={"name": "cli"}, headers=headers)).json()
+    assert created["last_used_at"] is None
+    key_headers = {"Authorization": f"Bearer {created['key']}"}
+    first_use = api.clock.now()
+    assert (await api.client.get("/v1/models", headers=key_headers)).status_code == 200
+
+    async def last_used() -> str | None:
+        fresh = {"Authorization": f"Bearer {(await api.login())['access']}"}  # the clock moves
+        listed = (await api.client.get("/accounts/api-keys/", headers=fresh)).json()
+        value: str | None = listed[0]["last_used_at"]
+        return value
+
+    assert last_used_value(await last_used()) == first_use
+    api.clock.advance(minutes=30)  # kept to the hour: no write for every request
+    await api.client.get("/v1/models", headers=key_headers)
+    assert last_used_value(await last_used()) == first_use
+    api.clock.advance(minutes=31)
+    await api.client.get("/v1/models", headers=key_headers)
+    assert last_used_value(await last_used()) == api.clock.now()
+
+
+def last_used_value(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)

@@ -269,8 +269,16 @@ class MemoryApiKeyRepository(_Repo):
         self._t.api_keys[key.id] = (key, key_hash)
         return key
 
-    async def find_user_id(self, key_hash: str) -> int | None:
-        return next((k.user_id for k, h in self._t.api_keys.values() if h == key_hash), None)
+    async def find(self, key_hash: str) -> ApiKey | None:
+        return next((k for k, h in self._t.api_keys.values() if h == key_hash), None)
+
+    async def record_use(self, key_id: int, *, now: datetime, unless_since: datetime) -> None:
+        found = self._t.api_keys.get(key_id)
+        if found is None:
+            return
+        key, key_hash = found
+        if key.last_used_at is None or key.last_used_at < unless_since:
+            self._t.api_keys[key_id] = (replace(key, last_used_at=now), key_hash)
 
     async def list_for(self, user_id: int) -> list[ApiKey]:
         return sorted((k for k, _ in self._t.api_keys.values() if k.user_id == user_id), key=lambda k: k.id)

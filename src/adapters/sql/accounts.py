@@ -222,6 +222,16 @@ class SqlRefreshTokenRepository(Repository):
         return (await self._tx.execute(stmt)).rowcount
 
 
+_API_KEY = (
+    api_keys.c.id,
+    api_keys.c.user_id,
+    api_keys.c.name,
+    api_keys.c.prefix,
+    api_keys.c.created_at,
+    api_keys.c.last_used_at,
+)
+
+
 class SqlApiKeyRepository(Repository):
     async def add(self, *, user_id: int, name: str, prefix: str, key_hash: str, now: datetime) -> ApiKey:
         stmt = (
@@ -232,24 +242,23 @@ class SqlApiKeyRepository(Repository):
         key_id: int = (await self._tx.execute(stmt)).scalar_one()
         return ApiKey(id=key_id, user_id=user_id, name=name, prefix=prefix, created_at=now)
 
-    async def find_user_id(self, key_hash: str) -> int | None:
-        stmt = select(api_keys.c.user_id).where(api_keys.c.key_hash == key_hash)
-        user_id: int | None = (await self._tx.execute(stmt)).scalar()
-        return user_id
+    async def find(self, key_hash: str) -> ApiKey | None:
+        row = (await self._tx.execute(select(*_API_KEY).where(api_keys.c.key_hash == key_hash))).first()
+        return None if row is None else ApiKey(**row._asdict())
+
+    async def record_use(self, key_id: int, *, now: datetime, unless_since: datetime) -> None:
+        stmt = (
+            update(api_keys)
+            .where(
+                api_keys.c.id == key_id,
+                or_(api_keys.c.last_used_at.is_(None), api_keys.c.last_used_at < unless_since),
+            )
+            .values(last_used_at=now)
+        )
+        await self._tx.execute(stmt)
 
     async def list_for(self, user_id: int) -> list[ApiKey]:
-        stmt = (
-            select(
-                api_keys.c.id,
-                api_keys.c.user_id,
-                api_keys.c.name,
-                api_keys.c.prefix,
-                api_keys.c.created_at,
-                api_keys.c.last_used_at,
-            )
-            .where(api_keys.c.user_id == user_id)
-            .order_by(api_keys.c.id)
-        )
+        stmt = select(*_API_KEY).where(api_keys.c.user_id == user_id).order_by(api_keys.c.id)
         return [ApiKey(**row._asdict()) for row in (await self._tx.execute(stmt)).all()]
 
     async def delete(self, user_id: int, key_id: int) -> bool:
