@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import logging
 import os
 import sqlite3
 import threading
@@ -43,10 +42,11 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import aiosqlite
+import structlog
 
 _Outcome = tuple[Any, list[Any], int, int | None]
 
-log = logging.getLogger("chatcore.sqlite")
+log = structlog.get_logger("chatcore.sqlite")
 
 
 WRITE_BEGIN = "BEGIN IMMEDIATE"
@@ -375,7 +375,7 @@ class InlineConnection(aiosqlite.Connection):
         self._checkpointing = False
         failure = None if done.cancelled() else done.exception()
         if failure is not None:
-            log.warning("sqlite_checkpoint_failed: %s", type(failure).__name__)
+            log.warning("sqlite_checkpoint_failed", error_type=type(failure).__name__)
         if self._writes_since_checkpoint >= CHECKPOINT_EVERY:  # writes went on meanwhile
             self._checkpoint_soon()
 
