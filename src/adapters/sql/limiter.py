@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.engine import READ_ONLY
 from adapters.sql.schema import login_failures
-from adapters.sql.transaction import CONNECT_ERRORS, storage_error
+from adapters.sql.transaction import STORAGE_ERRORS, raise_storage_error
 
 MAX_KEY_CHARS = 255
 
@@ -57,8 +57,8 @@ class SqlAttemptLimiter:
                     oldest: datetime | None = (await conn.execute(stmt)).scalar()
                     if oldest is not None:
                         waits.append(math.ceil((oldest + self._window - now).total_seconds()))
-        except CONNECT_ERRORS as exc:
-            raise storage_error(exc) from exc
+        except STORAGE_ERRORS as exc:
+            raise_storage_error(exc)
         return max(max(waits), 1) if waits else None
 
     async def record_failure(self, keys: Sequence[str], *, now: datetime) -> None:
@@ -74,8 +74,8 @@ class SqlAttemptLimiter:
                     )
                 )
                 await conn.execute(insert(login_failures), [{"key": key, "failed_at": now} for key in stored])
-        except CONNECT_ERRORS as exc:
-            raise storage_error(exc) from exc
+        except STORAGE_ERRORS as exc:
+            raise_storage_error(exc)
 
     async def reset(self, keys: Sequence[str]) -> None:
         stored = [_stored(key) for key in keys]
@@ -84,8 +84,8 @@ class SqlAttemptLimiter:
         try:
             async with self._engine.begin() as conn:
                 await conn.execute(delete(login_failures).where(login_failures.c.key.in_(stored)))
-        except CONNECT_ERRORS as exc:
-            raise storage_error(exc) from exc
+        except STORAGE_ERRORS as exc:
+            raise_storage_error(exc)
 
     async def purge(self, *, now: datetime) -> None:
         try:
@@ -93,5 +93,5 @@ class SqlAttemptLimiter:
                 await conn.execute(
                     delete(login_failures).where(login_failures.c.failed_at <= now - self._window)
                 )
-        except CONNECT_ERRORS as exc:
-            raise storage_error(exc) from exc
+        except STORAGE_ERRORS as exc:
+            raise_storage_error(exc)

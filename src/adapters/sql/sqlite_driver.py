@@ -104,6 +104,15 @@ class WriterTurn:
             self.held = False
 
 
+def _locked() -> sqlite3.OperationalError:
+    """The error SQLite itself gives when its busy timeout runs out (with its code, so callers
+    can tell it from a bug)."""
+    error = sqlite3.OperationalError("database is locked")
+    error.sqlite_errorcode = sqlite3.SQLITE_BUSY
+    error.sqlite_errorname = "SQLITE_BUSY"
+    return error
+
+
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     code = getattr(exc, "sqlite_errorcode", None)
     return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
@@ -175,7 +184,7 @@ def _run_waiting(
     if begin == WRITE_BEGIN:
         while not turn.try_take():
             if not _may_retry(deadline, cancelled):
-                raise sqlite3.OperationalError("database is locked")
+                raise _locked()
     while True:
         try:
             conn.execute(begin)

@@ -11,7 +11,7 @@ types) are left alone, to surface as the 500 they are.
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Executable, Table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -53,28 +53,54 @@ def _reason(exc: BaseException) -> str:
     return str(reason) if reason else type(orig).__name__
 
 
-CONNECT_ERRORS = (DBAPIError, PoolTimeout, OSError, TimeoutError)
-"""Getting a connection: any of these means the database cannot serve now."""
+STORAGE_ERRORS = (DBAPIError, sqlite3.Error, PoolTimeout, OSError, TimeoutError)
+"""What a connection or a statement may raise; :func:`raise_storage_error` sorts them out."""
 
-STATEMENT_ERRORS = (
-    IntegrityError,
-    sqlite3.IntegrityError,
-    OperationalError,
-    InterfaceError,
-    PoolTimeout,
-    sqlite3.OperationalError,
-    OSError,
+_SQLITE_UNAVAILABLE = {
+    sqlite3.SQLITE_BUSY,
+    sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_READONLY,
+}
+_POSTGRES_UNAVAILABLE_CLASSES = (
+    "08",  # connection exception
+    "28",  # invalid authorization (credentials changed under a running server)
+    "3D",  # invalid catalog name (the database is gone)
+    "40",  # transaction rollback: serialization failure, deadlock
+    "53",  # insufficient resources: too many connections, disk full
+    "57",  # operator intervention: shutdown, statement timeout, cannot connect now
 )
-"""Running a statement or ending a transaction (through SQLAlchemy or on the SQLite driver):
-the errors that are facts about the data or about availability, not bugs."""
+_POSTGRES_UNAVAILABLE_STATES = ("55P03", "25006")  # lock not available; read-only (a standby)
 
 
-def storage_error(exc: BaseException) -> ChatcoreError:
-    """The chatcore error for one of :data:`CONNECT_ERRORS` or :data:`STATEMENT_ERRORS`.
+def _unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot serve right now (rather than that we have a bug:
+    bad SQL, a missing table, wrong types, which must stay a 500 and be fixed)."""
+    if isinstance(exc, PoolTimeout | OSError | TimeoutError | InterfaceError):
+        return True
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    if isinstance(orig, OSError | TimeoutError):
+        return True
+    code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _SQLITE_UNAVAILABLE
+    state = getattr(orig, "sqlstate", None)
+    if isinstance(state, str):
+        return state[:2] in _POSTGRES_UNAVAILABLE_CLASSES or state in _POSTGRES_UNAVAILABLE_STATES
+    return isinstance(exc, OperationalError)  # a driver that gives no code: SQLAlchemy's judgement
+
+
+def raise_storage_error(exc: BaseException) -> NoReturn:
+    """Raise the chatcore error for one of :data:`STORAGE_ERRORS`: the domain fact behind a
+    constraint violation, ``StorageUnavailable``, or else ``exc`` itself (a bug).
     (Plain ``try``/``except`` at each call site: free on the hot path, unlike a context manager.)"""
     if isinstance(exc, IntegrityError | sqlite3.IntegrityError):
-        return translate(exc)
-    return StorageUnavailable(reason=_reason(exc))
+        raise translate(exc) from exc
+    if _unavailable(exc):
+        raise StorageUnavailable(reason=_reason(exc)) from exc
+    raise exc
 
 
 class Transaction:
@@ -105,8 +131,8 @@ class Transaction:
             raise RuntimeError("repositories work only inside `async with unit_of_work:`")
         try:
             return await self.connection.execute(statement, parameters)
-        except STATEMENT_ERRORS as exc:
-            raise storage_error(exc) from exc
+        except STORAGE_ERRORS as exc:
+            raise_storage_error(exc)
 
     async def scalar(self, statement: Prepared, parameters: dict[str, Any]) -> Any:
         """The first column of the first row the statement returns, or ``None``. On SQLite the
@@ -127,8 +153,8 @@ class Transaction:
         sql, values = statement.sql(dialect), statement.parameters(dialect, parameters)
         try:
             _, rows, _, _ = await driver.run(sql, values, False)
-        except STATEMENT_ERRORS as exc:
-            raise storage_error(exc) from exc
+        except STORAGE_ERRORS as exc:
+            raise_storage_error(exc)
         return rows[0][0] if rows else None
 
 

@@ -16,7 +16,7 @@ from adapters.sql.accounts import (
 from adapters.sql.chats import SqlChatRepository, SqlIdempotencyRepository, SqlMessageRepository
 from adapters.sql.engine import READ_ONLY
 from adapters.sql.quota import SqlQuotaLedger
-from adapters.sql.transaction import CONNECT_ERRORS, STATEMENT_ERRORS, Transaction, storage_error
+from adapters.sql.transaction import STORAGE_ERRORS, Transaction, raise_storage_error
 from chatcore.ports import (
     ApiKeyRepository,
     ChatRepository,
@@ -63,8 +63,8 @@ class SqlUnitOfWork:
             raise RuntimeError("this unit of work is already open")
         try:
             connection = await self._engine.connect()
-        except CONNECT_ERRORS as exc:
-            raise storage_error(exc) from exc
+        except STORAGE_ERRORS as exc:
+            raise_storage_error(exc)
         if self._read_only:
             connection = await connection.execution_options(**self._read_options)
         self._tx.connection = connection
@@ -88,8 +88,8 @@ class SqlUnitOfWork:
             raise RuntimeError("a read-only unit of work cannot commit")
         try:
             await self._tx.connection.commit()
-        except STATEMENT_ERRORS as exc:
-            raise storage_error(exc) from exc
+        except STORAGE_ERRORS as exc:
+            raise_storage_error(exc)
 
 
 class SqlUnitOfWorkFactory:

@@ -1,0 +1,66 @@
+"""Which database errors mean "cannot serve right now" (503) and which mean a bug (500).
+
+A missing table is a bug or a missing migration: reporting it as a passing unavailability would
+hide it behind retries. A lock held too long, a cancelled statement, a refused connection are
+not bugs: the request may simply be tried again.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.sql import SqlAttemptLimiter, SqlUnitOfWorkFactory, create_engine_for, upgrade_to_head
+from adapters.sql.uow import SqlUnitOfWork
+from chatcore.errors import StorageUnavailable
+
+NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+
+
+async def test_a_missing_table_is_a_bug_not_an_unavailable_database(empty_url: str) -> None:
+    engine = create_engine_for(empty_url)  # never migrated
+    try:
+        with pytest.raises(DBAPIError) as raised:
+            async with SqlUnitOfWorkFactory(engine)(read_only=True) as tx:
+                await tx.users.get(1)
+        assert not isinstance(raised.value, StorageUnavailable)
+        limiter = SqlAttemptLimiter(engine)
+        with pytest.raises(DBAPIError):
+            await limiter.blocked_for(["login:alice"], now=NOW)
+        with pytest.raises(DBAPIError):
+            await limiter.record_failure(["login:alice"], now=NOW)
+    finally:
+        await engine.dispose()
+
+
+async def run_past_the_statement_timeout(engine: AsyncEngine) -> None:
+    async with SqlUnitOfWork(engine) as tx:
+        await tx._tx.execute(text("SET LOCAL statement_timeout = 10"))
+        await tx._tx.execute(text("SELECT pg_sleep(1)"))
+
+
+async def test_a_cancelled_postgres_statement_is_unavailable(empty_postgres_url: str) -> None:
+    await upgrade_to_head(empty_postgres_url)
+    engine = create_engine_for(empty_postgres_url)
+    try:
+        with pytest.raises(StorageUnavailable) as raised:
+            await run_past_the_statement_timeout(engine)
+        assert raised.value.reason == "57014"
+    finally:
+        await engine.dispose()
+
+
+async def test_an_unreachable_postgres_server_is_unavailable() -> None:
+    engine = create_engine_for("postgresql+asyncpg://postgres@127.0.0.1:1/none")
+    try:
+        with pytest.raises(StorageUnavailable):
+            async with SqlUnitOfWorkFactory(engine)() as tx:
+                await tx.users.get(1)
+        with pytest.raises(StorageUnavailable):
+            await SqlAttemptLimiter(engine).blocked_for(["login:alice"], now=NOW)
+    finally:
+        await engine.dispose()
