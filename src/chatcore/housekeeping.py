@@ -1,6 +1,7 @@
 """Housekeeping: forget what can no longer matter, so tables stay the size of what is live.
 
-Expired refresh tokens (no use is possible, nor any reuse to detect), idempotency records past
+Refresh-token chains whose every token expired (a chain with a live token is kept whole: any of
+its tokens can still end it or expose it as stolen), idempotency records past
 their replay window, login failures older than the throttling window. Each step is a plain
 ``DELETE`` by a time column (indexed), safe to run from every worker process at once.
 """

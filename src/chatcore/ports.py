@@ -219,8 +219,9 @@ class RefreshTokenRepository(Protocol):
     async def revoke_user(self, user_id: int) -> None: ...
 
     async def purge_expired(self, now: datetime) -> int:
-        """Delete the tokens that expired before ``now`` (no use is possible, nor any reuse to
-        detect); returns how many."""
+        """Delete the chains whose every token expired before ``now``; returns how many tokens.
+        A chain with a live token is kept whole: any of its tokens, even expired, can still end
+        it (logout) or give it away as stolen (reuse)."""
         ...
 
 

@@ -84,8 +84,8 @@ async def test_revoking_a_user_stops_all_their_chains(storage: Storage) -> None:
 
 async def test_purging_deletes_only_expired_tokens(storage: Storage) -> None:
     alice = await add_user(storage.uow)
-    expired = RefreshRecord(token_hash="old", user_id=alice.id, family="f", expires_at=at(10))
-    live = RefreshRecord(token_hash="new", user_id=alice.id, family="f", expires_at=at(100))
+    expired = RefreshRecord(token_hash="old", user_id=alice.id, family="ended", expires_at=at(10))
+    live = RefreshRecord(token_hash="new", user_id=alice.id, family="live", expires_at=at(100))
     async with storage.uow() as tx:
         await tx.refresh_tokens.add(expired)
         await tx.refresh_tokens.add(live)
@@ -97,3 +97,20 @@ async def test_purging_deletes_only_expired_tokens(storage: Storage) -> None:
         assert await tx.refresh_tokens.find("old") is None
         assert await tx.refresh_tokens.find("new") == live
         assert await tx.refresh_tokens.purge_expired(at(50)) == 0
+
+
+async def test_purging_keeps_every_token_of_a_chain_that_is_still_live(storage: Storage) -> None:
+    # An expired token of a live chain still ends it at logout (or exposes it when reused).
+    alice = await add_user(storage.uow)
+    old = RefreshRecord(token_hash="old", user_id=alice.id, family="live", expires_at=at(10))
+    new = RefreshRecord(token_hash="new", user_id=alice.id, family="live", expires_at=at(100))
+    async with storage.uow() as tx:
+        await tx.refresh_tokens.add(old)
+        await tx.refresh_tokens.add(new)
+        await tx.commit()
+    async with storage.uow() as tx:
+        assert await tx.refresh_tokens.purge_expired(at(50)) == 0
+        await tx.commit()
+    async with storage.uow() as tx:
+        assert await tx.refresh_tokens.find("old") == old
+        assert await tx.refresh_tokens.purge_expired(at(150)) == 2

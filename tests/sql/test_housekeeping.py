@@ -34,7 +34,7 @@ async def test_expired_and_old_rows_are_deleted_and_live_ones_kept(empty_url: st
         async with uow() as tx:
             for name, expires in (("expired", now - timedelta(seconds=1)), ("live", now + timedelta(days=1))):
                 await tx.refresh_tokens.add(
-                    RefreshRecord(token_hash=name, user_id=alice.id, family="f", expires_at=expires)
+                    RefreshRecord(token_hash=name, user_id=alice.id, family=name, expires_at=expires)
                 )
             for key, age in (("stale", timedelta(hours=25)), ("fresh", timedelta(hours=1))):
                 await tx.idempotency.claim(

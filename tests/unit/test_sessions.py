@@ -12,6 +12,7 @@ from adapters.memory import MemoryAttemptLimiter, MemoryStore
 from chatcore import AccountService, User
 from chatcore.accounts import TokenPair
 from chatcore.errors import InvalidCredentials, InvalidToken, TokenReused, TooManyAttempts, ValidationFailed
+from chatcore.housekeeping import Housekeeping
 from chatcore.testing import FrozenClock, HmacTokens, QuickHasher
 
 from .conftest import MAX_FAILURES, PASSWORD, REFRESH_TTL, THROTTLE_WINDOW
@@ -232,6 +233,27 @@ async def test_logging_out_with_an_older_token_of_the_chain_ends_the_newest_too(
 
     with pytest.raises(InvalidToken):
         await accounts.refresh(newest.refresh)
+
+
+async def test_housekeeping_keeps_an_expired_token_that_can_still_end_a_live_chain(
+    accounts: AccountService,
+    alice: User,
+    store: MemoryStore,
+    clock: FrozenClock,
+    limiter: MemoryAttemptLimiter,
+) -> None:
+    # A thief refreshed a stolen token; the owner's copy has expired since. Logging out with it
+    # must still end the thief's chain, after any number of housekeeping runs.
+    owners = await _login(accounts)
+    clock.advance(seconds=REFRESH_TTL - 60)
+    thiefs = await accounts.refresh(owners.refresh)
+    clock.advance(seconds=120)  # the owner's token has expired, the thief's has not
+    await Housekeeping(uow=store.unit_of_work, limiter=limiter, clock=clock).run()
+
+    await accounts.logout(owners.refresh)
+
+    with pytest.raises(InvalidToken):
+        await accounts.refresh(thiefs.refresh)
 
 
 async def test_logging_out_with_an_unknown_token_is_invalid(accounts: AccountService) -> None:

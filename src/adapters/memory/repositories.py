@@ -251,7 +251,12 @@ class MemoryRefreshTokenRepository(_Repo):
                 self._t.refresh_tokens[key] = replace(record, revoked=True)
 
     async def purge_expired(self, now: datetime) -> int:
-        expired = [key for key, record in self._t.refresh_tokens.items() if record.expires_at < now]
+        live = {record.family for record in self._t.refresh_tokens.values() if record.expires_at >= now}
+        expired = [
+            key
+            for key, record in self._t.refresh_tokens.items()
+            if record.expires_at < now and record.family not in live
+        ]
         for key in expired:
             del self._t.refresh_tokens[key]
         return len(expired)

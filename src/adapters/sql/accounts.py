@@ -218,7 +218,10 @@ class SqlRefreshTokenRepository(Repository):
         await self._tx.execute(stmt)
 
     async def purge_expired(self, now: datetime) -> int:
-        stmt = delete(refresh_tokens).where(refresh_tokens.c.expires_at < now)
+        live = select(refresh_tokens.c.family).where(refresh_tokens.c.expires_at >= now)
+        stmt = delete(refresh_tokens).where(
+            refresh_tokens.c.expires_at < now, refresh_tokens.c.family.not_in(live.scalar_subquery())
+        )
         return (await self._tx.execute(stmt)).rowcount
 
 
