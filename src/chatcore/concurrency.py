@@ -1,10 +1,13 @@
-"""Finishing bookkeeping even when the caller is cancelled (a client that went away)."""
+"""Finishing bookkeeping even when the caller is cancelled (a client that went away), and
+retrying it when the database cannot serve for a moment."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TypeVar
+
+from chatcore.errors import StorageUnavailable
 
 T = TypeVar("T")
 
@@ -21,3 +24,18 @@ async def run_to_completion(work: Coroutine[object, object, T]) -> T:
         _background.add(task)  # type: ignore[arg-type]
         task.add_done_callback(_background.discard)
         raise
+
+
+BOOKKEEPING_RETRY_DELAYS = (0.2, 1.0)
+"""Seconds before the second and third try of a write after the tutor's call (the request's
+outcome: the reply, or the slot given back) when the database cannot serve for a moment."""
+
+
+async def with_storage_retries(step: Callable[[], Awaitable[T]]) -> T:
+    """``step()``, tried again after :data:`BOOKKEEPING_RETRY_DELAYS` on ``StorageUnavailable``."""
+    for delay in BOOKKEEPING_RETRY_DELAYS:
+        try:
+            return await step()
+        except StorageUnavailable:
+            await asyncio.sleep(delay)
+    return await step()

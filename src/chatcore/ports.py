@@ -256,10 +256,19 @@ class IdempotencyRecord:
 
 class IdempotencyRepository(Protocol):
     async def claim(
-        self, *, user_id: int, key: str, chat_id: int, now: datetime, not_before: datetime
+        self,
+        *,
+        user_id: int,
+        key: str,
+        chat_id: int,
+        now: datetime,
+        not_before: datetime,
+        abandoned_before: datetime | None = None,
     ) -> IdempotencyRecord | None:
         """Atomically claim ``key`` for this user: ``None`` if this caller now owns it, else the
-        existing record. Records created before ``not_before`` count as absent (and are replaced).
+        existing record. Records created before ``not_before`` count as absent (and are replaced),
+        and so do claims still in flight (no reply stored) created before ``abandoned_before``:
+        their request died (a crash, a database outage) without finishing or releasing them.
         """
         ...
 

@@ -7,12 +7,13 @@ the tutor fails, exactly as for chat messages.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from chatcore.concurrency import run_to_completion
-from chatcore.errors import QuotaExceeded, ValidationFailed
+from chatcore.concurrency import run_to_completion, with_storage_retries
+from chatcore.errors import QuotaExceeded, StorageUnavailable, ValidationFailed
 from chatcore.ports import Clock, Completion, LLMGateway, Prompt, Turn, UnitOfWorkFactory
 from chatcore.quota import Quota, QuotaPolicy
 from chatcore.results import ReplyStream
@@ -59,14 +60,14 @@ class RelayService:
         try:
             return await self._llm.complete(Prompt(turns=tuple(turns)))
         except BaseException:
-            await run_to_completion(self.give_back(slot))
+            await run_to_completion(self._settle(slot))
             raise
 
     def stream(self, slot: Slot, turns: Sequence[Turn]) -> ReplyStream[str]:
         """Text deltas. An upstream failure, or a consumer that leaves before any text (closing
         the stream even before reading it), gives the slot back; once text has flowed the
         request counts (tokens were spent)."""
-        return ReplyStream(self._deltas(slot, turns), abandon=lambda: self.give_back(slot))
+        return ReplyStream(self._deltas(slot, turns), abandon=lambda: self._settle(slot))
 
     async def _deltas(self, slot: Slot, turns: Sequence[Turn]) -> AsyncGenerator[str, None]:
         received = False
@@ -78,10 +79,16 @@ class RelayService:
         except BaseException as exc:
             consumer_left = isinstance(exc, (GeneratorExit, asyncio.CancelledError))
             if not (consumer_left and received):
-                await run_to_completion(self.give_back(slot))
+                await run_to_completion(self._settle(slot))
             raise
         finally:
             await upstream.aclose()
+
+    async def _settle(self, slot: Slot) -> None:
+        """Give the slot back, retried; if the database cannot take it, the caller's own error
+        stays the one reported (the slot then stays taken)."""
+        with contextlib.suppress(StorageUnavailable):
+            await with_storage_retries(lambda: self.give_back(slot))
 
     async def give_back(self, slot: Slot) -> None:
         async with self._uow() as uow:

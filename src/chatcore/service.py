@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime, timedelta
 
 from chatcore.accounts import AccountService, TokenPair
-from chatcore.concurrency import run_to_completion
+from chatcore.concurrency import run_to_completion, with_storage_retries
 from chatcore.errors import (
     ChatNotFound,
     Conflict,
     LLMError,
     QuotaExceeded,
+    StorageUnavailable,
     UserNotFound,
     ValidationFailed,
 )
@@ -46,6 +48,9 @@ MAX_PAGE_SIZE = 100
 MAX_ID = 2**31 - 1
 """Ids are 32-bit integers in every store (PostgreSQL ``integer``)."""
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
+IN_FLIGHT_LIMIT = timedelta(minutes=10)
+"""A claimed Idempotency-Key with no stored reply after this long belongs to a request that died
+(a crash, a database outage during its bookkeeping): a retry may claim it again."""
 
 
 def clean_content(content: str) -> str:
@@ -194,9 +199,9 @@ class ChatService:
         try:
             completion = await self._llm.complete(pending.prompt)
         except BaseException:
-            await run_to_completion(self._fail(pending, partial=""))
+            await run_to_completion(self._settle_failure(pending, partial=""))
             raise
-        return await run_to_completion(self._finish(pending, completion.text, completion.model))
+        return await run_to_completion(self._store_reply(pending, completion.text, completion.model))
 
     async def accept(
         self, user_id: int, chat_id: int, content: str, *, idempotency_key: str | None = None
@@ -223,6 +228,7 @@ class ChatService:
                     chat_id=chat_id,
                     now=now,
                     not_before=now - IDEMPOTENCY_WINDOW,
+                    abandoned_before=now - IN_FLIGHT_LIMIT,
                 )
                 if earlier is not None:
                     return await self._replay(
@@ -256,7 +262,7 @@ class ChatService:
         stored as ``failed``; the slot is kept only if some text had already arrived. Closing
         the stream before reading from it gives the slot back.
         """
-        return ReplyStream(self._events(pending), abandon=lambda: self._fail(pending, partial=""))
+        return ReplyStream(self._events(pending), abandon=lambda: self._settle_failure(pending, partial=""))
 
     async def _events(self, pending: PendingAsk) -> AsyncGenerator[Delta | Done, None]:
         parts: list[str] = []
@@ -272,12 +278,12 @@ class ChatService:
             finished = True
         except LLMError:
             finished = True
-            await run_to_completion(self._fail(pending, partial=""))
+            await run_to_completion(self._settle_failure(pending, partial=""))
             raise
         finally:
             if not finished:
-                await run_to_completion(self._fail(pending, partial="".join(parts)))
-        exchange = await run_to_completion(self._finish(pending, "".join(parts), self._llm.model))
+                await run_to_completion(self._settle_failure(pending, partial="".join(parts)))
+        exchange = await run_to_completion(self._store_reply(pending, "".join(parts), self._llm.model))
         yield Done(exchange)
 
     # --- internals ---------------------------------------------------------------------------
@@ -306,6 +312,23 @@ class ChatService:
         used = await uow.quota.used(user_id, self._policy.day_of(now))
         quota = self._policy.quota(used=used, now=now, limit=limit)
         return Exchange(message=message, reply=reply, quota=quota)
+
+    async def _store_reply(self, pending: PendingAsk, text: str, model: str) -> Exchange:
+        """Store the tutor's reply. If the database cannot take it even after retries, the
+        learner gets no reply, so the slot is given back (and the message marked ``failed``) if
+        that can still be written; ``StorageUnavailable`` is raised either way."""
+        try:
+            return await with_storage_retries(lambda: self._finish(pending, text, model))
+        except StorageUnavailable:
+            await self._settle_failure(pending, partial="")
+            raise
+
+    async def _settle_failure(self, pending: PendingAsk, *, partial: str) -> None:
+        """Record a request that got no (complete) reply. If even that cannot be written, the
+        caller's own error stays the one reported: the slot stays taken and the claimed
+        Idempotency-Key is freed after ``IN_FLIGHT_LIMIT``."""
+        with contextlib.suppress(StorageUnavailable):
+            await with_storage_retries(lambda: self._fail(pending, partial=partial))
 
     async def _finish(self, pending: PendingAsk, text: str, model: str) -> Exchange:
         now = self._clock.now()

@@ -155,3 +155,51 @@ async def test_purging_deletes_only_records_older_than_the_cut(storage: Storage)
         )
     assert seen is not None
     assert seen.created_at == at(100)
+
+
+async def test_a_claim_left_in_flight_too_long_counts_as_abandoned(storage: Storage) -> None:
+    alice = await add_user(storage.uow)
+    chat = await add_chat(storage.uow, alice.id)
+    async with storage.uow() as tx:
+        await tx.idempotency.claim(
+            user_id=alice.id, key="dead", chat_id=chat.id, now=at(0), not_before=at(-1)
+        )
+        await tx.idempotency.claim(
+            user_id=alice.id, key="done", chat_id=chat.id, now=at(0), not_before=at(-1)
+        )
+        await tx.idempotency.finish(user_id=alice.id, key="done", message_id=1, reply_id=2)
+        await tx.commit()
+    async with storage.uow() as tx:
+        # Not yet abandoned: still in flight.
+        early = await tx.idempotency.claim(
+            user_id=alice.id,
+            key="dead",
+            chat_id=chat.id,
+            now=at(5),
+            not_before=at(-1),
+            abandoned_before=at(-1),
+        )
+        assert early is not None
+        assert early.reply_id is None
+        # Abandoned: claimed anew. A finished record is never abandoned: it replays.
+        assert (
+            await tx.idempotency.claim(
+                user_id=alice.id,
+                key="dead",
+                chat_id=chat.id,
+                now=at(700),
+                not_before=at(-1),
+                abandoned_before=at(100),
+            )
+            is None
+        )
+        done = await tx.idempotency.claim(
+            user_id=alice.id,
+            key="done",
+            chat_id=chat.id,
+            now=at(700),
+            not_before=at(-1),
+            abandoned_before=at(100),
+        )
+    assert done is not None
+    assert (done.message_id, done.reply_id) == (1, 2)

@@ -298,10 +298,23 @@ class MemoryApiKeyRepository(_Repo):
 
 class MemoryIdempotencyRepository(_Repo):
     async def claim(
-        self, *, user_id: int, key: str, chat_id: int, now: datetime, not_before: datetime
+        self,
+        *,
+        user_id: int,
+        key: str,
+        chat_id: int,
+        now: datetime,
+        not_before: datetime,
+        abandoned_before: datetime | None = None,
     ) -> IdempotencyRecord | None:
         existing = self._t.idempotency.get((user_id, key))
-        if existing is not None and existing.created_at >= not_before:
+        abandoned = (
+            existing is not None
+            and abandoned_before is not None
+            and existing.reply_id is None
+            and existing.created_at < abandoned_before
+        )
+        if existing is not None and existing.created_at >= not_before and not abandoned:
             return existing
         self._t.idempotency[(user_id, key)] = IdempotencyRecord(
             user_id=user_id, key=key, chat_id=chat_id, created_at=now

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, insert, literal, select, tuple_, update
+from sqlalchemy import Row, and_, bindparam, delete, insert, literal, or_, select, tuple_, update
 
 from adapters.sql.prepared import Prepared
 from adapters.sql.schema import UtcDateTime, chats, idempotency_keys, messages
@@ -190,12 +190,23 @@ _IDEMPOTENCY = (
 
 class SqlIdempotencyRepository(Repository):
     async def claim(
-        self, *, user_id: int, key: str, chat_id: int, now: datetime, not_before: datetime
+        self,
+        *,
+        user_id: int,
+        key: str,
+        chat_id: int,
+        now: datetime,
+        not_before: datetime,
+        abandoned_before: datetime | None = None,
     ) -> IdempotencyRecord | None:
         mine = (idempotency_keys.c.user_id == user_id, idempotency_keys.c.key == key)
-        await self._tx.execute(
-            delete(idempotency_keys).where(*mine, idempotency_keys.c.created_at < not_before)
-        )
+        gone = idempotency_keys.c.created_at < not_before
+        if abandoned_before is not None:
+            gone = or_(
+                gone,
+                and_(idempotency_keys.c.reply_id.is_(None), idempotency_keys.c.created_at < abandoned_before),
+            )
+        await self._tx.execute(delete(idempotency_keys).where(*mine, gone))
         claim = (
             self._tx.upsert(idempotency_keys)
             .values(user_id=user_id, key=key, chat_id=chat_id, created_at=now)
