@@ -66,7 +66,11 @@ class SqlUnitOfWork:
         except STORAGE_ERRORS as exc:
             raise_storage_error(exc)
         if self._read_only:
-            connection = await connection.execution_options(**self._read_options)
+            try:
+                connection = await connection.execution_options(**self._read_options)
+            except BaseException:  # cancelled here, the connection must still go back to the pool
+                await connection.close()
+                raise
         self._tx.connection = connection
         return self
 
