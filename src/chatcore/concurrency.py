@@ -32,10 +32,13 @@ outcome: the reply, or the slot given back) when the database cannot serve for a
 
 
 async def with_storage_retries(step: Callable[[], Awaitable[T]]) -> T:
-    """``step()``, tried again after :data:`BOOKKEEPING_RETRY_DELAYS` on ``StorageUnavailable``."""
+    """``step()``, tried again after :data:`BOOKKEEPING_RETRY_DELAYS` on ``StorageUnavailable``
+    (unless it is ``in_doubt``: the step may have been applied, and is not repeated)."""
     for delay in BOOKKEEPING_RETRY_DELAYS:
         try:
             return await step()
-        except StorageUnavailable:
+        except StorageUnavailable as exc:
+            if exc.in_doubt:
+                raise
             await asyncio.sleep(delay)
     return await step()

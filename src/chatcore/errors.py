@@ -128,15 +128,20 @@ class QuotaExceeded(ChatcoreError):
 
 class StorageUnavailable(ChatcoreError):
     """The database did not serve in time (a lock held too long, a server that cannot be reached).
-    Nothing was changed: the caller may simply try again."""
+    Unless ``in_doubt``, nothing was changed: the caller may simply try again."""
 
     default_detail = "The service is busy right now. Please try again in a moment."
 
-    def __init__(self, detail: str | None = None, *, retry_after: int = 1, reason: str = "") -> None:
+    def __init__(
+        self, detail: str | None = None, *, retry_after: int = 1, reason: str = "", in_doubt: bool = False
+    ) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
         self.reason = reason
         """What the database said, in a word (``SQLITE_BUSY``, a SQLSTATE): for the log, not the user."""
+        self.in_doubt = in_doubt
+        """A commit failed in a way that leaves open whether it was applied: do not repeat the
+        change blindly (an insert could be stored twice, a slot given back twice)."""
 
 
 class LLMError(ChatcoreError):

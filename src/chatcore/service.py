@@ -319,8 +319,9 @@ class ChatService:
         that can still be written; ``StorageUnavailable`` is raised either way."""
         try:
             return await with_storage_retries(lambda: self._finish(pending, text, model))
-        except StorageUnavailable:
-            await self._settle_failure(pending, partial="")
+        except StorageUnavailable as exc:
+            if not exc.in_doubt:  # surely not stored: the learner got nothing, nothing is charged
+                await self._settle_failure(pending, partial="")
             raise
 
     async def _settle_failure(self, pending: PendingAsk, *, partial: str) -> None:

@@ -7,6 +7,7 @@ not bugs: the request may simply be tried again.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql import SqlAttemptLimiter, SqlUnitOfWorkFactory, create_engine_for, upgrade_to_head
+from adapters.sql.transaction import raise_storage_error
 from adapters.sql.uow import SqlUnitOfWork
 from chatcore.errors import StorageUnavailable
 
@@ -64,3 +66,25 @@ async def test_an_unreachable_postgres_server_is_unavailable() -> None:
             await SqlAttemptLimiter(engine).blocked_for(["login:alice"], now=NOW)
     finally:
         await engine.dispose()
+
+
+def busy() -> sqlite3.OperationalError:
+    error = sqlite3.OperationalError("database is locked")
+    error.sqlite_errorcode = sqlite3.SQLITE_BUSY
+    return error
+
+
+@pytest.mark.parametrize(
+    ("error", "committing", "in_doubt"),
+    [
+        (busy(), True, False),  # SQLite refused the COMMIT: surely not applied
+        (ConnectionResetError(), True, True),  # the connection broke: the server may have committed
+        (ConnectionResetError(), False, False),  # a statement: the transaction is rolled back
+    ],
+)
+def test_a_failed_commit_is_in_doubt_unless_sqlite_refused_it(
+    error: BaseException, committing: bool, in_doubt: bool
+) -> None:
+    with pytest.raises(StorageUnavailable) as raised:
+        raise_storage_error(error, committing=committing)
+    assert raised.value.in_doubt is in_doubt

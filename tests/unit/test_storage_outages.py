@@ -24,11 +24,13 @@ from chatcore.testing import FrozenClock, ScriptedLLM
 
 
 class FlakyStore:
-    """The memory store, whose next ``failing`` commits raise ``StorageUnavailable``."""
+    """The memory store, whose next ``failing`` commits raise ``StorageUnavailable`` (after
+    applying the change when ``in_doubt``: the connection broke after the server committed)."""
 
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
         self.failing = 0
+        self.in_doubt = False
 
     def __call__(self, *, read_only: bool = False) -> UnitOfWork:
         return FlakyUnitOfWork(self, self.store.unit_of_work(read_only=read_only))
@@ -59,6 +61,9 @@ class FlakyUnitOfWork:
     async def commit(self) -> None:
         if self._flaky.failing > 0:
             self._flaky.failing -= 1
+            if self._flaky.in_doubt:
+                await self._inner.commit()
+                raise StorageUnavailable(reason="08006", in_doubt=True)
             raise StorageUnavailable(reason="SQLITE_BUSY")
         await self._inner.commit()
 
@@ -147,3 +152,18 @@ async def test_an_idempotency_key_of_a_request_that_died_can_be_used_again_later
     exchange = await chats.ask(alice.id, chat.id, "I am ready.", idempotency_key="k-1")
 
     assert exchange.reply.content == "You said: I am ready."  # a fresh answer (the tutor echoes)
+
+
+async def test_a_reply_whose_commit_is_in_doubt_is_neither_stored_twice_nor_given_back(
+    flaky: FlakyStore, chats: ChatService, alice: User, clock: FrozenClock, policy: QuotaPolicy
+) -> None:
+    chat = await chats.start_chat(alice.id)
+    flaky.in_doubt = True
+    asking = service(flaky, OutageDuringTheCall(flaky, commits=1), clock, policy)
+
+    with pytest.raises(StorageUnavailable):
+        await asking.ask(alice.id, chat.id, "I am ready.")
+
+    messages = (await chats.read_chat(alice.id, chat.id)).messages
+    assert [m.content for m in messages] == ["I am ready.", "Tell me about your last project."]
+    assert (await chats.quota(alice.id)).used == 1

@@ -92,15 +92,25 @@ def _unavailable(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError)  # a driver that gives no code: SQLAlchemy's judgement
 
 
-def raise_storage_error(exc: BaseException) -> NoReturn:
+def raise_storage_error(exc: BaseException, *, committing: bool = False) -> NoReturn:
     """Raise the chatcore error for one of :data:`STORAGE_ERRORS`: the domain fact behind a
     constraint violation, ``StorageUnavailable``, or else ``exc`` itself (a bug).
-    (Plain ``try``/``except`` at each call site: free on the hot path, unlike a context manager.)"""
+    (Plain ``try``/``except`` at each call site: free on the hot path, unlike a context manager.)
+
+    A ``COMMIT`` that fails may still have been applied (the connection broke after the server
+    committed), except when SQLite says its lock was busy: that is ``in_doubt``."""
     if isinstance(exc, IntegrityError | sqlite3.IntegrityError):
         raise translate(exc) from exc
     if _unavailable(exc):
-        raise StorageUnavailable(reason=_reason(exc)) from exc
+        in_doubt = committing and not _sqlite_busy(exc)
+        raise StorageUnavailable(reason=_reason(exc), in_doubt=in_doubt) from exc
     raise exc
+
+
+def _sqlite_busy(exc: BaseException) -> bool:
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    code = getattr(orig, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 class Transaction:

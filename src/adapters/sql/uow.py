@@ -93,7 +93,7 @@ class SqlUnitOfWork:
         try:
             await self._tx.connection.commit()
         except STORAGE_ERRORS as exc:
-            raise_storage_error(exc)
+            raise_storage_error(exc, committing=True)
 
 
 class SqlUnitOfWorkFactory:
