@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from chatcore.errors import StorageUnavailable
 
@@ -22,8 +22,16 @@ async def run_to_completion(work: Coroutine[object, object, T]) -> T:
         return await asyncio.shield(task)
     except asyncio.CancelledError:
         _background.add(task)  # type: ignore[arg-type]
-        task.add_done_callback(_background.discard)
+        task.add_done_callback(_forget)
         raise
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    # Nobody awaits a task left behind by a cancelled caller: take its outcome here, so asyncio
+    # does not report "exception was never retrieved" (the error was already handled or logged).
+    _background.discard(task)
+    if not task.cancelled():
+        task.exception()
 
 
 BOOKKEEPING_RETRY_DELAYS = (0.2, 1.0)

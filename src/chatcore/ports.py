@@ -272,10 +272,19 @@ class IdempotencyRepository(Protocol):
         """
         ...
 
-    async def finish(self, *, user_id: int, key: str, message_id: int, reply_id: int) -> None: ...
+    async def attach(self, *, user_id: int, key: str, message_id: int) -> None:
+        """Record the learner's message of the request that owns the claim (in the claiming
+        transaction). ``finish`` and ``release`` then act only for that request: once a claim
+        was taken over as abandoned, its first owner can no longer touch it."""
+        ...
 
-    async def release(self, *, user_id: int, key: str) -> None:
-        """Forget an in-flight claim (the request failed and may be retried)."""
+    async def finish(self, *, user_id: int, key: str, message_id: int, reply_id: int) -> None:
+        """Store the reply of the claim's owner (the request whose ``message_id`` is attached)."""
+        ...
+
+    async def release(self, *, user_id: int, key: str, message_id: int) -> None:
+        """Forget the claim of the request whose ``message_id`` is attached (it failed and may
+        be retried)."""
         ...
 
     async def purge(self, *, before: datetime) -> int:

@@ -240,6 +240,8 @@ class ChatService:
                 raise QuotaExceeded(self._policy.quota(used=max(spent, limit), now=now, limit=limit))
             # Raises ChatNotFound if the chat was deleted since: the slot is rolled back with it.
             message = await uow.messages.add(chat_id, NewMessage(role=Role.USER, content=text), now=now)
+            if idempotency_key is not None:
+                await uow.idempotency.attach(user_id=user_id, key=idempotency_key, message_id=message.id)
             await uow.commit()
         prompt = build_prompt(
             mode=chat.mode, topic=chat.topic, history=[*history, message], budget=self._budget
@@ -283,7 +285,9 @@ class ChatService:
         finally:
             if not finished:
                 await run_to_completion(self._settle_failure(pending, partial="".join(parts)))
-        exchange = await run_to_completion(self._store_reply(pending, "".join(parts), self._llm.model))
+        exchange = await run_to_completion(
+            self._store_reply(pending, "".join(parts), self._llm.model, delivered=True)
+        )
         yield Done(exchange)
 
     # --- internals ---------------------------------------------------------------------------
@@ -313,15 +317,18 @@ class ChatService:
         quota = self._policy.quota(used=used, now=now, limit=limit)
         return Exchange(message=message, reply=reply, quota=quota)
 
-    async def _store_reply(self, pending: PendingAsk, text: str, model: str) -> Exchange:
-        """Store the tutor's reply. If the database cannot take it even after retries, the
-        learner gets no reply, so the slot is given back (and the message marked ``failed``) if
-        that can still be written; ``StorageUnavailable`` is raised either way."""
+    async def _store_reply(
+        self, pending: PendingAsk, text: str, model: str, *, delivered: bool = False
+    ) -> Exchange:
+        """Store the tutor's reply. If the database cannot take it even after retries:
+        a reply the learner never got is not charged (the slot is given back, the message marked
+        ``failed``); a streamed reply they already read is kept as a ``failed`` partial reply
+        and counts, like a stream the client left. ``StorageUnavailable`` is raised either way."""
         try:
             return await with_storage_retries(lambda: self._finish(pending, text, model))
         except StorageUnavailable as exc:
-            if not exc.in_doubt:  # surely not stored: the learner got nothing, nothing is charged
-                await self._settle_failure(pending, partial="")
+            if not exc.in_doubt:  # surely not stored
+                await self._settle_failure(pending, partial=text if delivered else "")
             raise
 
     async def _settle_failure(self, pending: PendingAsk, *, partial: str) -> None:
@@ -370,7 +377,9 @@ class ChatService:
                     now=now,
                 )
             if pending.idempotency_key is not None:
-                await uow.idempotency.release(user_id=pending.user_id, key=pending.idempotency_key)
+                await uow.idempotency.release(
+                    user_id=pending.user_id, key=pending.idempotency_key, message_id=pending.message.id
+                )
             await uow.commit()
 
 

@@ -34,6 +34,7 @@ async def test_a_finished_claim_returns_the_stored_ids(storage: Storage) -> None
         await tx.idempotency.claim(
             user_id=alice.id, key="k", chat_id=chat.id, now=T0, not_before=WINDOW_START
         )
+        await tx.idempotency.attach(user_id=alice.id, key="k", message_id=11)
         await tx.idempotency.finish(user_id=alice.id, key="k", message_id=11, reply_id=12)
         await tx.commit()
     async with storage.uow() as tx:
@@ -51,7 +52,8 @@ async def test_a_released_key_can_be_claimed_again(storage: Storage) -> None:
         await tx.idempotency.claim(
             user_id=alice.id, key="k", chat_id=chat.id, now=T0, not_before=WINDOW_START
         )
-        await tx.idempotency.release(user_id=alice.id, key="k")
+        await tx.idempotency.attach(user_id=alice.id, key="k", message_id=11)
+        await tx.idempotency.release(user_id=alice.id, key="k", message_id=11)
         await tx.commit()
     async with storage.uow() as tx:
         assert (
@@ -70,6 +72,7 @@ async def test_a_record_older_than_the_window_is_replaced(storage: Storage) -> N
         await tx.idempotency.claim(
             user_id=alice.id, key="k", chat_id=chat.id, now=T0, not_before=WINDOW_START
         )
+        await tx.idempotency.attach(user_id=alice.id, key="k", message_id=1)
         await tx.idempotency.finish(user_id=alice.id, key="k", message_id=1, reply_id=2)
         await tx.commit()
     day_later = at(86_401)
@@ -104,7 +107,8 @@ async def test_keys_belong_to_one_user(storage: Storage) -> None:
             )
             is None
         )
-        await tx.idempotency.release(user_id=bob.id, key="same")
+        await tx.idempotency.attach(user_id=bob.id, key="same", message_id=7)
+        await tx.idempotency.release(user_id=bob.id, key="same", message_id=7)
         await tx.commit()
     async with storage.uow() as tx:
         still = await tx.idempotency.claim(
@@ -167,6 +171,7 @@ async def test_a_claim_left_in_flight_too_long_counts_as_abandoned(storage: Stor
         await tx.idempotency.claim(
             user_id=alice.id, key="done", chat_id=chat.id, now=at(0), not_before=at(-1)
         )
+        await tx.idempotency.attach(user_id=alice.id, key="done", message_id=1)
         await tx.idempotency.finish(user_id=alice.id, key="done", message_id=1, reply_id=2)
         await tx.commit()
     async with storage.uow() as tx:
@@ -203,3 +208,54 @@ async def test_a_claim_left_in_flight_too_long_counts_as_abandoned(storage: Stor
         )
     assert done is not None
     assert (done.message_id, done.reply_id) == (1, 2)
+
+
+async def test_only_the_request_that_owns_a_claim_finishes_or_releases_it(storage: Storage) -> None:
+    # The first owner of a claim taken over as abandoned may still come back: it must not
+    # finish or free the new owner's claim.
+    alice = await add_user(storage.uow)
+    chat = await add_chat(storage.uow, alice.id)
+    async with storage.uow() as tx:
+        await tx.idempotency.claim(user_id=alice.id, key="k", chat_id=chat.id, now=at(0), not_before=at(-1))
+        await tx.idempotency.attach(user_id=alice.id, key="k", message_id=1)
+        await tx.commit()
+    async with storage.uow() as tx:
+        taken_over = await tx.idempotency.claim(
+            user_id=alice.id,
+            key="k",
+            chat_id=chat.id,
+            now=at(700),
+            not_before=at(-1),
+            abandoned_before=at(100),
+        )
+        assert taken_over is None
+        await tx.idempotency.attach(user_id=alice.id, key="k", message_id=2)
+        await tx.commit()
+    async with storage.uow() as tx:
+        await tx.idempotency.release(user_id=alice.id, key="k", message_id=1)  # the first owner
+        await tx.idempotency.finish(user_id=alice.id, key="k", message_id=1, reply_id=10)
+        await tx.commit()
+    async with storage.uow() as tx:
+        record = await tx.idempotency.claim(
+            user_id=alice.id,
+            key="k",
+            chat_id=chat.id,
+            now=at(701),
+            not_before=at(-1),
+            abandoned_before=at(100),
+        )
+        assert record is not None
+        assert (record.message_id, record.reply_id) == (2, None)
+        await tx.idempotency.finish(user_id=alice.id, key="k", message_id=2, reply_id=20)
+        await tx.commit()
+    async with storage.uow() as tx:
+        done = await tx.idempotency.claim(
+            user_id=alice.id,
+            key="k",
+            chat_id=chat.id,
+            now=at(702),
+            not_before=at(-1),
+            abandoned_before=at(100),
+        )
+    assert done is not None
+    assert (done.message_id, done.reply_id) == (2, 20)

@@ -8,6 +8,7 @@ error stays the one reported.
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import timedelta
 from types import TracebackType
 from typing import Self
@@ -15,11 +16,11 @@ from typing import Self
 import pytest
 
 from adapters.memory import MemoryStore
-from chatcore import ChatService, QuotaPolicy, User, concurrency
+from chatcore import ChatService, Exchange, QuotaPolicy, User, concurrency
 from chatcore.errors import LLMUnavailable, StorageUnavailable
 from chatcore.model import MessageStatus
 from chatcore.ports import Completion, Prompt, UnitOfWork
-from chatcore.service import IN_FLIGHT_LIMIT
+from chatcore.service import IN_FLIGHT_LIMIT, Delta, PendingAsk
 from chatcore.testing import FrozenClock, ScriptedLLM
 
 
@@ -167,3 +168,83 @@ async def test_a_reply_whose_commit_is_in_doubt_is_neither_stored_twice_nor_give
     messages = (await chats.read_chat(alice.id, chat.id)).messages
     assert [m.content for m in messages] == ["I am ready.", "Tell me about your last project."]
     assert (await chats.quota(alice.id)).used == 1
+
+
+class SlowTutorOvertaken(ScriptedLLM):
+    """The first call takes longer than IN_FLIGHT_LIMIT, and meanwhile the learner retries with
+    the same key (the retry takes the claim over); then the first call fails."""
+
+    def __init__(self, clock: FrozenClock, retry: Callable[[], Awaitable[Exchange]]) -> None:
+        super().__init__(["The retry's answer."])
+        self._clock = clock
+        self._retry = retry
+        self.retried: Exchange | None = None
+        self._calls = 0
+
+    async def complete(self, prompt: Prompt) -> Completion:
+        self._calls += 1
+        if self._calls == 1:
+            self._clock.advance(seconds=(IN_FLIGHT_LIMIT + timedelta(minutes=1)).total_seconds())
+            self.retried = await self._retry()
+            raise LLMUnavailable
+        return await super().complete(prompt)
+
+
+async def test_a_request_whose_key_was_taken_over_cannot_touch_the_new_owners_claim(
+    store: MemoryStore, chats: ChatService, alice: User, clock: FrozenClock, policy: QuotaPolicy
+) -> None:
+    chat = await chats.start_chat(alice.id)
+    holder: list[ChatService] = []
+    llm = SlowTutorOvertaken(clock, lambda: holder[0].ask(alice.id, chat.id, "Hello", idempotency_key="k"))
+    asking = ChatService(uow=store.unit_of_work, llm=llm, clock=clock, policy=policy)
+    holder.append(asking)
+
+    with pytest.raises(LLMUnavailable):
+        await asking.ask(alice.id, chat.id, "Hello", idempotency_key="k")
+
+    # The first request failed and released "its" claim: the retry's claim must survive that,
+    # so a third try replays the retry's answer instead of asking (and charging) again.
+    assert llm.retried is not None
+    again = await asking.ask(alice.id, chat.id, "Hello", idempotency_key="k")
+    assert again.reply == llm.retried.reply
+    assert again.quota.used == 1
+
+
+class StreamThenOutage(ScriptedLLM):
+    """Streams the whole reply, and the database goes away before it can be stored."""
+
+    def __init__(self, flaky: FlakyStore) -> None:
+        super().__init__()
+        self._flaky = flaky
+
+    async def stream(self, prompt: Prompt) -> AsyncGenerator[str, None]:
+        for piece in ("Tell me ", "about it."):
+            yield piece
+        self._flaky.failing = 3
+
+
+async def test_a_streamed_reply_that_cannot_be_stored_is_kept_as_a_failed_partial_reply(
+    flaky: FlakyStore, chats: ChatService, alice: User, clock: FrozenClock, policy: QuotaPolicy
+) -> None:
+    chat = await chats.start_chat(alice.id)
+    asking = service(flaky, StreamThenOutage(flaky), clock, policy)
+    pending = await asking.accept(alice.id, chat.id, "I am ready.")
+    assert isinstance(pending, PendingAsk)
+    seen: list[str] = []
+
+    async def read() -> None:
+        async for event in asking.stream(pending):
+            if isinstance(event, Delta):
+                seen.append(event.text)
+
+    with pytest.raises(StorageUnavailable):
+        await read()
+
+    # The learner read the whole reply: it counts, and is kept (marked failed) in the history.
+    assert "".join(seen) == "Tell me about it."
+    assert (await chats.quota(alice.id)).used == 1
+    messages = (await chats.read_chat(alice.id, chat.id)).messages
+    assert [(m.content, m.status) for m in messages] == [
+        ("I am ready.", MessageStatus.OK),
+        ("Tell me about it.", MessageStatus.FAILED),
+    ]

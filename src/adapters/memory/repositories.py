@@ -321,13 +321,20 @@ class MemoryIdempotencyRepository(_Repo):
         )
         return None
 
-    async def finish(self, *, user_id: int, key: str, message_id: int, reply_id: int) -> None:
+    async def attach(self, *, user_id: int, key: str, message_id: int) -> None:
         record = self._t.idempotency.get((user_id, key))
         if record is not None:
-            self._t.idempotency[(user_id, key)] = replace(record, message_id=message_id, reply_id=reply_id)
+            self._t.idempotency[(user_id, key)] = replace(record, message_id=message_id)
 
-    async def release(self, *, user_id: int, key: str) -> None:
-        self._t.idempotency.pop((user_id, key), None)
+    async def finish(self, *, user_id: int, key: str, message_id: int, reply_id: int) -> None:
+        record = self._t.idempotency.get((user_id, key))
+        if record is not None and record.message_id == message_id:
+            self._t.idempotency[(user_id, key)] = replace(record, reply_id=reply_id)
+
+    async def release(self, *, user_id: int, key: str, message_id: int) -> None:
+        record = self._t.idempotency.get((user_id, key))
+        if record is not None and record.message_id == message_id:
+            del self._t.idempotency[(user_id, key)]
 
     async def purge(self, *, before: datetime) -> int:
         old = [key for key, record in self._t.idempotency.items() if record.created_at < before]

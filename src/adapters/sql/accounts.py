@@ -218,10 +218,15 @@ class SqlRefreshTokenRepository(Repository):
         await self._tx.execute(stmt)
 
     async def purge_expired(self, now: datetime) -> int:
-        live = select(refresh_tokens.c.family).where(refresh_tokens.c.expires_at >= now)
-        stmt = delete(refresh_tokens).where(
-            refresh_tokens.c.expires_at < now, refresh_tokens.c.family.not_in(live.scalar_subquery())
+        # NOT EXISTS, not NOT IN: PostgreSQL plans it as an anti-join on the family index
+        # (NOT IN over a large subquery degrades to a nested scan).
+        live = refresh_tokens.alias("live")
+        still_live = (
+            select(live.c.token_hash)
+            .where(live.c.family == refresh_tokens.c.family, live.c.expires_at >= now)
+            .exists()
         )
+        stmt = delete(refresh_tokens).where(refresh_tokens.c.expires_at < now, ~still_live)
         return (await self._tx.execute(stmt)).rowcount
 
 

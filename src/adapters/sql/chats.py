@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, delete, insert, literal, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 
 from adapters.sql.prepared import Prepared
 from adapters.sql.schema import UtcDateTime, chats, idempotency_keys, messages
@@ -188,6 +200,14 @@ _IDEMPOTENCY = (
 )
 
 
+def _owned_by(user_id: int, key: str, message_id: int) -> tuple[ColumnElement[bool], ...]:
+    return (
+        idempotency_keys.c.user_id == user_id,
+        idempotency_keys.c.key == key,
+        idempotency_keys.c.message_id == message_id,
+    )
+
+
 class SqlIdempotencyRepository(Repository):
     async def claim(
         self,
@@ -222,19 +242,20 @@ class SqlIdempotencyRepository(Repository):
                 return IdempotencyRecord(**row._asdict())
         raise Conflict("A request with this Idempotency-Key is still being processed.")
 
-    async def finish(self, *, user_id: int, key: str, message_id: int, reply_id: int) -> None:
+    async def attach(self, *, user_id: int, key: str, message_id: int) -> None:
         stmt = (
             update(idempotency_keys)
             .where(idempotency_keys.c.user_id == user_id, idempotency_keys.c.key == key)
-            .values(message_id=message_id, reply_id=reply_id)
+            .values(message_id=message_id)
         )
         await self._tx.execute(stmt)
 
-    async def release(self, *, user_id: int, key: str) -> None:
-        stmt = delete(idempotency_keys).where(
-            idempotency_keys.c.user_id == user_id, idempotency_keys.c.key == key
-        )
+    async def finish(self, *, user_id: int, key: str, message_id: int, reply_id: int) -> None:
+        stmt = update(idempotency_keys).where(*_owned_by(user_id, key, message_id)).values(reply_id=reply_id)
         await self._tx.execute(stmt)
+
+    async def release(self, *, user_id: int, key: str, message_id: int) -> None:
+        await self._tx.execute(delete(idempotency_keys).where(*_owned_by(user_id, key, message_id)))
 
     async def purge(self, *, before: datetime) -> int:
         stmt = delete(idempotency_keys).where(idempotency_keys.c.created_at < before)
