@@ -214,14 +214,7 @@ class MyAccountController(Controller):
         self, request: Request[Any, Any, Any], user_id: NamedDependency[int], data: JSONBody[ApiKeyIn]
     ) -> NewApiKeyOut:
         key, secret = await container_of(request).accounts.create_api_key(user_id, name=data.name)
-        return NewApiKeyOut(
-            id=key.id,
-            name=key.name,
-            prefix=key.prefix,
-            created_at=key.created_at,
-            last_used_at=key.last_used_at,
-            key=secret,
-        )
+        return NewApiKeyOut(**msgspec.structs.asdict(ApiKeyOut.of(key)), key=secret)
 
     @get(
         "/api-keys/",

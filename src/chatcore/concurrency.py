@@ -4,6 +4,7 @@ retrying it when the database cannot serve for a moment."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -50,3 +51,10 @@ async def with_storage_retries(step: Callable[[], Awaitable[T]]) -> T:
                 raise
             await asyncio.sleep(delay)
     return await step()
+
+
+async def settle(step: Callable[[], Awaitable[None]]) -> None:
+    """Best-effort bookkeeping after a failure: ``step()`` with retries, and if the database
+    still cannot take it, nothing more: the caller's own error stays the one reported."""
+    with contextlib.suppress(StorageUnavailable):
+        await with_storage_retries(step)

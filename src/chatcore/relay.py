@@ -7,13 +7,12 @@ the tutor fails, exactly as for chat messages.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from chatcore.concurrency import run_to_completion, with_storage_retries
-from chatcore.errors import QuotaExceeded, StorageUnavailable, ValidationFailed
+from chatcore.concurrency import run_to_completion, settle
+from chatcore.errors import QuotaExceeded, ValidationFailed
 from chatcore.ports import Clock, Completion, LLMGateway, Prompt, Turn, UnitOfWorkFactory
 from chatcore.quota import Quota, QuotaPolicy
 from chatcore.results import ReplyStream
@@ -87,8 +86,7 @@ class RelayService:
     async def _settle(self, slot: Slot) -> None:
         """Give the slot back, retried; if the database cannot take it, the caller's own error
         stays the one reported (the slot then stays taken)."""
-        with contextlib.suppress(StorageUnavailable):
-            await with_storage_retries(lambda: self.give_back(slot))
+        await settle(lambda: self.give_back(slot))
 
     async def give_back(self, slot: Slot) -> None:
         async with self._uow() as uow:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime, timedelta
 
 from chatcore.accounts import AccountService, TokenPair
-from chatcore.concurrency import run_to_completion, with_storage_retries
+from chatcore.concurrency import run_to_completion, settle, with_storage_retries
 from chatcore.errors import (
     ChatNotFound,
     Conflict,
@@ -335,8 +334,7 @@ class ChatService:
         """Record a request that got no (complete) reply. If even that cannot be written, the
         caller's own error stays the one reported: the slot stays taken and the claimed
         Idempotency-Key is freed after ``IN_FLIGHT_LIMIT``."""
-        with contextlib.suppress(StorageUnavailable):
-            await with_storage_retries(lambda: self._fail(pending, partial=partial))
+        await settle(lambda: self._fail(pending, partial=partial))
 
     async def _finish(self, pending: PendingAsk, text: str, model: str) -> Exchange:
         now = self._clock.now()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from chatcore.ports import IdempotencyRecord
+from chatcore.ports import IdempotencyRecord, UnitOfWork
 from contract.conftest import Storage
 from contract.helpers import T0, add_chat, add_user, at
 
@@ -161,51 +161,36 @@ async def test_purging_deletes_only_records_older_than_the_cut(storage: Storage)
     assert seen.created_at == at(100)
 
 
+async def claim_at(
+    tx: UnitOfWork, user_id: int, chat_id: int, key: str, second: float
+) -> IdempotencyRecord | None:
+    """A claim at ``second`` by the service's rules: claims in flight for 600 s are abandoned."""
+    return await tx.idempotency.claim(
+        user_id=user_id,
+        key=key,
+        chat_id=chat_id,
+        now=at(second),
+        not_before=at(-1),
+        abandoned_before=at(second - 600),
+    )
+
+
 async def test_a_claim_left_in_flight_too_long_counts_as_abandoned(storage: Storage) -> None:
     alice = await add_user(storage.uow)
     chat = await add_chat(storage.uow, alice.id)
     async with storage.uow() as tx:
-        await tx.idempotency.claim(
-            user_id=alice.id, key="dead", chat_id=chat.id, now=at(0), not_before=at(-1)
-        )
-        await tx.idempotency.claim(
-            user_id=alice.id, key="done", chat_id=chat.id, now=at(0), not_before=at(-1)
-        )
+        await claim_at(tx, alice.id, chat.id, "dead", 0)
+        await claim_at(tx, alice.id, chat.id, "done", 0)
         await tx.idempotency.attach(user_id=alice.id, key="done", message_id=1)
         await tx.idempotency.finish(user_id=alice.id, key="done", message_id=1, reply_id=2)
         await tx.commit()
     async with storage.uow() as tx:
-        # Not yet abandoned: still in flight.
-        early = await tx.idempotency.claim(
-            user_id=alice.id,
-            key="dead",
-            chat_id=chat.id,
-            now=at(5),
-            not_before=at(-1),
-            abandoned_before=at(-1),
-        )
+        early = await claim_at(tx, alice.id, chat.id, "dead", 5)  # not yet abandoned: in flight
         assert early is not None
         assert early.reply_id is None
         # Abandoned: claimed anew. A finished record is never abandoned: it replays.
-        assert (
-            await tx.idempotency.claim(
-                user_id=alice.id,
-                key="dead",
-                chat_id=chat.id,
-                now=at(700),
-                not_before=at(-1),
-                abandoned_before=at(100),
-            )
-            is None
-        )
-        done = await tx.idempotency.claim(
-            user_id=alice.id,
-            key="done",
-            chat_id=chat.id,
-            now=at(700),
-            not_before=at(-1),
-            abandoned_before=at(100),
-        )
+        assert await claim_at(tx, alice.id, chat.id, "dead", 700) is None
+        done = await claim_at(tx, alice.id, chat.id, "done", 700)
     assert done is not None
     assert (done.message_id, done.reply_id) == (1, 2)
 
@@ -216,19 +201,11 @@ async def test_only_the_request_that_owns_a_claim_finishes_or_releases_it(storag
     alice = await add_user(storage.uow)
     chat = await add_chat(storage.uow, alice.id)
     async with storage.uow() as tx:
-        await tx.idempotency.claim(user_id=alice.id, key="k", chat_id=chat.id, now=at(0), not_before=at(-1))
+        await claim_at(tx, alice.id, chat.id, "k", 0)
         await tx.idempotency.attach(user_id=alice.id, key="k", message_id=1)
         await tx.commit()
     async with storage.uow() as tx:
-        taken_over = await tx.idempotency.claim(
-            user_id=alice.id,
-            key="k",
-            chat_id=chat.id,
-            now=at(700),
-            not_before=at(-1),
-            abandoned_before=at(100),
-        )
-        assert taken_over is None
+        assert await claim_at(tx, alice.id, chat.id, "k", 700) is None  # taken over
         await tx.idempotency.attach(user_id=alice.id, key="k", message_id=2)
         await tx.commit()
     async with storage.uow() as tx:
@@ -236,26 +213,12 @@ async def test_only_the_request_that_owns_a_claim_finishes_or_releases_it(storag
         await tx.idempotency.finish(user_id=alice.id, key="k", message_id=1, reply_id=10)
         await tx.commit()
     async with storage.uow() as tx:
-        record = await tx.idempotency.claim(
-            user_id=alice.id,
-            key="k",
-            chat_id=chat.id,
-            now=at(701),
-            not_before=at(-1),
-            abandoned_before=at(100),
-        )
+        record = await claim_at(tx, alice.id, chat.id, "k", 701)
         assert record is not None
         assert (record.message_id, record.reply_id) == (2, None)
         await tx.idempotency.finish(user_id=alice.id, key="k", message_id=2, reply_id=20)
         await tx.commit()
     async with storage.uow() as tx:
-        done = await tx.idempotency.claim(
-            user_id=alice.id,
-            key="k",
-            chat_id=chat.id,
-            now=at(702),
-            not_before=at(-1),
-            abandoned_before=at(100),
-        )
+        done = await claim_at(tx, alice.id, chat.id, "k", 702)
     assert done is not None
     assert (done.message_id, done.reply_id) == (2, 20)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from chatcore.model import RefreshRecord
 from contract.conftest import Storage
 from contract.helpers import add_user, at
@@ -82,35 +84,24 @@ async def test_revoking_a_user_stops_all_their_chains(storage: Storage) -> None:
     assert [r.revoked if r else None for r in found] == [True, True, False]
 
 
-async def test_purging_deletes_only_expired_tokens(storage: Storage) -> None:
-    alice = await add_user(storage.uow)
-    expired = RefreshRecord(token_hash="old", user_id=alice.id, family="ended", expires_at=at(10))
-    live = RefreshRecord(token_hash="new", user_id=alice.id, family="live", expires_at=at(100))
-    async with storage.uow() as tx:
-        await tx.refresh_tokens.add(expired)
-        await tx.refresh_tokens.add(live)
-        await tx.commit()
-    async with storage.uow() as tx:
-        assert await tx.refresh_tokens.purge_expired(at(50)) == 1
-        await tx.commit()
-    async with storage.uow() as tx:
-        assert await tx.refresh_tokens.find("old") is None
-        assert await tx.refresh_tokens.find("new") == live
-        assert await tx.refresh_tokens.purge_expired(at(50)) == 0
-
-
-async def test_purging_keeps_every_token_of_a_chain_that_is_still_live(storage: Storage) -> None:
+@pytest.mark.parametrize(
+    ("old_family", "purged"), [("ended", 1), ("live", 0)], ids=["its chain expired", "its chain is live"]
+)
+async def test_an_expired_token_is_purged_only_with_its_whole_chain(
+    storage: Storage, old_family: str, purged: int
+) -> None:
     # An expired token of a live chain still ends it at logout (or exposes it when reused).
     alice = await add_user(storage.uow)
-    old = RefreshRecord(token_hash="old", user_id=alice.id, family="live", expires_at=at(10))
+    old = RefreshRecord(token_hash="old", user_id=alice.id, family=old_family, expires_at=at(10))
     new = RefreshRecord(token_hash="new", user_id=alice.id, family="live", expires_at=at(100))
     async with storage.uow() as tx:
         await tx.refresh_tokens.add(old)
         await tx.refresh_tokens.add(new)
         await tx.commit()
     async with storage.uow() as tx:
-        assert await tx.refresh_tokens.purge_expired(at(50)) == 0
+        assert await tx.refresh_tokens.purge_expired(at(50)) == purged
         await tx.commit()
     async with storage.uow() as tx:
-        assert await tx.refresh_tokens.find("old") == old
-        assert await tx.refresh_tokens.purge_expired(at(150)) == 2
+        assert await tx.refresh_tokens.find("old") == (None if purged else old)
+        assert await tx.refresh_tokens.find("new") == new
+        assert await tx.refresh_tokens.purge_expired(at(150)) == 2 - purged

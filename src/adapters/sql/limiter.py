@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.engine import READ_ONLY
 from adapters.sql.schema import login_failures
-from adapters.sql.transaction import STORAGE_ERRORS, raise_storage_error
+from adapters.sql.transaction import translated
 
 MAX_KEY_CHARS = 255
 
@@ -41,57 +41,43 @@ class SqlAttemptLimiter:
     async def blocked_for(self, keys: Sequence[str], *, now: datetime, allowance: int = 0) -> int | None:
         since = now - self._window
         waits = []
-        try:
-            async with self._engine.connect() as conn:
-                await conn.execution_options(**{READ_ONLY: True})  # a read: no writer's turn needed
-                for key in keys:
-                    # The max-th most recent failure inside the window, if there are that many:
-                    # the key is free again once it leaves the window.
-                    stmt = (
-                        select(login_failures.c.failed_at)
-                        .where(login_failures.c.key == _stored(key), login_failures.c.failed_at > since)
-                        .order_by(login_failures.c.failed_at.desc())
-                        .offset(self._max + allowance - 1)
-                        .limit(1)
-                    )
-                    oldest: datetime | None = (await conn.execute(stmt)).scalar()
-                    if oldest is not None:
-                        waits.append(math.ceil((oldest + self._window - now).total_seconds()))
-        except STORAGE_ERRORS as exc:
-            raise_storage_error(exc)
+        async with translated(self._engine.connect()) as conn:
+            await conn.execution_options(**{READ_ONLY: True})  # a read: no writer's turn needed
+            for key in keys:
+                # The max-th most recent failure inside the window, if there are that many:
+                # the key is free again once it leaves the window.
+                stmt = (
+                    select(login_failures.c.failed_at)
+                    .where(login_failures.c.key == _stored(key), login_failures.c.failed_at > since)
+                    .order_by(login_failures.c.failed_at.desc())
+                    .offset(self._max + allowance - 1)
+                    .limit(1)
+                )
+                oldest: datetime | None = (await conn.execute(stmt)).scalar()
+                if oldest is not None:
+                    waits.append(math.ceil((oldest + self._window - now).total_seconds()))
         return max(max(waits), 1) if waits else None
 
     async def record_failure(self, keys: Sequence[str], *, now: datetime) -> None:
         stored = [_stored(key) for key in keys]
         if not stored:
             return
-        try:
-            async with self._engine.begin() as conn:
-                # Forget what can no longer count, so the table stays as small as the window.
-                await conn.execute(
-                    delete(login_failures).where(
-                        login_failures.c.key.in_(stored), login_failures.c.failed_at <= now - self._window
-                    )
+        async with translated(self._engine.begin()) as conn:
+            # Forget what can no longer count, so the table stays as small as the window.
+            await conn.execute(
+                delete(login_failures).where(
+                    login_failures.c.key.in_(stored), login_failures.c.failed_at <= now - self._window
                 )
-                await conn.execute(insert(login_failures), [{"key": key, "failed_at": now} for key in stored])
-        except STORAGE_ERRORS as exc:
-            raise_storage_error(exc)
+            )
+            await conn.execute(insert(login_failures), [{"key": key, "failed_at": now} for key in stored])
 
     async def reset(self, keys: Sequence[str]) -> None:
         stored = [_stored(key) for key in keys]
         if not stored:
             return
-        try:
-            async with self._engine.begin() as conn:
-                await conn.execute(delete(login_failures).where(login_failures.c.key.in_(stored)))
-        except STORAGE_ERRORS as exc:
-            raise_storage_error(exc)
+        async with translated(self._engine.begin()) as conn:
+            await conn.execute(delete(login_failures).where(login_failures.c.key.in_(stored)))
 
     async def purge(self, *, now: datetime) -> None:
-        try:
-            async with self._engine.begin() as conn:
-                await conn.execute(
-                    delete(login_failures).where(login_failures.c.failed_at <= now - self._window)
-                )
-        except STORAGE_ERRORS as exc:
-            raise_storage_error(exc)
+        async with translated(self._engine.begin()) as conn:
+            await conn.execute(delete(login_failures).where(login_failures.c.failed_at <= now - self._window))

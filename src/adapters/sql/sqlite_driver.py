@@ -113,9 +113,10 @@ def _locked() -> sqlite3.OperationalError:
     return error
 
 
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+def is_busy(error: BaseException) -> bool:
+    """SQLite said its lock was taken (BUSY or LOCKED): nothing ran, trying again is safe."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _statement(conn: sqlite3.Connection, sql: str, parameters: Any, many: bool) -> _Outcome:
@@ -149,7 +150,7 @@ def _run_in_place(
         _begin(conn, turn, begin)
         return _statement(conn, sql, parameters, many)
     except sqlite3.OperationalError as exc:
-        if not _is_busy(exc):
+        if not is_busy(exc):
             raise
         if conn.in_transaction:  # nothing ran yet: the worker thread starts it again, waiting
             conn.rollback()
@@ -189,7 +190,7 @@ def _run_waiting(
         try:
             conn.execute(begin)
         except sqlite3.OperationalError as exc:
-            if _is_busy(exc) and _may_retry(deadline, cancelled):
+            if is_busy(exc) and _may_retry(deadline, cancelled):
                 continue
             turn.give()
             raise
@@ -199,7 +200,7 @@ def _run_waiting(
         try:
             return _statement(conn, sql, parameters, many)
         except sqlite3.OperationalError as exc:
-            if not _is_busy(exc):
+            if not is_busy(exc):
                 raise  # the transaction stays open, as in place: SQLAlchemy rolls it back
             conn.rollback()  # nothing ran yet: start again, or give up
             if not _may_retry(deadline, cancelled):

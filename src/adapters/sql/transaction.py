@@ -11,6 +11,8 @@ types) are left alone, to surface as the 500 they are.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, NoReturn
 
 from sqlalchemy import Executable, Table
@@ -21,7 +23,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.prepared import Prepared
-from adapters.sql.sqlite_driver import InlineConnection
+from adapters.sql.sqlite_driver import InlineConnection, is_busy
 from chatcore.errors import (
     ChatcoreError,
     Conflict,
@@ -46,9 +48,14 @@ def translate(exc: IntegrityError | sqlite3.IntegrityError) -> ChatcoreError:
     return Conflict()
 
 
+def _driver_error(exc: BaseException) -> BaseException:
+    """The driver's own error under SQLAlchemy's wrapper (or ``exc`` when it came unwrapped)."""
+    return exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+
+
 def _reason(exc: BaseException) -> str:
     """A short, data-free name for the log: SQLite's error name, PostgreSQL's SQLSTATE, a class."""
-    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    orig = _driver_error(exc)
     reason = getattr(orig, "sqlite_errorname", None) or getattr(orig, "sqlstate", None)
     return str(reason) if reason else type(orig).__name__
 
@@ -80,7 +87,7 @@ def _unavailable(exc: BaseException) -> bool:
     bad SQL, a missing table, wrong types, which must stay a 500 and be fixed)."""
     if isinstance(exc, PoolTimeout | OSError | TimeoutError | InterfaceError):
         return True
-    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    orig = _driver_error(exc)
     if isinstance(orig, OSError | TimeoutError):
         return True
     code = getattr(orig, "sqlite_errorcode", None)
@@ -102,15 +109,20 @@ def raise_storage_error(exc: BaseException, *, committing: bool = False) -> NoRe
     if isinstance(exc, IntegrityError | sqlite3.IntegrityError):
         raise translate(exc) from exc
     if _unavailable(exc):
-        in_doubt = committing and not _sqlite_busy(exc)
+        in_doubt = committing and not is_busy(_driver_error(exc))
         raise StorageUnavailable(reason=_reason(exc), in_doubt=in_doubt) from exc
     raise exc
 
 
-def _sqlite_busy(exc: BaseException) -> bool:
-    orig = exc.orig if isinstance(exc, DBAPIError) else exc
-    code = getattr(orig, "sqlite_errorcode", None)
-    return isinstance(code, int) and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+@asynccontextmanager
+async def translated(opening: AbstractAsyncContextManager[AsyncConnection]) -> AsyncIterator[AsyncConnection]:
+    """``async with`` an engine's ``connect()`` or ``begin()``, with :func:`raise_storage_error`
+    applied to whatever it raises (for code outside a unit of work)."""
+    try:
+        async with opening as conn:
+            yield conn
+    except STORAGE_ERRORS as exc:
+        raise_storage_error(exc)
 
 
 class Transaction:
