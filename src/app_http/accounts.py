@@ -243,7 +243,7 @@ class MyAccountController(Controller):
 
 async def _mypage(request: Request[Any, Any, Any], profile: Profile) -> MyPageOut:
     user = profile.user
-    quota = await container_of(request).chats.quota(user.id)
+    quota = await container_of(request).tutor.quota(user.id)
     return MyPageOut(
         id=user.id,
         username=user.username,

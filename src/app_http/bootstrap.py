@@ -25,6 +25,7 @@ from adapters.sql import (
 )
 from app_http.settings import ConfigError, Settings
 from chatcore.accounts import AccountService
+from chatcore.chats import ChatService
 from chatcore.clock import SystemClock
 from chatcore.housekeeping import Housekeeping
 from chatcore.ports import (
@@ -37,7 +38,7 @@ from chatcore.ports import (
 )
 from chatcore.quota import QuotaPolicy
 from chatcore.relay import RelayService
-from chatcore.service import ChatService
+from chatcore.tutoring import TutorService
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -56,6 +57,7 @@ class Container:
     settings: Settings
     accounts: AccountService
     chats: ChatService
+    tutor: TutorService
     relay: RelayService
     llm: LLMGateway
     clock: Clock
@@ -169,7 +171,8 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         limiter=limiter,
         refresh_ttl=settings.refresh_token_ttl,
     )
-    chats = ChatService(uow=uow, llm=llm, clock=clock, policy=policy)
+    chats = ChatService(uow=uow, clock=clock)
+    tutor = TutorService(uow=uow, llm=llm, clock=clock, policy=policy, chats=chats)
     relay = RelayService(uow=uow, llm=llm, clock=clock, policy=policy)
 
     async def ready() -> bool:
@@ -179,6 +182,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         settings=settings,
         accounts=accounts,
         chats=chats,
+        tutor=tutor,
         relay=relay,
         llm=llm,
         clock=clock,

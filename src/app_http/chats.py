@@ -6,22 +6,25 @@ from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, patch, post, put
-from litestar.background_tasks import BackgroundTask
+from litestar import Controller, Request, Response, delete, get, post, route
 from litestar.di import NamedDependency, Provide
+from litestar.enums import HttpMethod
 from litestar.params import FromQuery, HeaderParameter, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from app_http.auth import container_of, provide_user_id
-from app_http.errors import ErrorBody, error_response, extra_headers, status_and_code
+from app_http.errors import ErrorBody, llm_failure_response
 from app_http.openapi import StreamingOperation, responses
 from app_http.quota_headers import quota_headers
+from app_http.sse import error_event, event_stream, to_json
 from app_http.structs import ChatOut, ChatSummaryOut, ExchangeOut, MessageOut, QuotaOut, ResourceId
+from chatcore.chats import MAX_MESSAGES_PAGE
 from chatcore.errors import ChatcoreError, LLMError
 from chatcore.model import Mode
-from chatcore.service import Delta, Done, Exchange, ReplyStream
+from chatcore.results import Delta, Done, Exchange, ReplyStream
 
 Text = Annotated[str, msgspec.Meta(max_length=20_000)]
+
 IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(
@@ -69,25 +72,20 @@ def _wants_stream(request: Request[Any, Any, Any]) -> bool:
     return "text/event-stream" in request.headers.get("accept", "")
 
 
-def _json(value: object) -> str:
-    return msgspec.json.encode(value).decode()
-
-
 async def _replayed(exchange: Exchange) -> AsyncGenerator[ServerSentEventMessage, None]:
     """An Idempotency-Key replay: the stored result at once."""
-    yield ServerSentEventMessage(event="done", data=_json(_exchange_out(exchange)))
+    yield ServerSentEventMessage(event="done", data=to_json(_exchange_out(exchange)))
 
 
-async def _sse(events: ReplyStream[Delta | Done]) -> AsyncGenerator[ServerSentEventMessage, None]:
+async def _sse(events: ReplyStream[Delta | Done[Exchange]]) -> AsyncGenerator[ServerSentEventMessage, None]:
     try:
         async for event in events:
             if isinstance(event, Delta):
-                yield ServerSentEventMessage(event="delta", data=_json({"text": event.text}))
+                yield ServerSentEventMessage(event="delta", data=to_json({"text": event.text}))
             else:
-                yield ServerSentEventMessage(event="done", data=_json(_exchange_out(event.exchange)))
+                yield ServerSentEventMessage(event="done", data=to_json(_exchange_out(event.result)))
     except ChatcoreError as exc:
-        _, code = status_and_code(exc)
-        yield ServerSentEventMessage(event="error", data=_json(ErrorBody(code=code, detail=exc.detail)))
+        yield error_event(exc)
 
 
 class ChatController(Controller):
@@ -121,74 +119,61 @@ class ChatController(Controller):
     async def create_chat(
         self, request: Request[Any, Any, Any], user_id: NamedDependency[int], data: JSONBody[CreateChatIn]
     ) -> Response[CreatedChatOut] | Response[ErrorBody]:
-        chats = container_of(request).chats
+        container = container_of(request)
         topic = data.topic or ""
         if data.message is None:
-            chat = await chats.start_chat(user_id, title=data.title, mode=data.mode, topic=topic)
+            chat = await container.chats.start_chat(user_id, title=data.title, mode=data.mode, topic=topic)
             return Response(CreatedChatOut(chat=ChatOut.of(chat, [])), status_code=201)
         try:
-            detail, exchange = await chats.start_chat_with(
+            detail, exchange = await container.tutor.start_chat_with(
                 user_id, data.message, title=data.title, mode=data.mode, topic=topic
             )
         except LLMError as exc:
             return await _llm_failure(request, user_id, exc)
         body = CreatedChatOut(
-            chat=ChatOut.of(detail.chat, detail.messages),
+            chat=ChatOut.of(detail.chat, detail.messages, older_cursor=detail.older_cursor),
             reply=MessageOut.of(exchange.reply),
             quota=QuotaOut.of(exchange.quota),
         )
-        now = container_of(request).clock.now()
-        return Response(body, status_code=201, headers=quota_headers(exchange.quota, now))
+        return Response(body, status_code=201, headers=quota_headers(exchange.quota, container.clock.now()))
 
     @get(
         "/chats/{chat_id:int}/",
         operation_id="getChat",
-        summary="A chat with its messages",
-        responses=responses(401, 404),
+        summary="A chat with its latest messages (200 at most; `before` pages to older ones)",
+        responses=responses(401, 404, 422),
     )
     async def get_chat(
-        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], chat_id: ResourceId
+        self,
+        request: Request[Any, Any, Any],
+        user_id: NamedDependency[int],
+        chat_id: ResourceId,
+        before: FromQuery[str | None] = None,
+        limit: FromQuery[int] = MAX_MESSAGES_PAGE,
     ) -> ChatOut:
-        detail = await container_of(request).chats.read_chat(user_id, chat_id)
-        return ChatOut.of(detail.chat, detail.messages)
+        detail = await container_of(request).chats.read_chat(user_id, chat_id, before=before, limit=limit)
+        return ChatOut.of(detail.chat, detail.messages, older_cursor=detail.older_cursor)
 
-    @put(
+    @route(
         "/chats/{chat_id:int}/",
-        operation_id="replaceChat",
-        summary="Rename a chat or change its topic",
+        http_method=[HttpMethod.PUT, HttpMethod.PATCH],
+        operation_id=lambda handler, method, path: (
+            "replaceChat" if method == HttpMethod.PUT else "updateChat"
+        ),
+        summary="Rename a chat or change its topic (PUT and PATCH alike: absent fields stay)",
         responses=responses(401, 404, 422),
     )
-    async def put_chat(
+    async def update_chat(
         self,
         request: Request[Any, Any, Any],
         user_id: NamedDependency[int],
         chat_id: ResourceId,
         data: JSONBody[UpdateChatIn],
-    ) -> ChatOut:
-        return await self._update(request, user_id, chat_id, data)
-
-    @patch(
-        "/chats/{chat_id:int}/",
-        operation_id="updateChat",
-        summary="Rename a chat or change its topic",
-        responses=responses(401, 404, 422),
-    )
-    async def patch_chat(
-        self,
-        request: Request[Any, Any, Any],
-        user_id: NamedDependency[int],
-        chat_id: ResourceId,
-        data: JSONBody[UpdateChatIn],
-    ) -> ChatOut:
-        return await self._update(request, user_id, chat_id, data)
-
-    async def _update(
-        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], chat_id: int, data: UpdateChatIn
     ) -> ChatOut:
         detail = await container_of(request).chats.update_chat(
             user_id, chat_id, title=data.title, topic=data.topic
         )
-        return ChatOut.of(detail.chat, detail.messages)
+        return ChatOut.of(detail.chat, detail.messages, older_cursor=detail.older_cursor)
 
     @delete(
         "/chats/{chat_id:int}/",
@@ -219,29 +204,18 @@ class ChatController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ExchangeOut] | Response[ErrorBody] | ServerSentEvent:
         container = container_of(request)
-        chats = container.chats
+        tutor = container.tutor
         if _wants_stream(request):
-            pending = await chats.accept(user_id, chat_id, data.content, idempotency_key=idempotency_key)
-            quota = pending.quota
+            pending = await tutor.accept(user_id, chat_id, data.content, idempotency_key=idempotency_key)
+            now = container.clock.now()
             if isinstance(pending, Exchange):
-                body, after = _replayed(pending), None
-            else:
-                # Closed after the response in every case: a client that leaves before the first
-                # event never starts the generator, and only aclose() then settles the request.
-                events = chats.stream(pending)
-                body, after = _sse(events), BackgroundTask(events.aclose)
-            return ServerSentEvent(
-                body,
-                background=after,
-                headers={
-                    **quota_headers(quota, container.clock.now()),
-                    "Cache-Control": "no-cache",
-                    "X-Accel-Buffering": "no",
-                },
-                status_code=201,
+                return event_stream(_replayed(pending), quota=pending.quota, now=now, status_code=201)
+            events = tutor.stream(pending)
+            return event_stream(
+                _sse(events), quota=pending.quota, now=now, status_code=201, close=events.aclose
             )
         try:
-            exchange = await chats.ask(user_id, chat_id, data.content, idempotency_key=idempotency_key)
+            exchange = await tutor.ask(user_id, chat_id, data.content, idempotency_key=idempotency_key)
         except LLMError as exc:
             return await _llm_failure(request, user_id, exc)
         now = container.clock.now()
@@ -252,14 +226,10 @@ class ChatController(Controller):
         self, request: Request[Any, Any, Any], user_id: NamedDependency[int]
     ) -> Response[QuotaOut]:
         container = container_of(request)
-        quota = await container.chats.quota(user_id)
+        quota = await container.tutor.quota(user_id)
         return Response(QuotaOut.of(quota), headers=quota_headers(quota, container.clock.now()))
 
 
 async def _llm_failure(request: Request[Any, Any, Any], user_id: int, exc: LLMError) -> Response[ErrorBody]:
-    """The §6 error, with the quota headers after the slot was given back."""
     container = container_of(request)
-    status, code = status_and_code(exc)
-    quota = await container.chats.quota(user_id)
-    headers = {**quota_headers(quota, container.clock.now()), **extra_headers(exc)}
-    return error_response(status, code, exc.detail, headers)
+    return llm_failure_response(exc, await container.tutor.quota(user_id), container.clock.now())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -20,6 +21,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app_http.quota_headers import quota_headers
 from chatcore import errors as e
+from chatcore.quota import Quota
 
 log = structlog.get_logger("chatcore.http")
 
@@ -79,6 +81,13 @@ def extra_headers(error: e.ChatcoreError) -> dict[str, str]:
     if isinstance(error, e.LLMBusy) and error.retry_after is not None:
         return {"Retry-After": str(error.retry_after)}
     return {}
+
+
+def llm_failure_response(error: e.LLMError, quota: Quota, now: datetime) -> Response[ErrorBody]:
+    """A tutor failure of a counted request (SPEC §6): its status and code, with the quota headers
+    as they are after the slot was given back."""
+    status, code = status_and_code(error)
+    return error_response(status, code, error.detail, {**quota_headers(quota, now), **extra_headers(error)})
 
 
 def handle_domain_error(request: Request[Any, Any, Any], exc: e.ChatcoreError) -> Response[ErrorBody]:

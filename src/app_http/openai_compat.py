@@ -13,18 +13,18 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from app_http.auth import container_of, provide_api_user_id
-from app_http.errors import ErrorBody, status_and_code
+from app_http.errors import ErrorBody, llm_failure_response
 from app_http.openapi import StreamingOperation, responses
 from app_http.quota_headers import quota_headers
-from chatcore.errors import ChatcoreError
-from chatcore.ports import Turn
-from chatcore.results import ReplyStream
+from app_http.sse import error_event, event_stream, to_json
+from chatcore.errors import ChatcoreError, LLMError
+from chatcore.ports import Completion, Turn
+from chatcore.results import Delta, Done, ReplyStream
 
 
 class ChatMessageIn(msgspec.Struct):
@@ -90,21 +90,24 @@ def _chunk(ident: str, created: int, model: str, delta: dict[str, str], finish: 
         "model": model,
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
     }
-    return msgspec.json.encode(body).decode()
+    return to_json(body)
 
 
-async def _stream(model: str, deltas: ReplyStream[str]) -> AsyncGenerator[ServerSentEventMessage, None]:
+async def _stream(
+    model: str, events: ReplyStream[Delta | Done[Completion]]
+) -> AsyncGenerator[ServerSentEventMessage, None]:
     ident, created = f"chatcmpl-{secrets.token_hex(12)}", int(time.time())
     yield ServerSentEventMessage(
         data=_chunk(ident, created, model, {"role": "assistant", "content": ""}, None)
     )
     try:
-        async for piece in deltas:
-            yield ServerSentEventMessage(data=_chunk(ident, created, model, {"content": piece}, None))
+        async for event in events:
+            if isinstance(event, Delta):
+                yield ServerSentEventMessage(
+                    data=_chunk(ident, created, model, {"content": event.text}, None)
+                )
     except ChatcoreError as exc:
-        _, code = status_and_code(exc)
-        error = ErrorBody(code=code, detail=exc.detail)
-        yield ServerSentEventMessage(event="error", data=msgspec.json.encode(error).decode())
+        yield error_event(exc)
         return
     yield ServerSentEventMessage(data=_chunk(ident, created, model, {}, "stop"))
     yield ServerSentEventMessage(data="[DONE]")
@@ -134,22 +137,22 @@ class OpenAICompatController(Controller):
     )
     async def completions(
         self, request: Request[Any, Any, Any], user_id: NamedDependency[int], data: JSONBody[CompletionIn]
-    ) -> Response[CompletionOut] | ServerSentEvent:
+    ) -> Response[CompletionOut] | Response[ErrorBody] | ServerSentEvent:
         container = container_of(request)
         relay = container.relay
         turns = _turns(data)
         slot = await relay.take_slot(user_id, turns)
-        headers = quota_headers(slot.quota, container.clock.now())
+        now = container.clock.now()
         if data.stream:
-            # Closed after the response in every case: a client that leaves before the first
-            # delta never starts the generator, and only aclose() then gives the slot back.
-            deltas = relay.stream(slot, turns)
-            return ServerSentEvent(
-                _stream(relay.model, deltas),
-                background=BackgroundTask(deltas.aclose),
-                headers={**headers, "Cache-Control": "no-cache"},
+            events = relay.stream(slot, turns)
+            return event_stream(
+                _stream(relay.model, events), quota=slot.quota, now=now, status_code=200, close=events.aclose
             )
-        completion = await relay.complete(slot, turns)
+        try:
+            completion = await relay.complete(slot, turns)
+        except LLMError as exc:
+            quota = await container.tutor.quota(user_id)
+            return llm_failure_response(exc, quota, container.clock.now())
         body = CompletionOut(
             id=f"chatcmpl-{secrets.token_hex(12)}",
             created=int(time.time()),
@@ -157,4 +160,4 @@ class OpenAICompatController(Controller):
             choices=[Choice(message=AssistantMessage(content=completion.text))],
             usage=Usage(),
         )
-        return Response(body, headers=headers)
+        return Response(body, headers=quota_headers(slot.quota, now))

@@ -77,9 +77,14 @@ class ChatOut(msgspec.Struct):
     created_at: datetime
     updated_at: datetime
     messages: list[MessageOut]
+    """The latest messages (200 at most), oldest first."""
+    older_cursor: str | None = None
+    """Pass as ``?before=`` to read the messages before these; ``null`` when there are none."""
 
     @classmethod
-    def of(cls, chat: Chat, messages: tuple[Message, ...] | list[Message]) -> ChatOut:
+    def of(
+        cls, chat: Chat, messages: tuple[Message, ...] | list[Message], *, older_cursor: str | None = None
+    ) -> ChatOut:
         return cls(
             id=chat.id,
             title=chat.title,
@@ -88,6 +93,7 @@ class ChatOut(msgspec.Struct):
             created_at=chat.created_at,
             updated_at=chat.updated_at,
             messages=[MessageOut.of(m) for m in messages],
+            older_cursor=older_cursor,
         )
 
 

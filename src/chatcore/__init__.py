@@ -5,10 +5,12 @@ outside world is reached through the ports in :mod:`chatcore.ports`; in-memory f
 tests and for embedding live in :mod:`chatcore.testing`.
 """
 
+from chatcore.accounts import AccountService
+from chatcore.chats import ChatService
 from chatcore.errors import ChatcoreError
 from chatcore.model import Chat, Message, MessageStatus, Mode, Role, User
 from chatcore.quota import Quota, QuotaPolicy
-from chatcore.service import AccountService, ChatService, Exchange
+from chatcore.results import Exchange
 
 __all__ = [
     "AccountService",

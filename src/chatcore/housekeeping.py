@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chatcore.ports import AttemptLimiter, Clock, UnitOfWorkFactory
-from chatcore.service import IDEMPOTENCY_WINDOW
+from chatcore.tutoring import IDEMPOTENCY_WINDOW
 
 
 @dataclass(frozen=True, slots=True)

@@ -177,8 +177,9 @@ class MessageRepository(Protocol):
         """Every message of a chat, oldest first."""
         ...
 
-    async def recent(self, chat_id: int, *, limit: int) -> list[Message]:
-        """The last ``limit`` messages of a chat, oldest first."""
+    async def recent(self, chat_id: int, *, limit: int, before: int | None = None) -> list[Message]:
+        """The last ``limit`` messages of a chat (those with an id below ``before``, if given),
+        oldest first."""
         ...
 
     async def get(self, chat_id: int, message_id: int) -> Message | None: ...

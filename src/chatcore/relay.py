@@ -6,27 +6,17 @@ the tutor fails, exactly as for chat messages.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 
-from chatcore.concurrency import run_to_completion, settle
-from chatcore.errors import QuotaExceeded, ValidationFailed
+from chatcore.counted import CountedRequest, Slot, daily_limit_of, take_slot
+from chatcore.errors import ValidationFailed
 from chatcore.ports import Clock, Completion, LLMGateway, Prompt, Turn, UnitOfWorkFactory
-from chatcore.quota import Quota, QuotaPolicy
-from chatcore.results import ReplyStream
-from chatcore.service import daily_limit_of
+from chatcore.quota import QuotaPolicy
+from chatcore.results import Delta, Done, ReplyStream
 
 MAX_TURNS = 200
 MAX_TOTAL_CHARS = 48_000
-
-
-@dataclass(frozen=True, slots=True)
-class Slot:
-    user_id: int
-    day: date
-    quota: Quota
 
 
 class RelayService:
@@ -46,51 +36,42 @@ class RelayService:
         """Validate the conversation and count the request. Raises ``QuotaExceeded``."""
         validate_turns(turns)
         now = self._clock.now()
-        day = self._policy.day_of(now)
         async with self._uow() as uow:
             limit = await daily_limit_of(uow, user_id, self._policy)
-            used = await uow.quota.consume(user_id, day, limit=limit)
-            if used is None:
-                raise QuotaExceeded(self._policy.quota(used=limit, now=now, limit=limit))
+            slot = await take_slot(uow, self._policy, user_id=user_id, limit=limit, now=now)
             await uow.commit()
-        return Slot(user_id=user_id, day=day, quota=self._policy.quota(used=used, now=now, limit=limit))
+        return slot
 
     async def complete(self, slot: Slot, turns: Sequence[Turn]) -> Completion:
-        try:
-            return await self._llm.complete(Prompt(turns=tuple(turns)))
-        except BaseException:
-            await run_to_completion(self._settle(slot))
-            raise
+        """The whole reply. Raises the tutor's ``LLMError`` (the slot is given back)."""
+        return await self._request(slot, turns).complete()
 
-    def stream(self, slot: Slot, turns: Sequence[Turn]) -> ReplyStream[str]:
-        """Text deltas. An upstream failure, or a consumer that leaves before any text (closing
-        the stream even before reading it), gives the slot back; once text has flowed the
-        request counts (tokens were spent)."""
-        return ReplyStream(self._deltas(slot, turns), abandon=lambda: self._settle(slot))
+    def stream(self, slot: Slot, turns: Sequence[Turn]) -> ReplyStream[Delta | Done[Completion]]:
+        """Text deltas, then ``Done``. An upstream failure gives the slot back; a consumer that
+        leaves (at any point, even before reading) stops the tutor and the request counts."""
+        return self._request(slot, turns).stream()
 
-    async def _deltas(self, slot: Slot, turns: Sequence[Turn]) -> AsyncGenerator[str, None]:
-        received = False
-        upstream = self._llm.stream(Prompt(turns=tuple(turns)))
-        try:
-            async for piece in upstream:
-                received = True
-                yield piece
-        except BaseException as exc:
-            consumer_left = isinstance(exc, (GeneratorExit, asyncio.CancelledError))
-            if not (consumer_left and received):
-                await run_to_completion(self._settle(slot))
-            raise
-        finally:
-            await upstream.aclose()
+    def _request(self, slot: Slot, turns: Sequence[Turn]) -> CountedRequest[Completion]:
+        return CountedRequest(
+            llm=self._llm, prompt=Prompt(turns=tuple(turns)), outcome=RelayOutcome(uow=self._uow, slot=slot)
+        )
 
-    async def _settle(self, slot: Slot) -> None:
-        """Give the slot back, retried; if the database cannot take it, the caller's own error
-        stays the one reported (the slot then stays taken)."""
-        await settle(lambda: self.give_back(slot))
 
-    async def give_back(self, slot: Slot) -> None:
-        async with self._uow() as uow:
-            await uow.quota.give_back(slot.user_id, slot.day)
+@dataclass(frozen=True, slots=True)
+class RelayOutcome:
+    """How a relayed completion ends: nothing of the conversation is stored, only the slot."""
+
+    uow: UnitOfWorkFactory
+    slot: Slot
+
+    async def answered(self, text: str, model: str) -> Completion:
+        return Completion(text=text, model=model)
+
+    async def failed(self, *, partial: str, give_back: bool) -> None:
+        if not give_back:
+            return
+        async with self.uow() as uow:
+            await uow.quota.give_back(self.slot.user_id, self.slot.day)
             await uow.commit()
 
 

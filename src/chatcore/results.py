@@ -13,6 +13,7 @@ from chatcore.ports import Prompt
 from chatcore.quota import Quota
 
 E = TypeVar("E")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +27,11 @@ class Exchange:
 
 @dataclass(frozen=True, slots=True)
 class ChatDetail:
+    """A chat with its latest messages (oldest first); ``older_cursor`` pages to earlier ones."""
+
     chat: Chat
     messages: tuple[Message, ...]
+    older_cursor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +53,14 @@ class Delta:
 
 
 @dataclass(frozen=True, slots=True)
-class Done:
-    exchange: Exchange
+class Done(Generic[R]):
+    """The last event of a stream: the request's result (an ``Exchange`` for a chat message)."""
+
+    result: R
 
 
 class ReplyStream(Generic[E]):
-    """Events of a counted request (``ChatService.stream``, ``RelayService.stream``). Read it to
+    """Events of a counted request (``TutorService.stream``, ``RelayService.stream``). Read it to
     the end or ``aclose()`` it.
 
     A plain async generator runs no clean-up when it is closed before its first step, which

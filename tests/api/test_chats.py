@@ -117,6 +117,38 @@ async def test_read_update_delete(api: Api) -> None:
     assert_error(await api.client.get(f"/chatbot/chats/{chat_id}/", headers=headers), 404, "chat_not_found")
 
 
+async def test_a_chat_is_read_in_pages_of_its_latest_messages(api: Api) -> None:
+    headers = await api.user()
+    chat_id = await api.chat(headers)
+    for n in range(3):
+        sent = await api.client.post(
+            f"/chatbot/chats/{chat_id}/messages/", json={"content": f"message {n}"}, headers=headers
+        )
+        assert sent.status_code == 201
+
+    page = (await api.client.get(f"/chatbot/chats/{chat_id}/?limit=4", headers=headers)).json()
+    assert [m["content"] for m in page["messages"][::2]] == ["message 1", "message 2"]
+    older = await api.client.get(
+        f"/chatbot/chats/{chat_id}/", params={"before": page["older_cursor"]}, headers=headers
+    )
+    assert [m["content"] for m in older.json()["messages"]] == ["message 0", "You said: message 0"]
+    assert older.json()["older_cursor"] is None
+    whole = (await api.client.get(f"/chatbot/chats/{chat_id}/", headers=headers)).json()
+    assert len(whole["messages"]) == 6
+    assert whole["older_cursor"] is None
+    for bad in ("?limit=0", "?limit=201", "?before=nonsense"):
+        assert_error(
+            await api.client.get(f"/chatbot/chats/{chat_id}/{bad}", headers=headers), 422, "validation_error"
+        )
+
+
+async def test_an_invalid_first_message_creates_no_chat(api: Api) -> None:
+    headers = await api.user()
+    refused = await api.client.post("/chatbot/chats/", json={"message": "   "}, headers=headers)
+    assert_error(refused, 422, "validation_error")
+    assert (await api.client.get("/chatbot/chats/", headers=headers)).json()["items"] == []
+
+
 async def test_another_users_chat_is_not_found_for_every_operation(api: Api) -> None:
     owner = await api.user("owner")
     intruder = await api.user("intruder")

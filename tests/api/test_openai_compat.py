@@ -70,9 +70,10 @@ async def test_streamed_completion(api: Api) -> None:
 async def test_failure_gives_the_slot_back(api: Api) -> None:
     headers = await api.user()
     api.llm.push(LLMTimeout())
-    assert_error(
-        await api.client.post("/v1/chat/completions", json=BODY, headers=headers), 504, "llm_timeout"
-    )
+    response = await api.client.post("/v1/chat/completions", json=BODY, headers=headers)
+    assert_error(response, 504, "llm_timeout")
+    # As on /chatbot: the quota headers after the slot was given back.
+    assert response.headers["X-RateLimit-Remaining"] == "5"
     assert (await api.client.get("/chatbot/quota/", headers=headers)).json()["used"] == 0
 
 

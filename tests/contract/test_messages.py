@@ -62,6 +62,25 @@ async def test_recent_returns_the_last_messages_oldest_first(storage: Storage) -
         assert await tx.messages.recent(chat.id, limit=0) == []
 
 
+async def test_recent_before_a_message_returns_the_ones_before_it(storage: Storage) -> None:
+    alice = await add_user(storage.uow)
+    chat = await add_chat(storage.uow, alice.id)
+    other = await add_chat(storage.uow, alice.id)
+    async with storage.uow() as tx:
+        stored = []
+        for i in range(6):
+            stored.append(
+                await tx.messages.add(chat.id, NewMessage(role=Role.USER, content=f"m{i}"), now=at(i))
+            )
+            await tx.messages.add(other.id, NewMessage(role=Role.USER, content=f"o{i}"), now=at(i))
+        await tx.commit()
+    async with storage.uow(read_only=True) as tx:
+        assert await tx.messages.recent(chat.id, limit=2, before=stored[4].id) == stored[2:4]
+        assert await tx.messages.recent(chat.id, limit=100, before=stored[4].id) == stored[:4]
+        assert await tx.messages.recent(chat.id, limit=3, before=stored[0].id) == []
+        assert await tx.messages.recent(chat.id, limit=3, before=stored[5].id + 1000) == stored[3:]
+
+
 async def test_set_status_marks_a_message_failed(storage: Storage) -> None:
     alice = await add_user(storage.uow)
     chat = await add_chat(storage.uow, alice.id)

@@ -378,6 +378,44 @@ def test_a_client_that_leaves_mid_stream_stops_upstream_and_keeps_the_partial_re
     assert eventually(lambda: fake.requests()[-1]["aborted"]), "the upstream call was not cancelled"
 
 
+HANG_UPS = [
+    pytest.param("/chatbot", id="chatbot-stream"),
+    pytest.param("/v1", id="v1-stream"),
+]
+
+
+@pytest.mark.parametrize("door", HANG_UPS)
+def test_clients_that_hang_up_before_the_first_token_get_nothing_back(
+    learner: Learner, fake: FakeOpenAIProcess, door: str
+) -> None:
+    """SPEC §5: a request counts once accepted; hanging up is not an upstream failure. Eight
+    streams left before the slow upstream's first token: at most the limit reach upstream."""
+    fake.configure(mode="timeout", delay=0.5)  # every answer starts after 0.5 s (under the timeout)
+    chat_id = learner.new_chat()
+    statuses = []
+    for _ in range(8):
+        if door == "/chatbot":
+            url, body = f"/chatbot/chats/{chat_id}/messages/", {"content": "x" * 4000}
+        else:
+            url, body = (
+                "/v1/chat/completions",
+                {"messages": [{"role": "user", "content": "hi"}], "stream": True},
+            )
+        with learner.client.stream(
+            "POST", url, json=body, headers={**learner.headers, "Accept": "text/event-stream"}
+        ) as response:
+            statuses.append(response.status_code)
+        # Leaving the block closed the connection before any event arrived.
+
+    assert statuses[:5] == [201 if door == "/chatbot" else 200] * 5
+    assert statuses[5:] == [429] * 3
+    assert eventually(lambda: learner.used() == 5), learner.used()
+    assert len(fake.requests()) <= 5, "more upstream calls than the daily limit"
+    if door == "/chatbot":
+        stored = learner.messages(chat_id)
+        assert [(m["role"], m["status"]) for m in stored] == [("user", "failed")] * 5
+
+
 # --- what goes upstream (§7) ---------------------------------------------------------------------
 
 

@@ -41,6 +41,7 @@ import dataclasses
 import json
 import re
 import socket
+import struct
 from contextlib import suppress
 from dataclasses import dataclass
 from types import TracebackType
@@ -53,7 +54,7 @@ from fakes.openai_payloads import default_reply
 from fakes.openai_payloads import error as _error
 
 STATUS_MODES = frozenset({"429", "500", "400", "401", "403", "404"})
-MODES = ("ok", "timeout", "stall", *sorted(STATUS_MODES), "cut", "truncated", "empty", "garbage")
+MODES = ("ok", "timeout", "stall", *sorted(STATUS_MODES), "cut", "truncated", "empty", "garbage", "reset")
 
 
 @dataclass(slots=True)
@@ -252,6 +253,11 @@ class FakeOpenAI:
                 received.aborted = True
                 return False
             mode = "ok"
+        if mode == "reset":
+            # Read the request, answer nothing and reset the connection (RST, not FIN).
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return False
         if mode in STATUS_MODES:
             await self._fail(writer, int(mode), key)
             received.completed = True

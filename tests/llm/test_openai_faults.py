@@ -41,6 +41,7 @@ FAULTS: dict[str, type[LLMError]] = {
     "cut": LLMUpstreamError,
     "empty": LLMUpstreamError,
     "garbage": LLMUpstreamError,
+    "reset": LLMUpstreamError,
 }
 
 

@@ -24,7 +24,7 @@ async def test_users_chats_and_todays_quota_survive_a_restart(tmp_path: Path) ->
             username="alice", email="alice@example.com", password="correct horse", password2="correct horse"
         )
         chat = await first.chats.start_chat(user.id, title="Small talk")
-        exchange = await first.chats.ask(user.id, chat.id, "Hello there")
+        exchange = await first.tutor.ask(user.id, chat.id, "Hello there")
         assert exchange.quota.used == 1
     finally:
         await first.aclose()
@@ -37,7 +37,7 @@ async def test_users_chats_and_todays_quota_survive_a_restart(tmp_path: Path) ->
         assert [(c.id, c.title, c.message_count) for c in page.items] == [(chat.id, "Small talk", 2)]
         detail = await second.chats.read_chat(user.id, chat.id)
         assert [m.content for m in detail.messages] == ["Hello there", "Nice to meet you!"]
-        assert (await second.chats.quota(user.id)).used == 1
+        assert (await second.tutor.quota(user.id)).used == 1
         tokens = await second.accounts.login(login="ALICE", password="correct horse", client="127.0.0.1")
         assert second.accounts.authenticate(tokens.access) == user.id
     finally:

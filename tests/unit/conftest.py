@@ -9,6 +9,7 @@ import pytest
 from adapters.memory import MemoryAttemptLimiter, MemoryStore
 from chatcore import AccountService, ChatService, QuotaPolicy, User
 from chatcore.testing import FrozenClock, HmacTokens, QuickHasher, ScriptedLLM
+from chatcore.tutoring import TutorService
 
 PASSWORD = "correct horse 1"
 MAX_FAILURES = 3
@@ -45,8 +46,15 @@ def accounts(store: MemoryStore, clock: FrozenClock, limiter: MemoryAttemptLimit
 
 
 @pytest.fixture
-def chats(store: MemoryStore, clock: FrozenClock, llm: ScriptedLLM, policy: QuotaPolicy) -> ChatService:
-    return ChatService(uow=store.unit_of_work, llm=llm, clock=clock, policy=policy)
+def chats(store: MemoryStore, clock: FrozenClock) -> ChatService:
+    return ChatService(uow=store.unit_of_work, clock=clock)
+
+
+@pytest.fixture
+def tutor(
+    store: MemoryStore, clock: FrozenClock, llm: ScriptedLLM, policy: QuotaPolicy, chats: ChatService
+) -> TutorService:
+    return TutorService(uow=store.unit_of_work, llm=llm, clock=clock, policy=policy, chats=chats)
 
 
 async def _register(accounts: AccountService, username: str, *, is_admin: bool = False) -> User:

@@ -23,8 +23,9 @@ from chatcore.errors import (
     ValidationFailed,
 )
 from chatcore.ports import Completion, Prompt
-from chatcore.service import Delta, Done, PendingAsk, ReplyStream
+from chatcore.results import Delta, Done, PendingAsk, ReplyStream
 from chatcore.testing import FrozenClock, ScriptedLLM
+from chatcore.tutoring import TutorService
 
 from .interleaving import yielding
 
@@ -32,12 +33,12 @@ SEOUL_MIDNIGHT = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)  # 2026-11-27T00:00:0
 
 
 async def test_an_answered_question_is_stored_and_counted(
-    chats: ChatService, alice: User, llm: ScriptedLLM, clock: FrozenClock
+    tutor: TutorService, chats: ChatService, alice: User, llm: ScriptedLLM, clock: FrozenClock
 ) -> None:
     chat = await chats.start_chat(alice.id)
     llm.push("Nice to meet you too! What do you do?")
 
-    exchange = await chats.ask(alice.id, chat.id, "  Nice to meet you.  ")
+    exchange = await tutor.ask(alice.id, chat.id, "  Nice to meet you.  ")
 
     assert exchange.message.role is Role.USER
     assert exchange.message.content == "Nice to meet you."
@@ -53,32 +54,32 @@ async def test_an_answered_question_is_stored_and_counted(
     assert stored.messages == (exchange.message, exchange.reply)
 
 
-async def test_the_quota_of_a_new_user_is_full(chats: ChatService, alice: User) -> None:
-    quota = await chats.quota(alice.id)
+async def test_the_quota_of_a_new_user_is_full(tutor: TutorService, chats: ChatService, alice: User) -> None:
+    quota = await tutor.quota(alice.id)
 
     assert (quota.limit, quota.used, quota.remaining) == (5, 0, 5)
     assert quota.resets_at.isoformat() == "2026-11-27T00:00:00+09:00"
 
 
-async def test_each_question_counts_once(chats: ChatService, alice: User) -> None:
+async def test_each_question_counts_once(tutor: TutorService, chats: ChatService, alice: User) -> None:
     chat = await chats.start_chat(alice.id)
 
-    used = [(await chats.ask(alice.id, chat.id, f"question {n}")).quota.used for n in range(5)]
+    used = [(await tutor.ask(alice.id, chat.id, f"question {n}")).quota.used for n in range(5)]
 
     assert used == [1, 2, 3, 4, 5]
-    quota = await chats.quota(alice.id)
+    quota = await tutor.quota(alice.id)
     assert (quota.used, quota.remaining) == (5, 0)
 
 
 async def test_the_sixth_question_of_the_day_is_refused_with_the_reset_time(
-    chats: ChatService, alice: User, llm: ScriptedLLM
+    tutor: TutorService, chats: ChatService, alice: User, llm: ScriptedLLM
 ) -> None:
     chat = await chats.start_chat(alice.id)
     for n in range(5):
-        await chats.ask(alice.id, chat.id, f"question {n}")
+        await tutor.ask(alice.id, chat.id, f"question {n}")
 
     with pytest.raises(QuotaExceeded) as caught:
-        await chats.ask(alice.id, chat.id, "one more")
+        await tutor.ask(alice.id, chat.id, "one more")
 
     assert "2026-11-27T00:00:00+09:00" in caught.value.detail
     assert (caught.value.quota.limit, caught.value.quota.remaining) == (5, 0)
@@ -88,33 +89,33 @@ async def test_the_sixth_question_of_the_day_is_refused_with_the_reset_time(
 
 
 async def test_a_new_quota_day_starts_at_midnight_in_the_quota_zone(
-    chats: ChatService, alice: User, clock: FrozenClock
+    tutor: TutorService, chats: ChatService, alice: User, clock: FrozenClock
 ) -> None:
     chat = await chats.start_chat(alice.id)
     for n in range(5):
-        await chats.ask(alice.id, chat.id, f"question {n}")
+        await tutor.ask(alice.id, chat.id, f"question {n}")
 
     clock.set(SEOUL_MIDNIGHT - timedelta(microseconds=1))
     with pytest.raises(QuotaExceeded):
-        await chats.ask(alice.id, chat.id, "just before midnight")
+        await tutor.ask(alice.id, chat.id, "just before midnight")
 
     clock.set(SEOUL_MIDNIGHT)
-    exchange = await chats.ask(alice.id, chat.id, "just after midnight")
+    exchange = await tutor.ask(alice.id, chat.id, "just after midnight")
 
     assert (exchange.quota.used, exchange.quota.remaining) == (1, 4)
     assert exchange.quota.resets_at.isoformat() == "2026-11-28T00:00:00+09:00"
 
 
 async def test_a_per_user_limit_replaces_the_default(
-    chats: ChatService, accounts: AccountService, alice: User, admin: User
+    tutor: TutorService, chats: ChatService, accounts: AccountService, alice: User, admin: User
 ) -> None:
     await accounts.set_daily_limit(admin.id, alice.id, 2)
     chat = await chats.start_chat(alice.id)
 
-    await chats.ask(alice.id, chat.id, "one")
-    second = await chats.ask(alice.id, chat.id, "two")
+    await tutor.ask(alice.id, chat.id, "one")
+    second = await tutor.ask(alice.id, chat.id, "two")
     with pytest.raises(QuotaExceeded) as caught:
-        await chats.ask(alice.id, chat.id, "three")
+        await tutor.ask(alice.id, chat.id, "three")
 
     assert (second.quota.limit, second.quota.remaining) == (2, 0)
     assert caught.value.quota.limit == 2
@@ -122,71 +123,81 @@ async def test_a_per_user_limit_replaces_the_default(
 
 
 async def test_a_per_user_limit_can_be_above_the_default_and_cleared_again(
-    chats: ChatService, accounts: AccountService, alice: User, admin: User
+    tutor: TutorService, chats: ChatService, accounts: AccountService, alice: User, admin: User
 ) -> None:
     await accounts.set_daily_limit(admin.id, alice.id, 7)
     chat = await chats.start_chat(alice.id)
     for n in range(7):
-        await chats.ask(alice.id, chat.id, f"question {n}")
-    assert (await chats.quota(alice.id)).remaining == 0
+        await tutor.ask(alice.id, chat.id, f"question {n}")
+    assert (await tutor.quota(alice.id)).remaining == 0
 
     await accounts.set_daily_limit(admin.id, alice.id, None)
 
-    quota = await chats.quota(alice.id)
+    quota = await tutor.quota(alice.id)
     assert (quota.limit, quota.used, quota.remaining) == (5, 7, 0)
     with pytest.raises(QuotaExceeded):
-        await chats.ask(alice.id, chat.id, "one more")
+        await tutor.ask(alice.id, chat.id, "one more")
 
 
-async def test_users_have_separate_quotas(chats: ChatService, alice: User, bob: User) -> None:
+async def test_users_have_separate_quotas(
+    tutor: TutorService, chats: ChatService, alice: User, bob: User
+) -> None:
     alices = await chats.start_chat(alice.id)
     for n in range(5):
-        await chats.ask(alice.id, alices.id, f"question {n}")
+        await tutor.ask(alice.id, alices.id, f"question {n}")
 
     bobs = await chats.start_chat(bob.id)
-    exchange = await chats.ask(bob.id, bobs.id, "my first question")
+    exchange = await tutor.ask(bob.id, bobs.id, "my first question")
 
     assert exchange.quota.used == 1
     with pytest.raises(QuotaExceeded):
-        await chats.ask(alice.id, alices.id, "and mine?")
+        await tutor.ask(alice.id, alices.id, "and mine?")
 
 
 async def test_two_hundred_concurrent_questions_get_exactly_the_limit(
-    store: MemoryStore, clock: FrozenClock, llm: ScriptedLLM, policy: QuotaPolicy, alice: User
+    store: MemoryStore,
+    clock: FrozenClock,
+    llm: ScriptedLLM,
+    policy: QuotaPolicy,
+    alice: User,
 ) -> None:
-    chats = ChatService(uow=functools.partial(yielding, store), llm=llm, clock=clock, policy=policy)
+    interleaved = functools.partial(yielding, store)
+    chats = ChatService(uow=interleaved, clock=clock)
+    tutor = TutorService(uow=interleaved, llm=llm, clock=clock, policy=policy, chats=chats)
     chat = await chats.start_chat(alice.id)
 
     outcomes = await asyncio.gather(
-        *(chats.ask(alice.id, chat.id, f"question {n}") for n in range(200)), return_exceptions=True
+        *(tutor.ask(alice.id, chat.id, f"question {n}") for n in range(200)), return_exceptions=True
     )
 
     answered = [o for o in outcomes if isinstance(o, Exchange)]
     refused = [o for o in outcomes if isinstance(o, QuotaExceeded)]
     assert (len(answered), len(refused)) == (5, 195)
     assert sorted(e.quota.used for e in answered) == [1, 2, 3, 4, 5]
-    assert (await chats.quota(alice.id)).used == 5
+    assert (await tutor.quota(alice.id)).used == 5
     assert len((await chats.read_chat(alice.id, chat.id)).messages) == 10
 
 
 @pytest.mark.parametrize("content", ["", "   \n\t ", "x" * 4001])
 async def test_an_empty_or_overlong_message_is_refused_without_counting(
-    chats: ChatService, alice: User, content: str
+    tutor: TutorService, chats: ChatService, alice: User, content: str
 ) -> None:
     chat = await chats.start_chat(alice.id)
 
     with pytest.raises(ValidationFailed) as caught:
-        await chats.ask(alice.id, chat.id, content)
+        await tutor.ask(alice.id, chat.id, content)
 
     assert caught.value.field == "content"
-    assert (await chats.quota(alice.id)).used == 0
+    assert (await tutor.quota(alice.id)).used == 0
     assert (await chats.read_chat(alice.id, chat.id)).messages == ()
 
 
-async def test_a_message_of_4000_characters_is_accepted(chats: ChatService, alice: User) -> None:
+async def test_a_message_of_4000_characters_is_accepted(
+    tutor: TutorService, chats: ChatService, alice: User
+) -> None:
     chat = await chats.start_chat(alice.id)
 
-    exchange = await chats.ask(alice.id, chat.id, " " + "x" * 4000 + " ")
+    exchange = await tutor.ask(alice.id, chat.id, " " + "x" * 4000 + " ")
 
     assert exchange.message.content == "x" * 4000
 
@@ -204,17 +215,17 @@ FAILURES = [
 
 @pytest.mark.parametrize("failure", FAILURES, ids=lambda e: type(e).__name__)
 async def test_a_failed_tutor_call_gives_the_slot_back_and_keeps_the_message_as_failed(
-    chats: ChatService, alice: User, llm: ScriptedLLM, failure: LLMError
+    tutor: TutorService, chats: ChatService, alice: User, llm: ScriptedLLM, failure: LLMError
 ) -> None:
     chat = await chats.start_chat(alice.id)
-    await chats.ask(alice.id, chat.id, "first question")
+    await tutor.ask(alice.id, chat.id, "first question")
     llm.push(failure)
 
     with pytest.raises(type(failure)) as caught:
-        await chats.ask(alice.id, chat.id, "second question")
+        await tutor.ask(alice.id, chat.id, "second question")
 
     assert caught.value is failure
-    assert (await chats.quota(alice.id)).used == 1
+    assert (await tutor.quota(alice.id)).used == 1
     messages = (await chats.read_chat(alice.id, chat.id)).messages
     assert [(m.role, m.content, m.status) for m in messages] == [
         (Role.USER, "first question", MessageStatus.OK),
@@ -223,28 +234,30 @@ async def test_a_failed_tutor_call_gives_the_slot_back_and_keeps_the_message_as_
     ]
 
 
-async def test_failed_calls_never_use_up_the_quota(chats: ChatService, alice: User, llm: ScriptedLLM) -> None:
+async def test_failed_calls_never_use_up_the_quota(
+    tutor: TutorService, chats: ChatService, alice: User, llm: ScriptedLLM
+) -> None:
     chat = await chats.start_chat(alice.id)
     llm.push(*[LLMTimeout() for _ in range(10)])
     for n in range(10):
         with pytest.raises(LLMTimeout):
-            await chats.ask(alice.id, chat.id, f"attempt {n}")
+            await tutor.ask(alice.id, chat.id, f"attempt {n}")
 
-    exchange = await chats.ask(alice.id, chat.id, "finally")
+    exchange = await tutor.ask(alice.id, chat.id, "finally")
 
     assert exchange.quota.used == 1
 
 
 async def test_a_failed_message_is_left_out_of_later_context(
-    chats: ChatService, alice: User, llm: ScriptedLLM
+    tutor: TutorService, chats: ChatService, alice: User, llm: ScriptedLLM
 ) -> None:
     chat = await chats.start_chat(alice.id)
     llm.push("Hi! How are you?", LLMUnavailable(), "Glad to hear it.")
-    await chats.ask(alice.id, chat.id, "Hello")
+    await tutor.ask(alice.id, chat.id, "Hello")
     with pytest.raises(LLMUnavailable):
-        await chats.ask(alice.id, chat.id, "This one is lost")
+        await tutor.ask(alice.id, chat.id, "This one is lost")
 
-    await chats.ask(alice.id, chat.id, "I am fine")
+    await tutor.ask(alice.id, chat.id, "I am fine")
 
     last = llm.prompts[-1].turns
     assert last[0].role == "system"
@@ -280,19 +293,28 @@ class AnswersAfter:
 
 
 async def test_the_tutor_is_asked_with_no_transaction_open(
-    store: MemoryStore, clock: FrozenClock, policy: QuotaPolicy, chats: ChatService, alice: User
+    tutor: TutorService,
+    store: MemoryStore,
+    clock: FrozenClock,
+    policy: QuotaPolicy,
+    chats: ChatService,
+    alice: User,
 ) -> None:
     """The memory store holds its lock for a whole transaction, so a transaction left open
     across the tutor call would make the tutor's own request wait until the timeout."""
     readings: list[int] = []
 
     async def read_the_quota() -> None:
-        readings.append((await chats.quota(alice.id)).used)
+        readings.append((await tutor.quota(alice.id)).used)
 
-    answering = ChatService(
-        uow=store.unit_of_work, llm=AnswersAfter(read_the_quota), clock=clock, policy=policy
+    answering = TutorService(
+        uow=store.unit_of_work,
+        llm=AnswersAfter(read_the_quota),
+        clock=clock,
+        policy=policy,
+        chats=ChatService(uow=store.unit_of_work, clock=clock),
     )
-    chat = await answering.start_chat(alice.id)
+    chat = await ChatService(uow=store.unit_of_work, clock=clock).start_chat(alice.id)
 
     exchange = await answering.ask(alice.id, chat.id, "Hello")
 
@@ -301,36 +323,48 @@ async def test_the_tutor_is_asked_with_no_transaction_open(
 
 
 async def test_a_chat_deleted_while_the_tutor_answers_is_not_found_and_the_slot_stays_spent(
-    store: MemoryStore, clock: FrozenClock, policy: QuotaPolicy, chats: ChatService, alice: User
+    tutor: TutorService,
+    store: MemoryStore,
+    clock: FrozenClock,
+    policy: QuotaPolicy,
+    chats: ChatService,
+    alice: User,
 ) -> None:
     chat = await chats.start_chat(alice.id)
-    answering = ChatService(
+    answering = TutorService(
         uow=store.unit_of_work,
         llm=AnswersAfter(lambda: chats.delete_chat(alice.id, chat.id)),
         clock=clock,
         policy=policy,
+        chats=chats,
     )
 
     with pytest.raises(ChatNotFound):
         await answering.ask(alice.id, chat.id, "Hello")
 
-    assert (await chats.quota(alice.id)).used == 1
+    assert (await tutor.quota(alice.id)).used == 1
     assert store.tables.messages == {}, "no reply may be stored without its chat"
 
 
-async def _collect(stream: ReplyStream[Delta | Done]) -> list[Delta | Done]:
+async def _collect(stream: ReplyStream[Delta | Done[Exchange]]) -> list[Delta | Done[Exchange]]:
     return [event async for event in stream]
 
 
 async def test_a_chat_deleted_during_a_stream_is_not_found_at_its_end(
-    store: MemoryStore, clock: FrozenClock, policy: QuotaPolicy, chats: ChatService, alice: User
+    tutor: TutorService,
+    store: MemoryStore,
+    clock: FrozenClock,
+    policy: QuotaPolicy,
+    chats: ChatService,
+    alice: User,
 ) -> None:
     chat = await chats.start_chat(alice.id)
-    answering = ChatService(
+    answering = TutorService(
         uow=store.unit_of_work,
         llm=AnswersAfter(lambda: chats.delete_chat(alice.id, chat.id)),
         clock=clock,
         policy=policy,
+        chats=chats,
     )
     pending = await answering.accept(alice.id, chat.id, "Hello")
     assert isinstance(pending, PendingAsk)
@@ -338,21 +372,21 @@ async def test_a_chat_deleted_during_a_stream_is_not_found_at_its_end(
     with pytest.raises(ChatNotFound):
         await _collect(answering.stream(pending))
 
-    assert (await chats.quota(alice.id)).used == 1
+    assert (await tutor.quota(alice.id)).used == 1
     assert store.tables.messages == {}, "no reply may be stored without its chat"
 
 
 async def test_a_stream_closed_after_its_chat_was_deleted_stores_nothing(
-    store: MemoryStore, chats: ChatService, alice: User
+    tutor: TutorService, store: MemoryStore, chats: ChatService, alice: User
 ) -> None:
     chat = await chats.start_chat(alice.id)
-    pending = await chats.accept(alice.id, chat.id, "Hello there")
+    pending = await tutor.accept(alice.id, chat.id, "Hello there")
     assert isinstance(pending, PendingAsk)
-    stream = chats.stream(pending)
+    stream = tutor.stream(pending)
     await anext(stream)
     await chats.delete_chat(alice.id, chat.id)
 
     await stream.aclose()
 
-    assert (await chats.quota(alice.id)).used == 1
+    assert (await tutor.quota(alice.id)).used == 1
     assert store.tables.messages == {}, "no partial reply may be stored without its chat"

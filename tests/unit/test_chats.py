@@ -7,9 +7,12 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from adapters.memory import MemoryStore
 from chatcore import ChatService, Mode, Role, User
 from chatcore.errors import ChatNotFound, ValidationFailed
+from chatcore.model import NewMessage
 from chatcore.testing import FrozenClock, ScriptedLLM
+from chatcore.tutoring import TutorService
 
 # --- starting ---------------------------------------------------------------------------------
 
@@ -102,11 +105,11 @@ async def test_chats_are_listed_newest_first(chats: ChatService, alice: User, cl
 
 
 async def test_asking_in_an_old_chat_moves_it_to_the_top(
-    chats: ChatService, alice: User, clock: FrozenClock
+    tutor: TutorService, chats: ChatService, alice: User, clock: FrozenClock
 ) -> None:
     oldest, *_ = await _start_chats(chats, alice, clock, 3)
 
-    exchange = await chats.ask(alice.id, oldest, "Hello again")
+    exchange = await tutor.ask(alice.id, oldest, "Hello again")
 
     page = await chats.list_chats(alice.id)
     assert page.items[0].id == oldest
@@ -215,12 +218,12 @@ async def test_only_the_callers_chats_are_listed(
 
 
 async def test_reading_a_chat_gives_its_messages_oldest_first(
-    chats: ChatService, alice: User, llm: ScriptedLLM
+    tutor: TutorService, chats: ChatService, alice: User, llm: ScriptedLLM
 ) -> None:
     chat = await chats.start_chat(alice.id, topic="weekend plans")
     llm.push("Sounds fun! Where will you go?", "Great choice.")
-    await chats.ask(alice.id, chat.id, "I will go hiking.")
-    await chats.ask(alice.id, chat.id, "To Bukhansan.")
+    await tutor.ask(alice.id, chat.id, "I will go hiking.")
+    await tutor.ask(alice.id, chat.id, "To Bukhansan.")
 
     detail = await chats.read_chat(alice.id, chat.id)
 
@@ -267,9 +270,11 @@ async def test_a_chat_cannot_be_renamed_to_a_blank_title(chats: ChatService, ali
     assert (await chats.read_chat(alice.id, chat.id)).chat.title == "Mine"
 
 
-async def test_a_deleted_chat_is_gone_with_its_messages(chats: ChatService, alice: User) -> None:
+async def test_a_deleted_chat_is_gone_with_its_messages(
+    tutor: TutorService, chats: ChatService, alice: User
+) -> None:
     chat = await chats.start_chat(alice.id)
-    await chats.ask(alice.id, chat.id, "Hello")
+    await tutor.ask(alice.id, chat.id, "Hello")
 
     await chats.delete_chat(alice.id, chat.id)
 
@@ -282,37 +287,105 @@ async def test_a_deleted_chat_is_gone_with_its_messages(chats: ChatService, alic
 
 # --- another user's chat ----------------------------------------------------------------------
 
-Operation = Callable[[ChatService, int, int], Awaitable[object]]
+Operation = Callable[[ChatService, TutorService, int, int], Awaitable[object]]
 
 OPERATIONS: dict[str, Operation] = {
-    "read": lambda s, user, chat: s.read_chat(user, chat),
-    "rename": lambda s, user, chat: s.update_chat(user, chat, title="mine now"),
-    "retopic": lambda s, user, chat: s.update_chat(user, chat, topic="mine now"),
-    "delete": lambda s, user, chat: s.delete_chat(user, chat),
-    "ask": lambda s, user, chat: s.ask(user, chat, "hello"),
-    "ask with a key": lambda s, user, chat: s.ask(user, chat, "hello", idempotency_key="k1"),
-    "accept": lambda s, user, chat: s.accept(user, chat, "hello"),
+    "read": lambda c, t, user, chat: c.read_chat(user, chat),
+    "rename": lambda c, t, user, chat: c.update_chat(user, chat, title="mine now"),
+    "retopic": lambda c, t, user, chat: c.update_chat(user, chat, topic="mine now"),
+    "delete": lambda c, t, user, chat: c.delete_chat(user, chat),
+    "ask": lambda c, t, user, chat: t.ask(user, chat, "hello"),
+    "ask with a key": lambda c, t, user, chat: t.ask(user, chat, "hello", idempotency_key="k1"),
+    "accept": lambda c, t, user, chat: t.accept(user, chat, "hello"),
 }
 
 
 @pytest.mark.parametrize("operation", OPERATIONS.values(), ids=OPERATIONS.keys())
 async def test_another_users_chat_is_not_found_and_untouched(
-    chats: ChatService, alice: User, bob: User, operation: Operation
+    tutor: TutorService, chats: ChatService, alice: User, bob: User, operation: Operation
 ) -> None:
     chat = await chats.start_chat(alice.id, title="Alice's chat", topic="cats")
-    await chats.ask(alice.id, chat.id, "I like cats.")
+    await tutor.ask(alice.id, chat.id, "I like cats.")
     before = await chats.read_chat(alice.id, chat.id)
 
     with pytest.raises(ChatNotFound):
-        await operation(chats, bob.id, chat.id)
+        await operation(chats, tutor, bob.id, chat.id)
 
     assert await chats.read_chat(alice.id, chat.id) == before
-    assert (await chats.quota(bob.id)).used == 0
+    assert (await tutor.quota(bob.id)).used == 0
 
 
 @pytest.mark.parametrize("operation", OPERATIONS.values(), ids=OPERATIONS.keys())
 async def test_a_chat_that_does_not_exist_is_not_found(
-    chats: ChatService, alice: User, operation: Operation
+    chats: ChatService, tutor: TutorService, alice: User, operation: Operation
 ) -> None:
     with pytest.raises(ChatNotFound):
-        await operation(chats, alice.id, 12345)
+        await operation(chats, tutor, alice.id, 12345)
+
+
+# --- reading a long chat a page at a time --------------------------------------------------------
+
+
+async def test_a_long_chat_is_read_200_messages_at_a_time_newest_page_first(
+    chats: ChatService, tutor: TutorService, alice: User, store: MemoryStore
+) -> None:
+    chat = await chats.start_chat(alice.id)
+    async with store.unit_of_work() as uow:
+        for n in range(205):
+            await uow.messages.add(
+                chat.id, NewMessage(role=Role.USER, content=f"m{n}"), now=FrozenClock().now()
+            )
+        await uow.commit()
+
+    latest = await chats.read_chat(alice.id, chat.id)
+    assert [m.content for m in latest.messages] == [f"m{n}" for n in range(5, 205)]
+    assert latest.older_cursor is not None
+
+    older = await chats.read_chat(alice.id, chat.id, before=latest.older_cursor)
+    assert [m.content for m in older.messages] == [f"m{n}" for n in range(5)]
+    assert older.older_cursor is None
+
+    small = await chats.read_chat(alice.id, chat.id, limit=10, before=latest.older_cursor)
+    assert [m.content for m in small.messages] == [f"m{n}" for n in range(5)]
+
+
+async def test_a_short_chat_has_no_older_cursor(chats: ChatService, tutor: TutorService, alice: User) -> None:
+    chat = await chats.start_chat(alice.id)
+    await tutor.ask(alice.id, chat.id, "Hello")
+
+    detail = await chats.read_chat(alice.id, chat.id)
+
+    assert len(detail.messages) == 2
+    assert detail.older_cursor is None
+
+
+BAD_MESSAGE_CURSORS = ["=", "%%%", _b64("m0"), _b64("m-1"), _b64("x12"), _b64("m" + "9" * 40), _b64("m²")]
+
+
+@pytest.mark.parametrize("before", BAD_MESSAGE_CURSORS)
+async def test_a_bad_message_cursor_is_a_validation_error(
+    chats: ChatService, alice: User, before: str
+) -> None:
+    chat = await chats.start_chat(alice.id)
+    with pytest.raises(ValidationFailed):
+        await chats.read_chat(alice.id, chat.id, before=before)
+
+
+@pytest.mark.parametrize("limit", [0, 201, -1])
+async def test_the_message_page_size_must_be_between_1_and_200(
+    chats: ChatService, alice: User, limit: int
+) -> None:
+    chat = await chats.start_chat(alice.id)
+    with pytest.raises(ValidationFailed):
+        await chats.read_chat(alice.id, chat.id, limit=limit)
+
+
+async def test_an_invalid_first_message_creates_no_chat(
+    tutor: TutorService, chats: ChatService, alice: User
+) -> None:
+    for bad in ("", "   ", "x" * 4001):
+        with pytest.raises(ValidationFailed):
+            await tutor.start_chat_with(alice.id, bad, mode=Mode.INTERVIEW, topic="nurse")
+
+    assert (await chats.list_chats(alice.id)).items == ()
+    assert (await tutor.quota(alice.id)).used == 0

@@ -20,8 +20,9 @@ from chatcore import ChatService, Exchange, QuotaPolicy, User, concurrency
 from chatcore.errors import LLMUnavailable, StorageUnavailable
 from chatcore.model import MessageStatus
 from chatcore.ports import Completion, Prompt, UnitOfWork
-from chatcore.service import IN_FLIGHT_LIMIT, Delta, PendingAsk
+from chatcore.results import Delta, PendingAsk
 from chatcore.testing import FrozenClock, ScriptedLLM
+from chatcore.tutoring import IN_FLIGHT_LIMIT, TutorService
 
 
 class FlakyStore:
@@ -95,8 +96,10 @@ def flaky(store: MemoryStore) -> FlakyStore:
     return FlakyStore(store)
 
 
-def service(flaky: FlakyStore, llm: ScriptedLLM, clock: FrozenClock, policy: QuotaPolicy) -> ChatService:
-    return ChatService(uow=flaky, llm=llm, clock=clock, policy=policy)
+def service(flaky: FlakyStore, llm: ScriptedLLM, clock: FrozenClock, policy: QuotaPolicy) -> TutorService:
+    return TutorService(
+        uow=flaky, llm=llm, clock=clock, policy=policy, chats=ChatService(uow=flaky, clock=clock)
+    )
 
 
 async def test_a_reply_that_cannot_be_stored_at_first_is_stored_on_a_retry(
@@ -113,7 +116,12 @@ async def test_a_reply_that_cannot_be_stored_at_first_is_stored_on_a_retry(
 
 
 async def test_a_reply_that_cannot_be_stored_is_not_charged(
-    flaky: FlakyStore, chats: ChatService, alice: User, clock: FrozenClock, policy: QuotaPolicy
+    tutor: TutorService,
+    flaky: FlakyStore,
+    chats: ChatService,
+    alice: User,
+    clock: FrozenClock,
+    policy: QuotaPolicy,
 ) -> None:
     chat = await chats.start_chat(alice.id)
     # Three tries of storing the reply fail; then the database is back for the give-back.
@@ -122,7 +130,7 @@ async def test_a_reply_that_cannot_be_stored_is_not_charged(
     with pytest.raises(StorageUnavailable):
         await asking.ask(alice.id, chat.id, "I am ready.")
 
-    assert (await chats.quota(alice.id)).used == 0
+    assert (await tutor.quota(alice.id)).used == 0
     [message] = (await chats.read_chat(alice.id, chat.id)).messages
     assert (message.content, message.status) == ("I am ready.", MessageStatus.FAILED)
 
@@ -142,7 +150,12 @@ async def test_the_tutors_error_stays_the_one_reported_when_nothing_can_be_writt
 
 
 async def test_an_idempotency_key_of_a_request_that_died_can_be_used_again_later(
-    flaky: FlakyStore, chats: ChatService, alice: User, clock: FrozenClock, policy: QuotaPolicy
+    tutor: TutorService,
+    flaky: FlakyStore,
+    chats: ChatService,
+    alice: User,
+    clock: FrozenClock,
+    policy: QuotaPolicy,
 ) -> None:
     chat = await chats.start_chat(alice.id)
     dying = service(flaky, OutageDuringTheCall(flaky, commits=6), clock, policy)
@@ -150,13 +163,18 @@ async def test_an_idempotency_key_of_a_request_that_died_can_be_used_again_later
         await dying.ask(alice.id, chat.id, "I am ready.", idempotency_key="k-1")
 
     clock.advance(seconds=(IN_FLIGHT_LIMIT + timedelta(seconds=1)).total_seconds())
-    exchange = await chats.ask(alice.id, chat.id, "I am ready.", idempotency_key="k-1")
+    exchange = await tutor.ask(alice.id, chat.id, "I am ready.", idempotency_key="k-1")
 
     assert exchange.reply.content == "You said: I am ready."  # a fresh answer (the tutor echoes)
 
 
 async def test_a_reply_whose_commit_is_in_doubt_is_neither_stored_twice_nor_given_back(
-    flaky: FlakyStore, chats: ChatService, alice: User, clock: FrozenClock, policy: QuotaPolicy
+    tutor: TutorService,
+    flaky: FlakyStore,
+    chats: ChatService,
+    alice: User,
+    clock: FrozenClock,
+    policy: QuotaPolicy,
 ) -> None:
     chat = await chats.start_chat(alice.id)
     flaky.in_doubt = True
@@ -167,7 +185,7 @@ async def test_a_reply_whose_commit_is_in_doubt_is_neither_stored_twice_nor_give
 
     messages = (await chats.read_chat(alice.id, chat.id)).messages
     assert [m.content for m in messages] == ["I am ready.", "Tell me about your last project."]
-    assert (await chats.quota(alice.id)).used == 1
+    assert (await tutor.quota(alice.id)).used == 1
 
 
 class SlowTutorOvertaken(ScriptedLLM):
@@ -194,9 +212,15 @@ async def test_a_request_whose_key_was_taken_over_cannot_touch_the_new_owners_cl
     store: MemoryStore, chats: ChatService, alice: User, clock: FrozenClock, policy: QuotaPolicy
 ) -> None:
     chat = await chats.start_chat(alice.id)
-    holder: list[ChatService] = []
+    holder: list[TutorService] = []
     llm = SlowTutorOvertaken(clock, lambda: holder[0].ask(alice.id, chat.id, "Hello", idempotency_key="k"))
-    asking = ChatService(uow=store.unit_of_work, llm=llm, clock=clock, policy=policy)
+    asking = TutorService(
+        uow=store.unit_of_work,
+        llm=llm,
+        clock=clock,
+        policy=policy,
+        chats=ChatService(uow=store.unit_of_work, clock=clock),
+    )
     holder.append(asking)
 
     with pytest.raises(LLMUnavailable):
@@ -224,7 +248,12 @@ class StreamThenOutage(ScriptedLLM):
 
 
 async def test_a_streamed_reply_that_cannot_be_stored_is_kept_as_a_failed_partial_reply(
-    flaky: FlakyStore, chats: ChatService, alice: User, clock: FrozenClock, policy: QuotaPolicy
+    tutor: TutorService,
+    flaky: FlakyStore,
+    chats: ChatService,
+    alice: User,
+    clock: FrozenClock,
+    policy: QuotaPolicy,
 ) -> None:
     chat = await chats.start_chat(alice.id)
     asking = service(flaky, StreamThenOutage(flaky), clock, policy)
@@ -242,7 +271,7 @@ async def test_a_streamed_reply_that_cannot_be_stored_is_kept_as_a_failed_partia
 
     # The learner read the whole reply: it counts, and is kept (marked failed) in the history.
     assert "".join(seen) == "Tell me about it."
-    assert (await chats.quota(alice.id)).used == 1
+    assert (await tutor.quota(alice.id)).used == 1
     messages = (await chats.read_chat(alice.id, chat.id)).messages
     assert [(m.content, m.status) for m in messages] == [
         ("I am ready.", MessageStatus.OK),

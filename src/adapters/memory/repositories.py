@@ -196,8 +196,9 @@ class MemoryMessageRepository(_Repo):
     async def for_chat(self, chat_id: int) -> list[Message]:
         return sorted((m for m in self._t.messages.values() if m.chat_id == chat_id), key=lambda m: m.id)
 
-    async def recent(self, chat_id: int, *, limit: int) -> list[Message]:
-        return (await self.for_chat(chat_id))[-limit:] if limit > 0 else []
+    async def recent(self, chat_id: int, *, limit: int, before: int | None = None) -> list[Message]:
+        earlier = [m for m in await self.for_chat(chat_id) if before is None or m.id < before]
+        return earlier[-limit:] if limit > 0 else []
 
     async def get(self, chat_id: int, message_id: int) -> Message | None:
         message = self._t.messages.get(message_id)

@@ -10,6 +10,8 @@ cannot connect (refused, DNS)   ``LLMUnavailable``
 404                             ``LLMMisconfigured`` (the model or base URL does not exist)
 5xx, other 4xx                  ``LLMUpstreamError`` (400/422 can depend on the request,
                                 e.g. a context that is too long, so it is not a config fault)
+connection reset or lost,       ``LLMUpstreamError`` (the aiohttp transport reports a reset
+                                as a timeout: the cause chain tells them apart)
 connection lost mid-answer,     ``LLMUpstreamError``
 broken or empty answer
 ==============================  ====================================================
@@ -20,6 +22,7 @@ upstreams echo (parts of) the API key in their 401 bodies. Nothing here logs a b
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import math
 import time
@@ -61,6 +64,33 @@ def could_not_connect(exc: BaseException) -> bool:
             return True
         cause = cause.__cause__
     return False
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """True when the upstream dropped the connection (reset, closed without an answer): a fault
+    of the upstream, not a timeout, although the aiohttp transport reports it as one (its
+    ``ConnectTimeout`` caused by aiohttp's ``ServerDisconnectedError``). A real timeout anywhere
+    in the chain wins."""
+    cause: BaseException | None = exc
+    lost = False
+    while cause is not None:
+        if isinstance(cause, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+            return False
+        if isinstance(
+            cause,
+            (
+                ConnectionError,
+                aiohttp.ServerDisconnectedError,
+                aiohttp.ClientOSError,
+                aiohttp.ClientPayloadError,
+                httpx2.RemoteProtocolError,
+                httpx2.ReadError,
+                httpx2.WriteError,
+            ),
+        ):
+            lost = True
+        cause = cause.__cause__ or cause.__context__
+    return lost
 
 
 def retry_after_seconds(headers: httpx2.Headers, *, now: float | None = None) -> int | None:
@@ -131,6 +161,9 @@ def translated(*, model: str, host: str, answering: bool) -> Iterator[None]:
         if not answering and could_not_connect(exc):
             log.warning("llm_unavailable", model=model, host=host)
             raise LLMUnavailable() from exc
+        if connection_lost(exc):
+            log.warning("llm_connection_lost", model=model, host=host, answering=answering)
+            raise LLMUpstreamError() from exc
         log.warning("llm_timeout", model=model, host=host, answering=answering)
         raise LLMTimeout() from exc
     except openai.APIConnectionError as exc:

@@ -62,6 +62,7 @@ _RECENT = (
     .order_by(messages.c.id.desc())
     .limit(bindparam("limit"))
 )
+_RECENT_BEFORE = _RECENT.where(messages.c.id < bindparam("before"))
 
 
 def _chat(row: Row[Any]) -> Chat:
@@ -174,10 +175,14 @@ class SqlMessageRepository(Repository):
         stmt = select(*_MESSAGE).where(messages.c.chat_id == chat_id).order_by(messages.c.id)
         return [_message(row) for row in (await self._tx.execute(stmt)).all()]
 
-    async def recent(self, chat_id: int, *, limit: int) -> list[Message]:
+    async def recent(self, chat_id: int, *, limit: int, before: int | None = None) -> list[Message]:
         if limit <= 0:
             return []
-        rows = (await self._tx.execute(_RECENT, {"chat_id": chat_id, "limit": limit})).all()
+        if before is None:
+            rows = (await self._tx.execute(_RECENT, {"chat_id": chat_id, "limit": limit})).all()
+        else:
+            params = {"chat_id": chat_id, "limit": limit, "before": before}
+            rows = (await self._tx.execute(_RECENT_BEFORE, params)).all()
         return [_message(row) for row in reversed(rows)]
 
     async def get(self, chat_id: int, message_id: int) -> Message | None:
