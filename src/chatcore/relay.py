@@ -13,8 +13,9 @@ from datetime import date
 
 from chatcore.concurrency import run_to_completion, settle
 from chatcore.errors import QuotaExceeded, ValidationFailed
+from chatcore.model import Quota
 from chatcore.ports import Clock, Completion, LLMGateway, Prompt, Turn, UnitOfWorkFactory
-from chatcore.quota import Quota, QuotaPolicy
+from chatcore.quota import QuotaPolicy
 from chatcore.results import ReplyStream
 from chatcore.service import daily_limit_of
 

@@ -23,9 +23,9 @@ from chatcore.errors import (
     UserNotFound,
     ValidationFailed,
 )
-from chatcore.model import Chat, ChatPage, MessageStatus, Mode, NewMessage, Role
+from chatcore.model import Chat, ChatPage, MessageStatus, Mode, NewMessage, Quota, Role
 from chatcore.ports import ChatCursor, Clock, LLMGateway, UnitOfWork, UnitOfWorkFactory
-from chatcore.quota import Quota, QuotaPolicy
+from chatcore.quota import QuotaPolicy
 from chatcore.results import ChatDetail, Delta, Done, Exchange, PendingAsk, ReplyStream
 from chatcore.tutor import ContextBudget, build_prompt, sanitize_topic
 
