@@ -28,7 +28,7 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def architecture(session: nox.Session) -> None:
-    """import-linter: layers, forbidden imports, independent and protected adapters."""
+    """import-linter: layers, forbidden imports, independent and protected adapters, no cycles."""
     session.run("lint-imports")
 
 

@@ -21,7 +21,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app_http.quota_headers import quota_headers
 from chatcore import errors as e
-from chatcore.quota import Quota
+from chatcore.model import Quota
 
 log = structlog.get_logger("chatcore.http")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chatcore.quota import Quota
+from chatcore.model import Quota
 
 
 def quota_headers(quota: Quota, now: datetime, *, refused: bool = False) -> dict[str, str]:

@@ -13,7 +13,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from app_http.errors import ErrorBody, status_and_code
 from app_http.quota_headers import quota_headers
 from chatcore.errors import ChatcoreError
-from chatcore.quota import Quota
+from chatcore.model import Quota
 
 
 def to_json(value: object) -> str:

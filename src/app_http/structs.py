@@ -8,8 +8,7 @@ from typing import Annotated
 import msgspec
 from litestar.params import PathParameter
 
-from chatcore.model import Chat, Message
-from chatcore.quota import Quota
+from chatcore.model import Chat, Message, Quota
 
 MAX_ID = 2**31 - 1
 ResourceId = Annotated[int, PathParameter(ge=1, le=MAX_ID, description="A positive integer id")]

@@ -8,8 +8,8 @@ tests and for embedding live in :mod:`chatcore.testing`.
 from chatcore.accounts import AccountService
 from chatcore.chats import ChatService
 from chatcore.errors import ChatcoreError
-from chatcore.model import Chat, Message, MessageStatus, Mode, Role, User
-from chatcore.quota import Quota, QuotaPolicy
+from chatcore.model import Chat, Message, MessageStatus, Mode, Quota, Role, User
+from chatcore.quota import QuotaPolicy
 from chatcore.results import Exchange
 
 __all__ = [

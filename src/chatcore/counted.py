@@ -27,8 +27,9 @@ from typing import Generic, Protocol, TypeVar
 
 from chatcore.concurrency import run_to_completion, settle, with_storage_retries
 from chatcore.errors import LLMError, QuotaExceeded, StorageUnavailable, UserNotFound
+from chatcore.model import Quota
 from chatcore.ports import LLMGateway, Prompt, UnitOfWork
-from chatcore.quota import Quota, QuotaPolicy
+from chatcore.quota import QuotaPolicy
 from chatcore.results import Delta, Done, ReplyStream
 
 R = TypeVar("R")

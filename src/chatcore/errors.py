@@ -30,10 +30,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from chatcore.quota import Quota
+from chatcore.model import Quota
 
 
 class ChatcoreError(Exception):

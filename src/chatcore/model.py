@@ -1,4 +1,4 @@
-"""Domain model: users, chats and messages as frozen, slotted dataclasses.
+"""Domain model: users, chats, messages and the quota a user has left, as frozen, slotted dataclasses.
 
 Identifiers are integers assigned by the storage adapter when a row is added.
 Timestamps are timezone-aware UTC datetimes.
@@ -7,6 +7,7 @@ Timestamps are timezone-aware UTC datetimes.
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -120,3 +121,20 @@ class ApiKey:
     """The first characters of the key, shown to the user to recognise it."""
     created_at: datetime
     last_used_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """What a user has left today. ``resets_at`` is aware, in the policy's zone."""
+
+    limit: int
+    used: int
+    resets_at: datetime
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.used, 0)
+
+    def seconds_until_reset(self, now: datetime) -> int:
+        """Whole seconds (rounded up, at least 1) from ``now`` until the quota resets."""
+        return max(math.ceil((self.resets_at - now).total_seconds()), 1)

@@ -6,32 +6,15 @@ job, which must take a slot atomically.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chatcore.errors import ValidationFailed
+from chatcore.model import Quota
 
 DEFAULT_DAILY_LIMIT = 5
 DEFAULT_ZONE = "Asia/Seoul"
-
-
-@dataclass(frozen=True, slots=True)
-class Quota:
-    """What a user has left today. ``resets_at`` is aware, in the policy's zone."""
-
-    limit: int
-    used: int
-    resets_at: datetime
-
-    @property
-    def remaining(self) -> int:
-        return max(self.limit - self.used, 0)
-
-    def seconds_until_reset(self, now: datetime) -> int:
-        """Whole seconds (rounded up, at least 1) from ``now`` until the quota resets."""
-        return max(math.ceil((self.resets_at - now).total_seconds()), 1)
 
 
 @dataclass(frozen=True, slots=True)

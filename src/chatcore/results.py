@@ -8,9 +8,8 @@ from datetime import date
 from typing import Generic, TypeVar
 
 from chatcore.concurrency import run_to_completion
-from chatcore.model import Chat, Message
+from chatcore.model import Chat, Message, Quota
 from chatcore.ports import Prompt
-from chatcore.quota import Quota
 
 E = TypeVar("E")
 R = TypeVar("R")

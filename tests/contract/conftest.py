@@ -1,19 +1,23 @@
-"""Every contract spec runs unchanged against each storage implementation.
+"""Every contract spec runs unchanged against each implementation of its port.
 
 ``storage`` is parametrised over memory, SQLite (a fresh file per test, copied from one migrated
-template) and PostgreSQL (one migrated database per session, emptied before each test).
+template) and PostgreSQL (one migrated database per session, emptied before each test);
+``limiter`` over the same three and Redis (random key prefix per test, deleted afterwards).
 """
 
 from __future__ import annotations
 
+import secrets
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
 from adapters.memory import MemoryAttemptLimiter, MemoryStore
+from adapters.redis_limits import RedisAttemptLimiter
 from adapters.sql import SqlAttemptLimiter, SqlUnitOfWorkFactory, create_engine_for, upgrade_to_head
 from chatcore.ports import AttemptLimiter, UnitOfWorkFactory
 from contract.databases import (
@@ -21,16 +25,16 @@ from contract.databases import (
     create_postgres_database,
     drop_postgres_database,
     postgres_server_url,
+    redis_server_url,
     run,
 )
 
 
 @dataclass(frozen=True)
 class Storage:
-    """What a contract spec gets: a unit-of-work factory and an attempt limiter."""
+    """What a storage contract spec gets: a unit-of-work factory."""
 
     uow: UnitOfWorkFactory
-    limiter: AttemptLimiter
 
 
 @pytest.fixture(scope="session")
@@ -95,10 +99,44 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def storage(backend: str) -> AsyncIterator[Storage]:
     if backend == "memory":
-        yield Storage(uow=MemoryStore().unit_of_work, limiter=MemoryAttemptLimiter())
+        yield Storage(uow=MemoryStore().unit_of_work)
         return
     engine = create_engine_for(backend)
     try:
-        yield Storage(uow=SqlUnitOfWorkFactory(engine), limiter=SqlAttemptLimiter(engine))
+        yield Storage(uow=SqlUnitOfWorkFactory(engine))
     finally:
         await engine.dispose()
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres", "redis"])
+def limiter_backend(request: pytest.FixtureRequest) -> str:
+    """``memory``, the URL of an empty, migrated database, or the URL of the Redis server."""
+    if request.param == "memory":
+        return "memory"
+    if request.param == "redis":
+        return redis_server_url()
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    return url
+
+
+@pytest.fixture
+async def limiter(limiter_backend: str) -> AsyncIterator[AttemptLimiter]:
+    if limiter_backend == "memory":
+        yield MemoryAttemptLimiter()
+    elif limiter_backend.startswith("redis"):
+        # A random prefix: tests share the server's database and must not see each other's keys.
+        prefix = f"chatcore-test:{secrets.token_hex(6)}:"
+        client = Redis.from_url(limiter_backend)
+        try:
+            yield RedisAttemptLimiter(client, prefix=prefix)
+        finally:
+            keys = [key async for key in client.scan_iter(match=prefix + "*")]
+            if keys:
+                await client.delete(*keys)
+            await client.aclose()
+    else:
+        engine = create_engine_for(limiter_backend)
+        try:
+            yield SqlAttemptLimiter(engine)
+        finally:
+            await engine.dispose()

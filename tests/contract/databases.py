@@ -1,9 +1,9 @@
-"""Test databases: a fresh PostgreSQL database per test session, SQLite files per test.
+"""Test databases: a fresh PostgreSQL database per test session, SQLite files per test, Redis.
 
 PostgreSQL runs when ``CHATCORE_TEST_POSTGRES_URL`` names a server (any database on it that
 ``CREATE DATABASE`` can run from). With ``CHATCORE_REQUIRE_POSTGRES=1`` (CI) a missing or
 unreachable server fails the tests instead of skipping them; a URL that is set but does not
-answer always fails.
+answer always fails. Redis likewise: ``CHATCORE_TEST_REDIS_URL`` and ``CHATCORE_REQUIRE_REDIS=1``.
 """
 
 from __future__ import annotations
@@ -36,6 +36,16 @@ def postgres_server_url() -> str:
         if required:
             pytest.fail("CHATCORE_REQUIRE_POSTGRES=1 but CHATCORE_TEST_POSTGRES_URL is not set")
         pytest.skip("CHATCORE_TEST_POSTGRES_URL is not set")
+    return url
+
+
+def redis_server_url() -> str:
+    """The configured Redis URL, or skip / fail the test as the environment demands."""
+    url = os.environ.get("CHATCORE_TEST_REDIS_URL", "").strip()
+    if not url:
+        if os.environ.get("CHATCORE_REQUIRE_REDIS") == "1":
+            pytest.fail("CHATCORE_REQUIRE_REDIS=1 but CHATCORE_TEST_REDIS_URL is not set")
+        pytest.skip("CHATCORE_TEST_REDIS_URL is not set")
     return url
 
 

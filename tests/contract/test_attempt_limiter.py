@@ -2,75 +2,77 @@
 
 from __future__ import annotations
 
-from contract.conftest import Storage
+from chatcore.ports import AttemptLimiter
 from contract.helpers import at
 
-# Both implementations default to 10 failures within 15 minutes.
+# Every implementation defaults to 10 failures within 15 minutes.
 MAX_FAILURES = 10
 WINDOW = 15 * 60
 
 
-async def fail(storage: Storage, keys: list[str], times: int, *, second: float = 0) -> None:
+async def fail(limiter: AttemptLimiter, keys: list[str], times: int, *, second: float = 0) -> None:
     for i in range(times):
-        await storage.limiter.record_failure(keys, now=at(second + i))
+        await limiter.record_failure(keys, now=at(second + i))
 
 
-async def test_a_key_is_blocked_only_after_the_maximum_of_failures(storage: Storage) -> None:
-    await fail(storage, ["login:alice"], MAX_FAILURES - 1)
-    assert await storage.limiter.blocked_for(["login:alice"], now=at(30)) is None
-    await fail(storage, ["login:alice"], 1, second=MAX_FAILURES - 1)
-    wait = await storage.limiter.blocked_for(["login:alice"], now=at(30))
+async def test_a_key_is_blocked_only_after_the_maximum_of_failures(limiter: AttemptLimiter) -> None:
+    await fail(limiter, ["login:alice"], MAX_FAILURES - 1)
+    assert await limiter.blocked_for(["login:alice"], now=at(30)) is None
+    await fail(limiter, ["login:alice"], 1, second=MAX_FAILURES - 1)
+    wait = await limiter.blocked_for(["login:alice"], now=at(30))
     # Blocked until the oldest of the counted failures (at second 0) leaves the window.
     assert wait == WINDOW - 30
 
 
-async def test_the_block_ends_when_the_failures_leave_the_window(storage: Storage) -> None:
-    await fail(storage, ["login:alice"], MAX_FAILURES)
-    assert await storage.limiter.blocked_for(["login:alice"], now=at(WINDOW - 1)) is not None
-    assert await storage.limiter.blocked_for(["login:alice"], now=at(WINDOW + MAX_FAILURES)) is None
+async def test_the_block_ends_when_the_failures_leave_the_window(limiter: AttemptLimiter) -> None:
+    await fail(limiter, ["login:alice"], MAX_FAILURES)
+    assert await limiter.blocked_for(["login:alice"], now=at(WINDOW - 1)) is not None
+    assert await limiter.blocked_for(["login:alice"], now=at(WINDOW + MAX_FAILURES)) is None
 
 
-async def test_the_wait_is_at_least_one_second(storage: Storage) -> None:
-    await fail(storage, ["login:alice"], MAX_FAILURES)
-    assert await storage.limiter.blocked_for(["login:alice"], now=at(WINDOW - 0.5)) == 1
+async def test_the_wait_is_at_least_one_second(limiter: AttemptLimiter) -> None:
+    await fail(limiter, ["login:alice"], MAX_FAILURES)
+    assert await limiter.blocked_for(["login:alice"], now=at(WINDOW - 0.5)) == 1
 
 
-async def test_keys_are_counted_separately_and_the_longest_wait_wins(storage: Storage) -> None:
-    await fail(storage, ["login:alice", "client:10.0.0.1"], MAX_FAILURES, second=0)
-    await fail(storage, ["login:bob"], MAX_FAILURES, second=100)
-    assert await storage.limiter.blocked_for(["login:carol", "client:10.0.0.2"], now=at(200)) is None
-    assert await storage.limiter.blocked_for(["login:carol", "client:10.0.0.1"], now=at(200)) == WINDOW - 200
-    both = await storage.limiter.blocked_for(["login:alice", "login:bob"], now=at(200))
+async def test_keys_are_counted_separately_and_the_longest_wait_wins(limiter: AttemptLimiter) -> None:
+    await fail(limiter, ["login:alice", "client:10.0.0.1"], MAX_FAILURES, second=0)
+    await fail(limiter, ["login:bob"], MAX_FAILURES, second=100)
+    assert await limiter.blocked_for(["login:carol", "client:10.0.0.2"], now=at(200)) is None
+    assert await limiter.blocked_for(["login:carol", "client:10.0.0.1"], now=at(200)) == WINDOW - 200
+    both = await limiter.blocked_for(["login:alice", "login:bob"], now=at(200))
     assert both == WINDOW + 100 - 200
 
 
-async def test_reset_forgets_the_failures_of_the_given_keys(storage: Storage) -> None:
-    await fail(storage, ["login:alice", "client:10.0.0.1"], MAX_FAILURES)
-    await storage.limiter.reset(["login:alice"])
-    assert await storage.limiter.blocked_for(["login:alice"], now=at(20)) is None
-    assert await storage.limiter.blocked_for(["client:10.0.0.1"], now=at(20)) is not None
+async def test_reset_forgets_the_failures_of_the_given_keys(limiter: AttemptLimiter) -> None:
+    await fail(limiter, ["login:alice", "client:10.0.0.1"], MAX_FAILURES)
+    await limiter.reset(["login:alice"])
+    assert await limiter.blocked_for(["login:alice"], now=at(20)) is None
+    assert await limiter.blocked_for(["client:10.0.0.1"], now=at(20)) is not None
 
 
-async def test_very_long_keys_are_counted_too(storage: Storage) -> None:
+async def test_very_long_keys_are_counted_too(limiter: AttemptLimiter) -> None:
     long_key = "login:" + "x" * 5000
-    await fail(storage, [long_key], MAX_FAILURES)
-    assert await storage.limiter.blocked_for([long_key], now=at(20)) is not None
-    assert await storage.limiter.blocked_for(["login:" + "x" * 4999], now=at(20)) is None
+    await fail(limiter, [long_key], MAX_FAILURES)
+    assert await limiter.blocked_for([long_key], now=at(20)) is not None
+    assert await limiter.blocked_for(["login:" + "x" * 4999], now=at(20)) is None
 
 
-async def test_an_allowance_raises_the_threshold_for_an_attempt_already_recorded(storage: Storage) -> None:
-    await fail(storage, ["login:alice"], MAX_FAILURES)
-    assert await storage.limiter.blocked_for(["login:alice"], now=at(30), allowance=1) is None
-    await fail(storage, ["login:alice"], 1, second=20)
-    wait = await storage.limiter.blocked_for(["login:alice"], now=at(30), allowance=1)
+async def test_an_allowance_raises_the_threshold_for_an_attempt_already_recorded(
+    limiter: AttemptLimiter,
+) -> None:
+    await fail(limiter, ["login:alice"], MAX_FAILURES)
+    assert await limiter.blocked_for(["login:alice"], now=at(30), allowance=1) is None
+    await fail(limiter, ["login:alice"], 1, second=20)
+    wait = await limiter.blocked_for(["login:alice"], now=at(30), allowance=1)
     assert wait == WINDOW - 30
 
 
-async def test_purging_forgets_only_failures_that_no_longer_count(storage: Storage) -> None:
-    await fail(storage, ["login:old"], MAX_FAILURES)
-    await fail(storage, ["login:new"], MAX_FAILURES, second=WINDOW)
-    await storage.limiter.purge(now=at(WINDOW + 30))
-    assert await storage.limiter.blocked_for(["login:new"], now=at(WINDOW + 30)) is not None
-    assert await storage.limiter.blocked_for(["login:old"], now=at(WINDOW + 30)) is None
-    await fail(storage, ["login:old"], MAX_FAILURES - 1, second=WINDOW + 40)
-    assert await storage.limiter.blocked_for(["login:old"], now=at(WINDOW + 60)) is None
+async def test_purging_forgets_only_failures_that_no_longer_count(limiter: AttemptLimiter) -> None:
+    await fail(limiter, ["login:old"], MAX_FAILURES)
+    await fail(limiter, ["login:new"], MAX_FAILURES, second=WINDOW)
+    await limiter.purge(now=at(WINDOW + 30))
+    assert await limiter.blocked_for(["login:new"], now=at(WINDOW + 30)) is not None
+    assert await limiter.blocked_for(["login:old"], now=at(WINDOW + 30)) is None
+    await fail(limiter, ["login:old"], MAX_FAILURES - 1, second=WINDOW + 40)
+    assert await limiter.blocked_for(["login:old"], now=at(WINDOW + 60)) is None

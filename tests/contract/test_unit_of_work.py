@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.memory import MemoryStore
 from contract.conftest import Storage
 from contract.helpers import T0, add_user
 
@@ -28,13 +27,3 @@ async def test_a_read_only_unit_of_work_refuses_to_commit(storage: Storage) -> N
     with pytest.raises(RuntimeError, match="read-only"):
         async with storage.uow(read_only=True) as tx:
             await tx.commit()
-
-
-async def test_the_memory_fake_catches_a_write_in_a_read_only_unit_of_work() -> None:
-    # Only the fake can check this; it is how domain code that breaks the promise is caught.
-    store = MemoryStore()
-    with pytest.raises(RuntimeError, match="read-only"):
-        async with store.unit_of_work(read_only=True) as tx:
-            await tx.users.add(username="ghost", email="ghost@example.com", password_hash=None, now=T0)
-    async with store.unit_of_work(read_only=True) as tx:
-        assert await tx.users.find_by_login("ghost") is None

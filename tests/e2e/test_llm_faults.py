@@ -393,6 +393,7 @@ def test_clients_that_hang_up_before_the_first_token_get_nothing_back(
     fake.configure(mode="timeout", delay=0.5)  # every answer starts after 0.5 s (under the timeout)
     chat_id = learner.new_chat()
     statuses = []
+    body: dict[str, Any]
     for _ in range(8):
         if door == "/chatbot":
             url, body = f"/chatbot/chats/{chat_id}/messages/", {"content": "x" * 4000}

@@ -17,4 +17,4 @@ class YieldingUnitOfWork(MemoryUnitOfWork):
 
 def yielding(store: MemoryStore, *, read_only: bool = False) -> YieldingUnitOfWork:
     """A unit-of-work factory over ``store`` (``functools.partial(yielding, store)``)."""
-    return YieldingUnitOfWork(store)
+    return YieldingUnitOfWork(store, read_only=read_only)

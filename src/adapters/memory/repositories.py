@@ -1,11 +1,11 @@
-"""In-memory repositories over :class:`~adapters.memory.store.Tables`."""
+"""In-memory repositories over :class:`~adapters.memory.tables.Tables`."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
+from adapters.memory.tables import Tables
 from chatcore.errors import ChatNotFound, Conflict, EmailTaken, UsernameTaken, UserNotFound
 from chatcore.model import (
     ApiKey,
@@ -20,9 +20,6 @@ from chatcore.model import (
     User,
 )
 from chatcore.ports import ChatCursor, IdempotencyRecord
-
-if TYPE_CHECKING:
-    from adapters.memory.store import Tables
 
 
 class _Repo:

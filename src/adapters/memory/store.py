@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import copy
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
 
 from adapters.memory import repositories as repos
-from chatcore.model import ApiKey, Chat, LinkedAccount, Message, RefreshRecord, User
+from adapters.memory.tables import Tables
 from chatcore.ports import (
     ApiKeyRepository,
     ChatRepository,
-    IdempotencyRecord,
     IdempotencyRepository,
     IdentityRepository,
     MessageRepository,
@@ -21,28 +18,6 @@ from chatcore.ports import (
     RefreshTokenRepository,
     UserRepository,
 )
-
-
-@dataclass
-class Tables:
-    """The data. Values are frozen dataclasses, so a shallow copy of each table is a snapshot."""
-
-    users: dict[int, User] = field(default_factory=dict)
-    identities: dict[tuple[str, str], tuple[int, LinkedAccount]] = field(default_factory=dict)
-    chats: dict[int, Chat] = field(default_factory=dict)
-    messages: dict[int, Message] = field(default_factory=dict)
-    quota: dict[tuple[int, str], int] = field(default_factory=dict)
-    refresh_tokens: dict[str, RefreshRecord] = field(default_factory=dict)
-    api_keys: dict[int, tuple[ApiKey, str]] = field(default_factory=dict)
-    idempotency: dict[tuple[int, str], IdempotencyRecord] = field(default_factory=dict)
-    sequences: dict[str, int] = field(default_factory=dict)
-
-    def next_id(self, table: str) -> int:
-        self.sequences[table] = self.sequences.get(table, 0) + 1
-        return self.sequences[table]
-
-    def snapshot(self) -> Tables:
-        return Tables(**{name: copy.copy(value) for name, value in vars(self).items()})
 
 
 class MemoryStore:

@@ -1,6 +1,7 @@
-"""The contract of :class:`chatcore.ports.LLMGateway`, run unchanged against every tutor:
-the offline tutor, the scripted fake of ``chatcore.testing``, and the OpenAI adapter talking to
-the fake OpenAI server. A spec never branches on which one it is testing."""
+"""Contract: LLMGateway, run unchanged against every tutor: the offline tutor, the scripted fake
+of ``chatcore.testing``, and the OpenAI adapter talking to the fake OpenAI server. A spec never
+branches on which one it is testing. (What only the OpenAI adapter does, such as translating
+upstream failures, is tested in ``tests/llm/``.)"""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from chatcore.model import Mode
 from chatcore.ports import LLMGateway, Prompt
 from chatcore.testing import ScriptedLLM
 from fakes.fake_openai import FakeOpenAI
-from llm.conftest import API_KEY, MODEL, TIMEOUT, prompt
+from llm.conftest import API_KEY, MODEL, prompt
+
+TIMEOUT = 30
+"""Generous: these specs time no one, and the SDK's first request also imports and builds models."""
 
 
 @pytest.fixture(params=["offline-tutor", "scripted", "openai-over-fake"])
