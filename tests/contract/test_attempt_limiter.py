@@ -5,7 +5,8 @@ from __future__ import annotations
 from contract.conftest import Storage
 from contract.helpers import at
 
-# Both implementations default to 10 failures within 15 minutes.
+# Every implementation (memory, SQL on SQLite and PostgreSQL, Redis) defaults to 10 failures
+# within 15 minutes.
 MAX_FAILURES = 10
 WINDOW = 15 * 60
 
