@@ -75,7 +75,12 @@ def error_response(
 
 
 def extra_headers(error: e.ChatcoreError) -> dict[str, str]:
-    """``Retry-After`` (and for the quota, the rate-limit headers) that go with an error."""
+    """The ``Retry-After`` header of an error that says when to try again: too many login
+    attempts, a database that cannot serve now, an upstream 429 that sent one.
+
+    Nothing else: the quota's ``X-RateLimit-*`` headers come from :func:`quota_headers`, which
+    the callers add themselves.
+    """
     if isinstance(error, e.TooManyAttempts | e.StorageUnavailable):
         return {"Retry-After": str(error.retry_after)}
     if isinstance(error, e.LLMBusy) and error.retry_after is not None:

@@ -33,8 +33,10 @@ async def _requests(
 
     async def request_slot() -> int | None:
         async with gate, uow() as tx:
-            # Read, then write, as ChatService.accept does: without BEGIN IMMEDIATE, SQLite
-            # refuses such a transaction's write when another process wrote in between.
+            # A read before the write in one writing unit of work: with a deferred BEGIN, SQLite
+            # would refuse the write when another process wrote in between, so this proves that
+            # writing units of work begin IMMEDIATE. (ChatService.accept reads in a read-only unit
+            # of work first; its writing one starts with the writes.)
             assert await tx.users.get(user_id) is not None
             taken = await tx.quota.consume(user_id, day, limit=limit)
             await tx.commit()

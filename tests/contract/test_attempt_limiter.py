@@ -5,7 +5,8 @@ from __future__ import annotations
 from chatcore.ports import AttemptLimiter
 from contract.helpers import at
 
-# Every implementation defaults to 10 failures within 15 minutes.
+# Every implementation (memory, SQL on SQLite and PostgreSQL, Redis) defaults to 10 failures
+# within 15 minutes.
 MAX_FAILURES = 10
 WINDOW = 15 * 60
 

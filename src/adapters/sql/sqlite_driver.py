@@ -54,9 +54,9 @@ READ_BEGIN = "BEGIN"
 TURN_POLL = 0.0002
 """Seconds between two tries for the writer's turn (in the worker thread, not the event loop)."""
 CHECKPOINT_EVERY = 200
+"""Write transactions of one connection between two background checkpoints (a few pages each)."""
 CHECKPOINT_WAIT = 2.0
 """Seconds a background checkpoint waits for SQLite's locks (it never delays a request)."""
-"""Write transactions of one connection between two background checkpoints (a few pages each)."""
 
 
 class WriterTurn:
