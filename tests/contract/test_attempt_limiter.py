@@ -74,3 +74,29 @@ async def test_purging_forgets_only_failures_that_no_longer_count(storage: Stora
     assert await storage.limiter.blocked_for(["login:old"], now=at(WINDOW + 30)) is None
     await fail(storage, ["login:old"], MAX_FAILURES - 1, second=WINDOW + 40)
     assert await storage.limiter.blocked_for(["login:old"], now=at(WINDOW + 60)) is None
+
+
+async def test_a_limit_per_call_replaces_the_maximum(storage: Storage) -> None:
+    await fail(storage, ["client:10.0.0.1"], MAX_FAILURES)
+    assert await storage.limiter.blocked_for(["client:10.0.0.1"], now=at(30), limit=MAX_FAILURES + 5) is None
+    await fail(storage, ["client:10.0.0.1"], 5, second=MAX_FAILURES)
+    wait = await storage.limiter.blocked_for(["client:10.0.0.1"], now=at(30), limit=MAX_FAILURES + 5)
+    assert wait == WINDOW - 30
+    assert await storage.limiter.blocked_for(["client:10.0.0.1"], now=at(30), limit=2, allowance=1) == (
+        WINDOW + MAX_FAILURES + 5 - 3 - 30
+    )
+
+
+async def test_withdraw_forgets_one_failure_at_that_instant(storage: Storage) -> None:
+    keys = ["client:10.0.0.1", "login:alice"]
+    await fail(storage, keys, MAX_FAILURES - 1)
+    for _ in range(2):  # two attempts at the same instant: one withdrawal forgets one of them
+        await storage.limiter.record_failure(keys, now=at(50))
+    await storage.limiter.withdraw(keys, at=at(50))
+    assert await storage.limiter.blocked_for(keys, now=at(60)) is not None
+    await storage.limiter.withdraw(keys, at=at(50))
+    assert await storage.limiter.blocked_for(keys, now=at(60)) is None
+    await storage.limiter.withdraw(keys, at=at(50))  # nothing left at that instant: no change
+    await storage.limiter.withdraw(["login:nobody"], at=at(50))
+    await storage.limiter.record_failure(keys, now=at(55))
+    assert await storage.limiter.blocked_for(keys, now=at(60)) is not None

@@ -117,11 +117,11 @@ async def test_the_email_can_be_changed_but_not_to_a_taken_one(accounts: Account
     minji = await _join(accounts, username="minji", email="minji@example.com")
     await _join(accounts, username="jisoo", email="jisoo@example.com")
 
-    profile = await accounts.update_profile(minji.id, email="minji@new.example.com")
+    profile = await accounts.update_profile(minji.id, email="minji@new.example.com", password=PASSWORD)
     with pytest.raises(EmailTaken):
-        await accounts.update_profile(minji.id, email="JISOO@example.com")
+        await accounts.update_profile(minji.id, email="JISOO@example.com", password=PASSWORD)
     with pytest.raises(ValidationFailed):
-        await accounts.update_profile(minji.id, email="not an email")
+        await accounts.update_profile(minji.id, email="not an email", password=PASSWORD)
 
     assert profile.user.email == "minji@new.example.com"
     assert (await accounts.profile(minji.id)).user.email == "minji@new.example.com"
