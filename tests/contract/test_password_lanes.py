@@ -22,4 +22,3 @@ async def test_a_login_does_not_wait_for_a_flood_of_sign_ups() -> None:
     await asyncio.gather(*flood)
     await hasher.aclose()
     assert finished_before_the_login <= 4
-

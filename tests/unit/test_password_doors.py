@@ -26,7 +26,8 @@ Door = Callable[[AccountService, int, str], Awaitable[object]]
 
 
 async def _change_password(accounts: AccountService, user_id: int, password: str) -> object:
-    return await accounts.change_password(user_id, old_password=password, new_password=NEW, new_password2=NEW)
+    await accounts.change_password(user_id, old_password=password, new_password=NEW, new_password2=NEW)
+    return None
 
 
 async def _change_email(accounts: AccountService, user_id: int, password: str) -> object:
