@@ -7,10 +7,12 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
+from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 
 from app_http.auth import container_of, provide_user_id
+from app_http.client_address import client_of
 from app_http.openapi import responses
 from app_http.structs import QuotaOut, ResourceId
 from chatcore.accounts import Profile, TokenPair
@@ -19,6 +21,8 @@ from chatcore.model import ApiKey, User
 
 Short = Annotated[str, msgspec.Meta(max_length=320)]
 Secret = Annotated[str, msgspec.Meta(max_length=1024)]
+NO_STORE = CacheControlHeader(no_store=True)
+"""On every response that carries a token or a key: no cache, shared or private, may keep it."""
 
 
 class JoinIn(msgspec.Struct):
@@ -31,7 +35,7 @@ class JoinIn(msgspec.Struct):
 class UserOut(msgspec.Struct):
     id: int
     username: str
-    email: str
+    email: str | None
     date_joined: datetime
 
     @classmethod
@@ -67,7 +71,7 @@ class LinkedAccountOut(msgspec.Struct):
 class MyPageOut(msgspec.Struct):
     id: int
     username: str
-    email: str
+    email: str | None
     date_joined: datetime
     is_admin: bool
     linked_accounts: list[LinkedAccountOut]
@@ -75,6 +79,7 @@ class MyPageOut(msgspec.Struct):
 
 
 class MyPageIn(msgspec.Struct):
+    password: Annotated[Secret, msgspec.Meta(description="the current password")]
     email: Short | None = None
 
 
@@ -85,6 +90,7 @@ class PasswordIn(msgspec.Struct):
 
 
 class ApiKeyIn(msgspec.Struct):
+    password: Annotated[Secret, msgspec.Meta(description="the current password")]
     name: Annotated[str, msgspec.Meta(max_length=100)] = "API key"
 
 
@@ -112,18 +118,20 @@ class NewApiKeyOut(ApiKeyOut):
     """The secret: shown once, never again."""
 
 
-def _client(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 class AccountController(Controller):
     path = "/accounts"
     tags = ["accounts"]  # noqa: RUF012
 
-    @post("/join/", status_code=201, operation_id="join", summary="Sign up", responses=responses(409, 422))
+    @post(
+        "/join/", status_code=201, operation_id="join", summary="Sign up", responses=responses(409, 422, 429)
+    )
     async def join(self, request: Request[Any, Any, Any], data: JSONBody[JoinIn]) -> UserOut:
         user = await container_of(request).accounts.register(
-            username=data.username, email=data.email, password=data.password, password2=data.password2
+            username=data.username,
+            email=data.email,
+            password=data.password,
+            password2=data.password2,
+            client=client_of(request.scope),
         )
         return UserOut.of(user)
 
@@ -133,10 +141,11 @@ class AccountController(Controller):
         operation_id="obtainToken",
         summary="Log in with username (or e-mail) and password",
         responses=responses(401, 429),
+        cache_control=NO_STORE,
     )
     async def token(self, request: Request[Any, Any, Any], data: JSONBody[TokenIn]) -> TokenOut:
         pair = await container_of(request).accounts.login(
-            login=data.username, password=data.password, client=_client(request)
+            login=data.username, password=data.password, client=client_of(request.scope)
         )
         return TokenOut.of(pair)
 
@@ -146,6 +155,7 @@ class AccountController(Controller):
         operation_id="refreshToken",
         summary="Rotate a refresh token",
         responses=responses(401),
+        cache_control=NO_STORE,
     )
     async def refresh(self, request: Request[Any, Any, Any], data: JSONBody[RefreshIn]) -> TokenOut:
         return TokenOut.of(await container_of(request).accounts.refresh(data.refresh))
@@ -177,13 +187,15 @@ class MyAccountController(Controller):
     @patch(
         "/mypage/",
         operation_id="updateMyPage",
-        summary="Change my e-mail",
-        responses=responses(401, 409, 422),
+        summary="Change my e-mail (needs the current password)",
+        responses=responses(401, 409, 422, 429),
     )
     async def update_mypage(
         self, request: Request[Any, Any, Any], user_id: NamedDependency[int], data: JSONBody[MyPageIn]
     ) -> MyPageOut:
-        profile = await container_of(request).accounts.update_profile(user_id, email=data.email)
+        profile = await container_of(request).accounts.update_profile(
+            user_id, email=data.email, password=data.password
+        )
         return await _mypage(request, profile)
 
     @post(
@@ -191,7 +203,7 @@ class MyAccountController(Controller):
         status_code=204,
         operation_id="changePassword",
         summary="Change my password (signs out every session)",
-        responses=responses(401, 422),
+        responses=responses(401, 409, 422, 429),
     )
     async def password(
         self, request: Request[Any, Any, Any], user_id: NamedDependency[int], data: JSONBody[PasswordIn]
@@ -207,13 +219,16 @@ class MyAccountController(Controller):
         "/api-keys/",
         status_code=201,
         operation_id="createApiKey",
-        summary="Create a personal API key for the OpenAI-compatible API (shown once)",
-        responses=responses(401, 422),
+        summary="Create a personal API key for the OpenAI-compatible API (needs the password; shown once)",
+        responses=responses(401, 409, 422, 429),
+        cache_control=NO_STORE,
     )
     async def create_api_key(
         self, request: Request[Any, Any, Any], user_id: NamedDependency[int], data: JSONBody[ApiKeyIn]
     ) -> NewApiKeyOut:
-        key, secret = await container_of(request).accounts.create_api_key(user_id, name=data.name)
+        key, secret = await container_of(request).accounts.create_api_key(
+            user_id, name=data.name, password=data.password
+        )
         return NewApiKeyOut(**msgspec.structs.asdict(ApiKeyOut.of(key)), key=secret)
 
     @get(

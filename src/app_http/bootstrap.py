@@ -38,6 +38,7 @@ from chatcore.ports import (
 )
 from chatcore.quota import QuotaPolicy
 from chatcore.relay import RelayService
+from chatcore.throttling import ThrottlePolicy
 from chatcore.tutoring import TutorService
 
 if TYPE_CHECKING:
@@ -152,11 +153,15 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
     if uow is None:
         engine = create_engine_for(settings.effective_database_url)
         uow = SqlUnitOfWorkFactory(engine)
-    hasher: PasswordHasher = overrides.get("hasher") or Argon2PasswordHasher()
+    closers: list[Callable[[], Awaitable[None]]] = [llm.aclose]
+    hasher: PasswordHasher | None = overrides.get("hasher")
+    if hasher is None:
+        argon2 = Argon2PasswordHasher()
+        closers.append(argon2.aclose)
+        hasher = argon2
     tokens: TokenService = overrides.get("tokens") or JoseTokenService(
         resolve_secret_key(settings), access_ttl=settings.access_token_ttl
     )
-    closers: list[Callable[[], Awaitable[None]]] = [llm.aclose]
     if engine is not None:
         closers.append(engine.dispose)
     limiter: AttemptLimiter | None = overrides.get("limiter")
@@ -170,6 +175,10 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         clock=clock,
         limiter=limiter,
         refresh_ttl=settings.refresh_token_ttl,
+        throttle_policy=ThrottlePolicy(
+            address_failures=settings.login_address_limit,
+            joins_per_address=settings.signup_address_limit,
+        ),
     )
     chats = ChatService(uow=uow, clock=clock)
     tutor = TutorService(uow=uow, llm=llm, clock=clock, policy=policy, chats=chats)

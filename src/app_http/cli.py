@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="upgrade CHATCORE_DATABASE_URL to the newest schema")
     admin = sub.add_parser("create-admin", help="create an administrator account")
     admin.add_argument("username")
-    admin.add_argument("--email", help="e-mail address (default: USERNAME@localhost)")
+    admin.add_argument("--email", help="e-mail address (optional: an administrator may have none)")
     admin.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     sub.add_parser(
         "purge",
@@ -92,7 +92,7 @@ async def create_admin(settings: Settings, username: str, email: str | None, fro
     try:
         user = await container.accounts.register(
             username=username,
-            email=email or f"{username}@localhost",
+            email=email,
             password=password,
             password2=password2,
             is_admin=True,

@@ -14,6 +14,8 @@ import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
+from app_http.client_address import client_of
+
 log = structlog.get_logger("chatcore.http")
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -80,6 +82,7 @@ class RequestContextMiddleware:
                 "request",
                 request_id=request_id,
                 user_id=state.get("user_id"),
+                client=client_of(scope),
                 method=http_scope["method"],
                 route=scope.get("path_template") or "<unmatched>",
                 status=status,

@@ -9,6 +9,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app_http.client_address import Network, parse_networks
+
 
 class ConfigError(Exception):
     """Bad configuration: the message is one line for the operator; start-up exits with 2."""
@@ -57,6 +59,11 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     public_url: str = ""
     redis_url: str = field(default="", repr=False)
+    trusted_proxies: tuple[Network, ...] = ()
+    login_address_limit: int = 100
+    """Failed password checks per client address within 15 minutes (every account together)."""
+    signup_address_limit: int = 50
+    """Sign-ups per client address within 15 minutes."""
     github: OAuthClientSettings | None = None
     kakao: OAuthClientSettings | None = None
 
@@ -109,6 +116,13 @@ class Settings:
             cors_origins=tuple(o.strip() for o in get("CHATCORE_CORS_ORIGINS").split(",") if o.strip()),
             public_url=_url(get("CHATCORE_PUBLIC_URL"), "CHATCORE_PUBLIC_URL"),
             redis_url=get("CHATCORE_REDIS_URL"),
+            trusted_proxies=_networks(get("CHATCORE_TRUSTED_PROXIES"), "CHATCORE_TRUSTED_PROXIES"),
+            login_address_limit=_int(
+                get("CHATCORE_LOGIN_ADDRESS_LIMIT", "100"), "CHATCORE_LOGIN_ADDRESS_LIMIT", low=10
+            ),
+            signup_address_limit=_int(
+                get("CHATCORE_SIGNUP_ADDRESS_LIMIT", "50"), "CHATCORE_SIGNUP_ADDRESS_LIMIT", low=1
+            ),
             github=_oauth(e, "GITHUB", GITHUB_ENDPOINTS),
             kakao=_oauth(e, "KAKAO", KAKAO_ENDPOINTS),
         )
@@ -158,6 +172,13 @@ def _zone(name: str) -> str:
             f"CHATCORE_QUOTA_TIMEZONE {name!r} is not a known IANA time zone (e.g. Asia/Seoul)."
         ) from None
     return name
+
+
+def _networks(raw: str, name: str) -> tuple[Network, ...]:
+    try:
+        return parse_networks(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc} (give comma-separated addresses or CIDRs).") from None
 
 
 def _url(raw: str, name: str) -> str:

@@ -8,31 +8,29 @@ same chain. A used token presented again means it leaked: the whole chain is rev
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from chatcore.errors import (
+    EmailTaken,
     InvalidCredentials,
     InvalidToken,
+    PasswordRequired,
     PermissionDenied,
     TokenReused,
-    TooManyAttempts,
+    UsernameTaken,
     UserNotFound,
     ValidationFailed,
 )
 from chatcore.model import ApiKey, LinkedAccount, RefreshRecord, User
 from chatcore.ports import AttemptLimiter, Clock, PasswordHasher, TokenService, UnitOfWorkFactory
+from chatcore.throttling import Throttle, ThrottlePolicy, account_key
+from chatcore.validation import validate_email, validate_new_password, validate_username
 
-USERNAME_RE = re.compile(r"[A-Za-z0-9_.\-]{3,30}")
-EMAIL_RE = re.compile(
-    r"[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9\-]{1,63})+"
-)
-MAX_EMAIL_CHARS = 254
-MIN_PASSWORD_CHARS = 8
-MAX_PASSWORD_CHARS = 1024
 API_KEY_PREFIX = "ck_"
+MAX_API_KEYS = 20
+"""Personal API keys a user may hold at once."""
 KEY_USE_GRANULARITY = timedelta(hours=1)
 """How precisely an API key's ``last_used_at`` is kept (one write per key per period at most)."""
 
@@ -55,37 +53,6 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def validate_username(username: str) -> str:
-    if not USERNAME_RE.fullmatch(username):
-        raise ValidationFailed(
-            "The username must be 3 to 30 letters, digits or . _ - characters.", field="username"
-        )
-    return username
-
-
-def validate_email(email: str) -> str:
-    cleaned = email.strip()
-    if len(cleaned) > MAX_EMAIL_CHARS or not EMAIL_RE.fullmatch(cleaned):
-        raise ValidationFailed("Enter a valid e-mail address.", field="email")
-    return cleaned
-
-
-def validate_new_password(password: str, password2: str, *, username: str, field: str) -> str:
-    if password != password2:
-        raise ValidationFailed("The two passwords do not match.", field=f"{field}2")
-    if len(password) < MIN_PASSWORD_CHARS:
-        raise ValidationFailed(
-            f"The password must be at least {MIN_PASSWORD_CHARS} characters long.", field=field
-        )
-    if len(password) > MAX_PASSWORD_CHARS:
-        raise ValidationFailed("The password is too long.", field=field)
-    if password.isdigit():
-        raise ValidationFailed("The password must not be only digits.", field=field)
-    if password.casefold() == username.casefold():
-        raise ValidationFailed("The password must differ from the username.", field=field)
-    return password
-
-
 class AccountService:
     """Everything about who a user is. One public method per use case."""
 
@@ -98,22 +65,43 @@ class AccountService:
         clock: Clock,
         limiter: AttemptLimiter,
         refresh_ttl: int = 1_209_600,
+        throttle_policy: ThrottlePolicy | None = None,
     ) -> None:
         self._uow = uow
         self._hasher = hasher
         self._tokens = tokens
         self._clock = clock
-        self._limiter = limiter
+        self._throttle = Throttle(limiter=limiter, clock=clock, policy=throttle_policy or ThrottlePolicy())
         self._refresh_ttl = refresh_ttl
         self._dummy_hash: str | None = None
 
     async def register(
-        self, *, username: str, email: str, password: str, password2: str, is_admin: bool = False
+        self,
+        *,
+        username: str,
+        email: str | None,
+        password: str,
+        password2: str,
+        is_admin: bool = False,
+        client: str | None = None,
     ) -> User:
-        """Create a password account. Raises ``ValidationFailed``, ``UsernameTaken``, ``EmailTaken``."""
+        """Create a password account. Raises ``ValidationFailed``, ``UsernameTaken``,
+        ``EmailTaken``, and ``TooManyAttempts`` when ``client``'s address has signed up too often.
+
+        ``email`` may be ``None`` only for accounts made on the server (``create-admin``); the
+        sign-up endpoint always passes one. Taken names are refused before the slow hashing (the
+        unique constraints still decide a race between two sign-ups).
+        """
         validate_username(username)
-        address = validate_email(email)
+        address = None if email is None else validate_email(email)
         validate_new_password(password, password2, username=username, field="password")
+        if client is not None:
+            await self._throttle.join_attempt(client=client)
+        async with self._uow(read_only=True) as uow:
+            if await uow.users.username_exists(username):
+                raise UsernameTaken
+            if address is not None and await uow.users.find_by_login(address) is not None:
+                raise EmailTaken
         password_hash = await self._hasher.hash(password)
         async with self._uow() as uow:
             user = await uow.users.add(
@@ -129,40 +117,49 @@ class AccountService:
     async def login(self, *, login: str, password: str, client: str) -> TokenPair:
         """Check a username (or e-mail) and password and start a token chain.
 
-        Unknown users and wrong passwords look the same, in answer and in time. Repeated
-        failures for an account or a client address raise ``TooManyAttempts``; the account's
-        limit holds however many guesses are sent at once.
+        Unknown users and wrong passwords look the same, in answer and in time. The attempt is
+        counted against the account's and the client address's budgets before the password is
+        checked (:mod:`chatcore.throttling`), so no burst of concurrent guesses gets past either;
+        a spent budget raises ``TooManyAttempts``.
         """
         async with self._uow(read_only=True) as uow:
             user = await uow.users.find_by_login(login.strip())
         # One budget per account, whether it is named by username or e-mail; an unknown login
         # gets the budget of what was typed.
-        account = f"user:{user.id}" if user is not None else f"login:{login.strip().casefold()}"
-        address = f"client:{client}"
-        now = self._clock.now()
-        wait = await self._limiter.blocked_for((account, address), now=now)
-        if wait is not None:
-            raise TooManyAttempts(retry_after=wait)
-        # The attempt counts against the account before the slow password check, so a burst of
-        # concurrent guesses cannot all slip past the limit; a success forgets it again.
-        await self._limiter.record_failure((account,), now=now)
-        wait = await self._limiter.blocked_for((account,), now=now, allowance=1)
-        if wait is not None:
-            raise TooManyAttempts(retry_after=wait)
+        account = account_key(user.id) if user is not None else f"login:{login.strip().casefold()}"
+        attempt = await self._throttle.password_attempt(account=account, client=client)
         if user is None or user.password_hash is None:
             await self._hasher.verify(await self._dummy(), password)
-            await self._limiter.record_failure((address,), now=now)
             raise InvalidCredentials
         if not await self._hasher.verify(user.password_hash, password):
-            await self._limiter.record_failure((address,), now=now)
             raise InvalidCredentials
-        await self._limiter.reset((account,))
+        await self._throttle.succeeded(attempt)
         if self._hasher.needs_rehash(user.password_hash):
             new_hash = await self._hasher.hash(password)
             async with self._uow() as uow:
                 await uow.users.update(user.id, password_hash=new_hash)
                 await uow.commit()
         return await self.issue_tokens(user.id)
+
+    async def confirm_password(self, user_id: int, password: str, *, field: str = "password") -> User:
+        """Check a signed-in user's current password before a sensitive change.
+
+        Every check draws on the account's login budget (``TooManyAttempts`` once spent), so a
+        stolen access token cannot be used to guess the password through these doors either. A
+        wrong password raises ``ValidationFailed`` on ``field``; an account without a password
+        (signed up through a provider) raises ``PasswordRequired``.
+        """
+        async with self._uow(read_only=True) as uow:
+            user = await uow.users.get(user_id)
+        if user is None:
+            raise UserNotFound
+        if user.password_hash is None:
+            raise PasswordRequired
+        attempt = await self._throttle.password_attempt(account=account_key(user_id))
+        if not await self._hasher.verify(user.password_hash, password):
+            raise ValidationFailed("The current password is incorrect.", field=field)
+        await self._throttle.succeeded(attempt)
+        return user
 
     async def issue_tokens(self, user_id: int, *, family: str | None = None) -> TokenPair:
         """A new access token and refresh token (a new chain unless ``family`` is given)."""
@@ -249,8 +246,13 @@ class AccountService:
             linked = await uow.identities.list_for(user_id)
         return Profile(user=user, linked_accounts=tuple(linked))
 
-    async def update_profile(self, user_id: int, *, email: str | None = None) -> Profile:
-        address = None if email is None else validate_email(email)
+    async def update_profile(self, user_id: int, *, password: str, email: str | None = None) -> Profile:
+        """Change the e-mail (``None``: unchanged). Needs the current ``password``
+        (:meth:`confirm_password`); without a change, the password is not even checked."""
+        if email is None:
+            return await self.profile(user_id)
+        address = validate_email(email)
+        await self.confirm_password(user_id, password)
         async with self._uow() as uow:
             user = await uow.users.update(user_id, email=address)
             linked = await uow.identities.list_for(user_id)
@@ -261,12 +263,7 @@ class AccountService:
         self, user_id: int, *, old_password: str, new_password: str, new_password2: str
     ) -> None:
         """Change the password and sign out every session (all refresh tokens are revoked)."""
-        async with self._uow(read_only=True) as uow:
-            user = await uow.users.get(user_id)
-        if user is None:
-            raise UserNotFound
-        if user.password_hash is None or not await self._hasher.verify(user.password_hash, old_password):
-            raise ValidationFailed("The current password is incorrect.", field="old_password")
+        user = await self.confirm_password(user_id, old_password, field="old_password")
         validate_new_password(new_password, new_password2, username=user.username, field="new_password")
         new_hash = await self._hasher.hash(new_password)
         async with self._uow() as uow:
@@ -274,11 +271,17 @@ class AccountService:
             await uow.refresh_tokens.revoke_user(user_id)
             await uow.commit()
 
-    async def create_api_key(self, user_id: int, *, name: str) -> tuple[ApiKey, str]:
-        """A new personal API key; the secret is returned once and only its hash is stored."""
+    async def create_api_key(self, user_id: int, *, name: str, password: str) -> tuple[ApiKey, str]:
+        """A new personal API key; the secret is returned once and only its hash is stored.
+
+        Needs the current ``password`` (:meth:`confirm_password`): a key outlives a password
+        change, so a stolen access token must not be enough to make one. At most
+        :data:`MAX_API_KEYS` per user (``TooManyApiKeys``).
+        """
         label = " ".join(name.split())[:100]
         if not label:
             raise ValidationFailed("Give the key a name.", field="name")
+        await self.confirm_password(user_id, password)
         secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
         async with self._uow() as uow:
             key = await uow.api_keys.add(
@@ -287,6 +290,7 @@ class AccountService:
                 prefix=secret[:10],
                 key_hash=digest(secret),
                 now=self._clock.now(),
+                at_most=MAX_API_KEYS,
             )
             await uow.commit()
         return key, secret

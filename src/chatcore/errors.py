@@ -11,7 +11,9 @@
     │   └── ApiKeyNotFound
     ├── Conflict
     │   ├── UsernameTaken
-    │   └── EmailTaken
+    │   ├── EmailTaken
+    │   ├── TooManyApiKeys                a user holds at most MAX_API_KEYS personal keys
+    │   └── PasswordRequired              the account has no password to confirm a change with
     ├── AuthError
     │   ├── InvalidCredentials            same for unknown user and wrong password
     │   ├── InvalidToken
@@ -84,6 +86,14 @@ class UsernameTaken(Conflict):
 
 class EmailTaken(Conflict):
     default_detail = "This e-mail address is already registered."
+
+
+class TooManyApiKeys(Conflict):
+    default_detail = "You already have the most API keys allowed (20). Revoke one before creating another."
+
+
+class PasswordRequired(Conflict):
+    default_detail = "This account has no password, and this change needs the current password to confirm it."
 
 
 class AuthError(ChatcoreError):

@@ -44,7 +44,8 @@ class Provider(enum.StrEnum):
 class User:
     id: int
     username: str
-    email: str
+    email: str | None
+    """``None`` for an account made without one (``create-admin``, a provider that gave none)."""
     password_hash: str | None
     date_joined: datetime
     is_admin: bool = False

@@ -91,12 +91,13 @@ class UserRepository(Protocol):
         self,
         *,
         username: str,
-        email: str,
+        email: str | None,
         password_hash: str | None,
         now: datetime,
         is_admin: bool = False,
     ) -> User:
-        """Store a new user. Usernames and e-mails are unique, compared case-insensitively.
+        """Store a new user. Usernames and e-mails are unique, compared case-insensitively;
+        any number of users may have no e-mail (``None``).
 
         Raises ``UsernameTaken`` or ``EmailTaken``.
         """
@@ -229,7 +230,19 @@ class RefreshTokenRepository(Protocol):
 class ApiKeyRepository(Protocol):
     """Personal API keys, stored only as hashes."""
 
-    async def add(self, *, user_id: int, name: str, prefix: str, key_hash: str, now: datetime) -> ApiKey: ...
+    async def add(
+        self,
+        *,
+        user_id: int,
+        name: str,
+        prefix: str,
+        key_hash: str,
+        now: datetime,
+        at_most: int | None = None,
+    ) -> ApiKey:
+        """Store a key. With ``at_most``, raises ``TooManyApiKeys`` when the user already has that
+        many; concurrent adds for one user cannot get past it together."""
+        ...
 
     async def find(self, key_hash: str) -> ApiKey | None: ...
 
@@ -327,17 +340,25 @@ class UnitOfWorkFactory(Protocol):
 
 
 class AttemptLimiter(Protocol):
-    """Counts failed logins per key (an account, a client address) across worker processes."""
+    """Counts failed attempts per key (an account, a client address) across worker processes."""
 
-    async def blocked_for(self, keys: Sequence[str], *, now: datetime, allowance: int = 0) -> int | None:
+    async def blocked_for(
+        self, keys: Sequence[str], *, now: datetime, allowance: int = 0, limit: int | None = None
+    ) -> int | None:
         """Seconds until ``keys`` may try again, or ``None`` when none of them is blocked.
 
-        A key is blocked while it has at least ``max_failures + allowance`` failures within the
-        window. ``allowance=1`` asks about a key whose current attempt was already recorded.
+        A key is blocked while it has at least ``limit + allowance`` failures within the window
+        (``limit`` defaults to the limiter's own ``max_failures``). ``allowance=1`` asks about a
+        key whose current attempt was already recorded.
         """
         ...
 
     async def record_failure(self, keys: Sequence[str], *, now: datetime) -> None: ...
+
+    async def withdraw(self, keys: Sequence[str], *, at: datetime) -> None:
+        """Forget one failure of each key recorded at ``at`` (an attempt counted before it was
+        checked, that turned out right); nothing for a key without one."""
+        ...
 
     async def reset(self, keys: Sequence[str]) -> None: ...
 

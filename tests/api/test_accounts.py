@@ -170,16 +170,22 @@ async def test_mypage_shows_profile_and_quota(api: Api) -> None:
 async def test_mypage_patch_email(api: Api) -> None:
     headers = await api.user()
     await api.join("other")
-    response = await api.client.patch("/accounts/mypage/", json={"email": "new@example.com"}, headers=headers)
+    response = await api.client.patch(
+        "/accounts/mypage/", json={"email": "new@example.com", "password": PASSWORD}, headers=headers
+    )
     assert response.status_code == 200
     assert response.json()["email"] == "new@example.com"
     assert_error(
-        await api.client.patch("/accounts/mypage/", json={"email": "other@example.com"}, headers=headers),
+        await api.client.patch(
+            "/accounts/mypage/", json={"email": "other@example.com", "password": PASSWORD}, headers=headers
+        ),
         409,
         "email_taken",
     )
     assert_error(
-        await api.client.patch("/accounts/mypage/", json={"email": "nope"}, headers=headers),
+        await api.client.patch(
+            "/accounts/mypage/", json={"email": "nope", "password": PASSWORD}, headers=headers
+        ),
         422,
         "validation_error",
     )
@@ -226,7 +232,9 @@ async def test_password_change_errors(api: Api) -> None:
 
 async def test_api_keys_are_shown_once_and_can_be_revoked(api: Api) -> None:
     headers = await api.user()
-    created = await api.client.post("/accounts/api-keys/", json={"name": "laptop"}, headers=headers)
+    created = await api.client.post(
+        "/accounts/api-keys/", json={"name": "laptop", "password": PASSWORD}, headers=headers
+    )
     assert created.status_code == 201
     key: dict[str, Any] = created.json()
     assert key["key"].startswith("ck_")

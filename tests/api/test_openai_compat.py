@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from api.conftest import Api
+from api.conftest import PASSWORD, Api
 from api.helpers import assert_error
 from chatcore.errors import LLMTimeout
 
@@ -14,7 +14,11 @@ BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hello!
 
 async def api_key(api: Api) -> dict[str, str]:
     headers = await api.user()
-    key = (await api.client.post("/accounts/api-keys/", json={"name": "cli"}, headers=headers)).json()["key"]
+    key = (
+        await api.client.post(
+            "/accounts/api-keys/", json={"name": "cli", "password": PASSWORD}, headers=headers
+        )
+    ).json()["key"]
     return {"Authorization": f"Bearer {key}"}
 
 
@@ -104,7 +108,11 @@ async def test_bad_requests(api: Api) -> None:
 
 async def test_the_key_list_shows_when_each_key_was_last_used(api: Api) -> None:
     headers = await api.user()
-    created = (await api.client.post("/accounts/api-keys/", json={"name": "cli"}, headers=headers)).json()
+    created = (
+        await api.client.post(
+            "/accounts/api-keys/", json={"name": "cli", "password": PASSWORD}, headers=headers
+        )
+    ).json()
     assert created["last_used_at"] is None
     key_headers = {"Authorization": f"Bearer {created['key']}"}
     first_use = api.clock.now()

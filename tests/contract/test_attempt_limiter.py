@@ -77,3 +77,29 @@ async def test_purging_forgets_only_failures_that_no_longer_count(limiter: Attem
     assert await limiter.blocked_for(["login:old"], now=at(WINDOW + 30)) is None
     await fail(limiter, ["login:old"], MAX_FAILURES - 1, second=WINDOW + 40)
     assert await limiter.blocked_for(["login:old"], now=at(WINDOW + 60)) is None
+
+
+async def test_a_limit_per_call_replaces_the_maximum(limiter: AttemptLimiter) -> None:
+    await fail(limiter, ["client:10.0.0.1"], MAX_FAILURES)
+    assert await limiter.blocked_for(["client:10.0.0.1"], now=at(30), limit=MAX_FAILURES + 5) is None
+    await fail(limiter, ["client:10.0.0.1"], 5, second=MAX_FAILURES)
+    wait = await limiter.blocked_for(["client:10.0.0.1"], now=at(30), limit=MAX_FAILURES + 5)
+    assert wait == WINDOW - 30
+    assert await limiter.blocked_for(["client:10.0.0.1"], now=at(30), limit=2, allowance=1) == (
+        WINDOW + MAX_FAILURES + 5 - 3 - 30
+    )
+
+
+async def test_withdraw_forgets_one_failure_at_that_instant(limiter: AttemptLimiter) -> None:
+    keys = ["client:10.0.0.1", "login:alice"]
+    await fail(limiter, keys, MAX_FAILURES - 1)
+    for _ in range(2):  # two attempts at the same instant: one withdrawal forgets one of them
+        await limiter.record_failure(keys, now=at(50))
+    await limiter.withdraw(keys, at=at(50))
+    assert await limiter.blocked_for(keys, now=at(60)) is not None
+    await limiter.withdraw(keys, at=at(50))
+    assert await limiter.blocked_for(keys, now=at(60)) is None
+    await limiter.withdraw(keys, at=at(50))  # nothing left at that instant: no change
+    await limiter.withdraw(["login:nobody"], at=at(50))
+    await limiter.record_failure(keys, now=at(55))
+    assert await limiter.blocked_for(keys, now=at(60)) is not None

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,15 +52,18 @@ def base_env(data_dir: Path, *, secret: bool = True, **extra: str) -> dict[str, 
 
 
 @contextmanager
-def running_server(env: Mapping[str, str], *, timeout: float = 90.0) -> Iterator[Server]:
-    """``chatcore serve`` with ``env`` (a free CHATCORE_PORT is added); waits for /healthz."""
+def running_server(
+    env: Mapping[str, str], *, timeout: float = 90.0, command: Sequence[str] | None = None
+) -> Iterator[Server]:
+    """``chatcore serve`` (or ``command``) with ``env`` (a free CHATCORE_PORT is added); waits
+    for /healthz."""
     port = free_port()
     full_env = {**env, "CHATCORE_PORT": str(port)}
     log_path = Path(env["CHATCORE_DATA_DIR"]) / f"server-{port}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [chatcore_binary(), "serve"],
+            list(command or [chatcore_binary(), "serve"]),
             env=full_env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -120,6 +120,8 @@ async def test_postgres_two_workers_exact_quota_and_restart(
         ("CHATCORE_DAILY_LIMIT", "0", "CHATCORE_DAILY_LIMIT"),
         ("CHATCORE_QUOTA_TIMEZONE", "Mars/Base", "Mars/Base"),
         ("CHATCORE_PORT", "http", "CHATCORE_PORT"),
+        ("CHATCORE_TRUSTED_PROXIES", "10.0.0.1, proxy.internal", "CHATCORE_TRUSTED_PROXIES"),
+        ("CHATCORE_LOGIN_ADDRESS_LIMIT", "lots", "CHATCORE_LOGIN_ADDRESS_LIMIT"),
         ("CHATCORE_DATABASE_URL", "postgresql+asyncpg://nobody@127.0.0.1:1/none", "database"),
     ],
 )

@@ -8,13 +8,15 @@ from chatcore import AccountService, User
 from chatcore.errors import InvalidToken, PermissionDenied, UserNotFound, ValidationFailed
 from chatcore.testing import FrozenClock
 
+from .conftest import PASSWORD
+
 # --- API keys ---------------------------------------------------------------------------------
 
 
 async def test_a_new_api_key_is_shown_once_and_authenticates_its_owner(
     accounts: AccountService, alice: User, clock: FrozenClock
 ) -> None:
-    key, secret = await accounts.create_api_key(alice.id, name="  my   laptop ")
+    key, secret = await accounts.create_api_key(alice.id, name="  my   laptop ", password=PASSWORD)
 
     assert secret.startswith("ck_")
     assert len(secret) > 40
@@ -27,8 +29,8 @@ async def test_a_new_api_key_is_shown_once_and_authenticates_its_owner(
 
 
 async def test_each_api_key_is_different(accounts: AccountService, alice: User) -> None:
-    _, first = await accounts.create_api_key(alice.id, name="one")
-    _, second = await accounts.create_api_key(alice.id, name="two")
+    _, first = await accounts.create_api_key(alice.id, name="one", password=PASSWORD)
+    _, second = await accounts.create_api_key(alice.id, name="two", password=PASSWORD)
 
     assert first != second
     assert len(await accounts.list_api_keys(alice.id)) == 2
@@ -37,13 +39,13 @@ async def test_each_api_key_is_different(accounts: AccountService, alice: User) 
 @pytest.mark.parametrize("name", ["", "   "])
 async def test_an_api_key_needs_a_name(accounts: AccountService, alice: User, name: str) -> None:
     with pytest.raises(ValidationFailed) as caught:
-        await accounts.create_api_key(alice.id, name=name)
+        await accounts.create_api_key(alice.id, name=name, password=PASSWORD)
 
     assert caught.value.field == "name"
 
 
 async def test_a_wrong_api_key_is_invalid(accounts: AccountService, alice: User) -> None:
-    _, secret = await accounts.create_api_key(alice.id, name="laptop")
+    _, secret = await accounts.create_api_key(alice.id, name="laptop", password=PASSWORD)
 
     for wrong in (secret[:-1], secret + "x", secret.removeprefix("ck_"), "ck_", ""):
         with pytest.raises(InvalidToken):
@@ -51,7 +53,7 @@ async def test_a_wrong_api_key_is_invalid(accounts: AccountService, alice: User)
 
 
 async def test_a_deleted_api_key_stops_working(accounts: AccountService, alice: User) -> None:
-    key, secret = await accounts.create_api_key(alice.id, name="laptop")
+    key, secret = await accounts.create_api_key(alice.id, name="laptop", password=PASSWORD)
 
     assert await accounts.delete_api_key(alice.id, key.id)
 
@@ -64,7 +66,7 @@ async def test_a_deleted_api_key_stops_working(accounts: AccountService, alice: 
 async def test_nobody_else_can_delete_or_list_my_api_key(
     accounts: AccountService, alice: User, bob: User
 ) -> None:
-    key, secret = await accounts.create_api_key(alice.id, name="laptop")
+    key, secret = await accounts.create_api_key(alice.id, name="laptop", password=PASSWORD)
 
     assert not await accounts.delete_api_key(bob.id, key.id)
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.memory import MemoryAttemptLimiter, MemoryStore
 from chatcore import AccountService, User
-from chatcore.errors import EmailTaken, UsernameTaken, ValidationFailed
-from chatcore.testing import FrozenClock
+from chatcore.errors import EmailTaken, TooManyAttempts, UsernameTaken, ValidationFailed
+from chatcore.testing import FrozenClock, HmacTokens, QuickHasher
+from chatcore.throttling import ThrottlePolicy
 
 from .conftest import PASSWORD
 
@@ -117,11 +119,135 @@ async def test_the_email_can_be_changed_but_not_to_a_taken_one(accounts: Account
     minji = await _join(accounts, username="minji", email="minji@example.com")
     await _join(accounts, username="jisoo", email="jisoo@example.com")
 
-    profile = await accounts.update_profile(minji.id, email="minji@new.example.com")
+    profile = await accounts.update_profile(minji.id, email="minji@new.example.com", password=PASSWORD)
     with pytest.raises(EmailTaken):
-        await accounts.update_profile(minji.id, email="JISOO@example.com")
+        await accounts.update_profile(minji.id, email="JISOO@example.com", password=PASSWORD)
     with pytest.raises(ValidationFailed):
-        await accounts.update_profile(minji.id, email="not an email")
+        await accounts.update_profile(minji.id, email="not an email", password=PASSWORD)
 
     assert profile.user.email == "minji@new.example.com"
     assert (await accounts.profile(minji.id)).user.email == "minji@new.example.com"
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "min\x00ji@example.com",
+        "minji@example.com\n",
+        "minji\r\n@example.com",
+        "min\tji@example.com",
+        "min ji@example.com",
+        "minji\x7f@example.com",
+        "\u200bminji@example.com",
+        "min\u00a0ji@example.com",
+        "minji\u2028@example.com",
+    ],
+    ids=[
+        "NUL",
+        "trailing newline",
+        "CRLF",
+        "tab",
+        "space",
+        "DEL",
+        "zero-width space",
+        "nbsp",
+        "line separator",
+    ],
+)
+async def test_an_email_with_control_characters_or_whitespace_is_refused(
+    accounts: AccountService, email: str
+) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        await _join(accounts, email=email)
+
+    assert caught.value.field == "email"
+
+
+class CountingHasher(QuickHasher):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hashed = 0
+
+    async def hash(self, password: str) -> str:
+        self.hashed += 1
+        return await super().hash(password)
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"username": "MINJI", "email": "other@example.com"}, UsernameTaken),
+        ({"username": "other", "email": "Minji@Example.com"}, EmailTaken),
+    ],
+)
+async def test_taken_names_are_refused_before_the_password_is_hashed(
+    store: MemoryStore,
+    clock: FrozenClock,
+    limiter: MemoryAttemptLimiter,
+    fields: dict[str, str],
+    error: type[Exception],
+) -> None:
+    hasher = CountingHasher()
+    accounts = AccountService(
+        uow=store.unit_of_work, hasher=hasher, tokens=HmacTokens(b"k"), clock=clock, limiter=limiter
+    )
+    await _join(accounts)
+
+    with pytest.raises(error):
+        await _join(accounts, **fields)
+
+    assert hasher.hashed == 1
+
+
+async def test_sign_ups_from_one_address_are_throttled(store: MemoryStore, clock: FrozenClock) -> None:
+    accounts = AccountService(
+        uow=store.unit_of_work,
+        hasher=QuickHasher(),
+        tokens=HmacTokens(b"k"),
+        clock=clock,
+        limiter=MemoryAttemptLimiter(),
+        throttle_policy=ThrottlePolicy(joins_per_address=3),
+    )
+    for n in range(3):
+        await accounts.register(
+            username=f"user{n}",
+            email=f"user{n}@example.com",
+            password=PASSWORD,
+            password2=PASSWORD,
+            client="203.0.113.9",
+        )
+    with pytest.raises(TooManyAttempts) as caught:
+        await accounts.register(
+            username="user3",
+            email="user3@example.com",
+            password=PASSWORD,
+            password2=PASSWORD,
+            client="203.0.113.9",
+        )
+
+    assert caught.value.retry_after == 15 * 60
+    await accounts.register(
+        username="user3",
+        email="user3@example.com",
+        password=PASSWORD,
+        password2=PASSWORD,
+        client="203.0.113.10",
+    )
+    clock.advance(minutes=15)
+    await accounts.register(
+        username="user4",
+        email="user4@example.com",
+        password=PASSWORD,
+        password2=PASSWORD,
+        client="203.0.113.9",
+    )
+
+
+async def test_an_account_made_on_the_server_may_have_no_email(accounts: AccountService) -> None:
+    first = await accounts.register(
+        username="root", email=None, password=PASSWORD, password2=PASSWORD, is_admin=True
+    )
+    second = await accounts.register(username="ops", email=None, password=PASSWORD, password2=PASSWORD)
+
+    assert (first.email, second.email) == (None, None)
+    assert (await accounts.login(login="root", password=PASSWORD, client="203.0.113.7")).access

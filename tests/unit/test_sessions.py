@@ -65,21 +65,6 @@ async def test_repeated_failures_block_the_account_for_a_while(
     assert accounts.authenticate(pair.access) == alice.id
 
 
-async def test_repeated_failures_from_one_client_block_that_client_for_every_account(
-    accounts: AccountService, alice: User
-) -> None:
-    for name in ("x1", "x2", "x3"):
-        with pytest.raises(InvalidCredentials):
-            await accounts.login(login=name, password="guess", client="198.51.100.1")
-
-    with pytest.raises(TooManyAttempts) as caught:
-        await accounts.login(login="alice", password=PASSWORD, client="198.51.100.1")
-    pair = await accounts.login(login="alice", password=PASSWORD, client="198.51.100.2")
-
-    assert caught.value.retry_after == THROTTLE_WINDOW.total_seconds()
-    assert accounts.authenticate(pair.access) == alice.id
-
-
 async def test_a_successful_login_forgives_earlier_failures_of_the_account(
     store: MemoryStore, clock: FrozenClock, alice: User
 ) -> None:
@@ -333,7 +318,7 @@ async def test_a_burst_of_concurrent_guesses_cannot_slip_past_the_limit(
 
 async def test_username_and_email_share_one_budget(accounts: AccountService, alice: User) -> None:
     for n in range(MAX_FAILURES):
-        login = "alice" if n % 2 else alice.email
+        login = "alice" if n % 2 else "alice@example.com"
         with pytest.raises(InvalidCredentials):
             await accounts.login(login=login, password="guess", client=f"198.51.100.{n}")
     with pytest.raises(TooManyAttempts):

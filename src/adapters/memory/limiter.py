@@ -17,13 +17,15 @@ class MemoryAttemptLimiter:
         self._failures: dict[str, list[datetime]] = {}
         self._lock = asyncio.Lock()
 
-    async def blocked_for(self, keys: Sequence[str], *, now: datetime, allowance: int = 0) -> int | None:
+    async def blocked_for(
+        self, keys: Sequence[str], *, now: datetime, allowance: int = 0, limit: int | None = None
+    ) -> int | None:
         async with self._lock:
             waits = []
             for key in keys:
                 recent = [t for t in self._failures.get(key, []) if t > now - self._window]
                 self._failures[key] = recent
-                threshold = self._max + allowance
+                threshold = (self._max if limit is None else limit) + allowance
                 if len(recent) >= threshold:
                     waits.append(math.ceil((recent[-threshold] + self._window - now).total_seconds()))
         return max(max(waits), 1) if waits else None
@@ -32,6 +34,13 @@ class MemoryAttemptLimiter:
         async with self._lock:
             for key in keys:
                 self._failures.setdefault(key, []).append(now)
+
+    async def withdraw(self, keys: Sequence[str], *, at: datetime) -> None:
+        async with self._lock:
+            for key in keys:
+                times = self._failures.get(key, [])
+                if at in times:
+                    times.remove(at)
 
     async def reset(self, keys: Sequence[str]) -> None:
         async with self._lock:

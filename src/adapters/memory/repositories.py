@@ -6,7 +6,14 @@ from dataclasses import replace
 from datetime import date, datetime
 
 from adapters.memory.tables import Tables
-from chatcore.errors import ChatNotFound, Conflict, EmailTaken, UsernameTaken, UserNotFound
+from chatcore.errors import (
+    ChatNotFound,
+    Conflict,
+    EmailTaken,
+    TooManyApiKeys,
+    UsernameTaken,
+    UserNotFound,
+)
 from chatcore.model import (
     ApiKey,
     Chat,
@@ -34,14 +41,14 @@ class MemoryUserRepository(_Repo):
                 continue
             if username is not None and user.username.casefold() == username.casefold():
                 raise UsernameTaken
-            if email is not None and user.email.casefold() == email.casefold():
+            if email is not None and user.email is not None and user.email.casefold() == email.casefold():
                 raise EmailTaken
 
     async def add(
         self,
         *,
         username: str,
-        email: str,
+        email: str | None,
         password_hash: str | None,
         now: datetime,
         is_admin: bool = False,
@@ -64,7 +71,7 @@ class MemoryUserRepository(_Repo):
     async def find_by_login(self, login: str) -> User | None:
         key = login.casefold()
         for user in self._t.users.values():
-            if user.username.casefold() == key or user.email.casefold() == key:
+            if user.username.casefold() == key or (user.email or "").casefold() == key:
                 return user
         return None
 
@@ -261,7 +268,18 @@ class MemoryRefreshTokenRepository(_Repo):
 
 
 class MemoryApiKeyRepository(_Repo):
-    async def add(self, *, user_id: int, name: str, prefix: str, key_hash: str, now: datetime) -> ApiKey:
+    async def add(
+        self,
+        *,
+        user_id: int,
+        name: str,
+        prefix: str,
+        key_hash: str,
+        now: datetime,
+        at_most: int | None = None,
+    ) -> ApiKey:
+        if at_most is not None and len(await self.list_for(user_id)) >= at_most:
+            raise TooManyApiKeys
         key = ApiKey(
             id=self._t.next_id("api_keys"),
             user_id=user_id,

@@ -48,7 +48,9 @@ class RedisAttemptLimiter:
         # Keys embed what was typed as a login: hashed, so any length and character is fine.
         return self._prefix + hashlib.sha256(key.encode()).hexdigest()
 
-    async def blocked_for(self, keys: Sequence[str], *, now: datetime, allowance: int = 0) -> int | None:
+    async def blocked_for(
+        self, keys: Sequence[str], *, now: datetime, allowance: int = 0, limit: int | None = None
+    ) -> int | None:
         since = now.timestamp() - self._window.total_seconds()
         waits = []
         try:
@@ -57,7 +59,7 @@ class RedisAttemptLimiter:
                     self._key(key),
                     "+inf",
                     f"({since}",
-                    start=self._max + allowance - 1,
+                    start=(self._max if limit is None else limit) + allowance - 1,
                     num=1,
                     withscores=True,
                 )
@@ -80,6 +82,19 @@ class RedisAttemptLimiter:
                     pipe.zremrangebyscore(name, "-inf", since)
                     pipe.expire(name, math.ceil(self._window.total_seconds()) + 60)
                 await pipe.execute()
+        except RedisError as exc:
+            log.error("login_throttle_unavailable", error_type=type(exc).__name__)
+
+    async def withdraw(self, keys: Sequence[str], *, at: datetime) -> None:
+        stamp = at.timestamp()
+        try:
+            for key in keys:
+                name = self._key(key)
+                # Two steps, not atomic: two withdrawals racing for the same member remove it
+                # once, and the key keeps one failure too many (the safe side).
+                found = await self._redis.zrangebyscore(name, stamp, stamp, start=0, num=1)
+                if found and isinstance(member := found[0], bytes | str):
+                    await self._redis.zrem(name, member)
         except RedisError as exc:
             log.error("login_throttle_unavailable", error_type=type(exc).__name__)
 

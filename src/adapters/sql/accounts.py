@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, exists, insert, or_, select, true, update
+from sqlalchemy import Row, bindparam, delete, exists, func, insert, or_, select, true, update
 
 from adapters.sql.schema import api_keys, identities, refresh_tokens, users
 from adapters.sql.transaction import Repository
-from chatcore.errors import Conflict, EmailTaken, UsernameTaken, UserNotFound
+from chatcore.errors import Conflict, EmailTaken, TooManyApiKeys, UsernameTaken, UserNotFound
 from chatcore.model import ApiKey, LinkedAccount, Provider, RefreshRecord, User
 
 _USER = (
@@ -41,7 +41,7 @@ class SqlUserRepository(Repository):
         self,
         *,
         username: str,
-        email: str,
+        email: str | None,
         password_hash: str | None,
         now: datetime,
         is_admin: bool = False,
@@ -52,7 +52,7 @@ class SqlUserRepository(Repository):
             "username": username,
             "username_key": username.casefold(),
             "email": email,
-            "email_key": email.casefold(),
+            "email_key": None if email is None else email.casefold(),
             "password_hash": password_hash,
             "date_joined": now,
             "is_admin": is_admin,
@@ -61,9 +61,10 @@ class SqlUserRepository(Repository):
         row = (await self._tx.execute(stmt)).first()
         if row is not None:
             return _user(row)
-        taken = select(users.c.username_key).where(
-            or_(users.c.username_key == values["username_key"], users.c.email_key == values["email_key"])
-        )
+        clash = users.c.username_key == values["username_key"]
+        if email is not None:  # (comparing with None would mean IS NULL: every user without one)
+            clash = or_(clash, users.c.email_key == values["email_key"])
+        taken = select(users.c.username_key).where(clash)
         keys = (await self._tx.execute(taken)).scalars().all()
         if values["username_key"] in keys:
             raise UsernameTaken
@@ -241,7 +242,23 @@ _API_KEY = (
 
 
 class SqlApiKeyRepository(Repository):
-    async def add(self, *, user_id: int, name: str, prefix: str, key_hash: str, now: datetime) -> ApiKey:
+    async def add(
+        self,
+        *,
+        user_id: int,
+        name: str,
+        prefix: str,
+        key_hash: str,
+        now: datetime,
+        at_most: int | None = None,
+    ) -> ApiKey:
+        if at_most is not None:
+            # The user's row is locked first (PostgreSQL; SQLite's write transactions take turns
+            # anyway), so two concurrent adds cannot both count the same keys.
+            await self._tx.execute(select(users.c.id).where(users.c.id == user_id).with_for_update())
+            count = select(func.count()).select_from(api_keys).where(api_keys.c.user_id == user_id)
+            if (await self._tx.execute(count)).scalar_one() >= at_most:
+                raise TooManyApiKeys
         stmt = (
             insert(api_keys)
             .values(user_id=user_id, name=name, prefix=prefix, key_hash=key_hash, created_at=now)

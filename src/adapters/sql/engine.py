@@ -47,11 +47,15 @@ POSTGRES_MAX_OVERFLOW = 10
 CONNECT_TIMEOUT = 10.0
 
 
-def create_engine_for(url: str | URL) -> AsyncEngine:
-    """An async engine for a ``sqlite+aiosqlite`` or ``postgresql+asyncpg`` URL. Connects lazily."""
+def create_engine_for(url: str | URL, *, sqlite_foreign_keys: bool = True) -> AsyncEngine:
+    """An async engine for a ``sqlite+aiosqlite`` or ``postgresql+asyncpg`` URL. Connects lazily.
+
+    ``sqlite_foreign_keys=False`` is for migrations only: SQLite rebuilds a table by copying it,
+    and with foreign keys on, dropping the old table would cascade to every row referring to it.
+    """
     parsed = make_url(url)
     if parsed.drivername == "sqlite+aiosqlite":
-        return _sqlite_engine(parsed)
+        return _sqlite_engine(parsed, foreign_keys=sqlite_foreign_keys)
     if parsed.drivername == "postgresql+asyncpg":
         return create_async_engine(
             parsed,
@@ -64,12 +68,13 @@ def create_engine_for(url: str | URL) -> AsyncEngine:
     raise ValueError(f"unsupported database driver {parsed.drivername!r}")
 
 
-def _sqlite_engine(url: URL) -> AsyncEngine:
+def _sqlite_engine(url: URL, *, foreign_keys: bool) -> AsyncEngine:
     path = url.database or ":memory:"
     in_memory = path == ":memory:"
+    pragmas = SQLITE_PRAGMAS if foreign_keys else tuple(p for p in SQLITE_PRAGMAS if "foreign_keys" not in p)
     # Checkpoints run in the background (adapters.sql.sqlite_driver), not inside a COMMIT.
     connect = connector_for(
-        path, busy_timeout=SQLITE_BUSY_TIMEOUT, pragmas=(*SQLITE_PRAGMAS, "PRAGMA wal_autocheckpoint=0")
+        path, busy_timeout=SQLITE_BUSY_TIMEOUT, pragmas=(*pragmas, "PRAGMA wal_autocheckpoint=0")
     )
 
     async def creator() -> InlineConnection:

@@ -38,7 +38,9 @@ class SqlAttemptLimiter:
         self._max = max_failures
         self._window = window
 
-    async def blocked_for(self, keys: Sequence[str], *, now: datetime, allowance: int = 0) -> int | None:
+    async def blocked_for(
+        self, keys: Sequence[str], *, now: datetime, allowance: int = 0, limit: int | None = None
+    ) -> int | None:
         since = now - self._window
         waits = []
         async with translated(self._engine.connect()) as conn:
@@ -50,7 +52,7 @@ class SqlAttemptLimiter:
                     select(login_failures.c.failed_at)
                     .where(login_failures.c.key == _stored(key), login_failures.c.failed_at > since)
                     .order_by(login_failures.c.failed_at.desc())
-                    .offset(self._max + allowance - 1)
+                    .offset((self._max if limit is None else limit) + allowance - 1)
                     .limit(1)
                 )
                 oldest: datetime | None = (await conn.execute(stmt)).scalar()
@@ -70,6 +72,18 @@ class SqlAttemptLimiter:
                 )
             )
             await conn.execute(insert(login_failures), [{"key": key, "failed_at": now} for key in stored])
+
+    async def withdraw(self, keys: Sequence[str], *, at: datetime) -> None:
+        async with translated(self._engine.begin()) as conn:
+            for key in keys:
+                # One row only: concurrent attempts of the same key may share the instant.
+                one = (
+                    select(login_failures.c.id)
+                    .where(login_failures.c.key == _stored(key), login_failures.c.failed_at == at)
+                    .limit(1)
+                    .scalar_subquery()
+                )
+                await conn.execute(delete(login_failures).where(login_failures.c.id == one))
 
     async def reset(self, keys: Sequence[str]) -> None:
         stored = [_stored(key) for key in keys]

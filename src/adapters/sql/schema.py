@@ -81,8 +81,9 @@ users = Table(
     Column("id", Integer, primary_key=True),
     Column("username", String(64), nullable=False),
     Column("username_key", String(64), nullable=False, unique=True),
-    Column("email", String(254), nullable=False),
-    Column("email_key", String(254), nullable=False, unique=True),
+    # NULL when the user has no e-mail; unique only when present (NULLs never clash).
+    Column("email", String(254)),
+    Column("email_key", String(254), unique=True),
     Column("password_hash", String(255)),
     Column("date_joined", UtcDateTime, nullable=False),
     Column("is_admin", Boolean, nullable=False, server_default=false()),

@@ -31,7 +31,7 @@ def run(connection: Connection) -> None:
 
 
 async def run_with_own_engine(url: str) -> None:
-    engine = create_engine_for(url)
+    engine = create_engine_for(url, sqlite_foreign_keys=False)  # as adapters.sql.migrate does
     try:
         async with engine.begin() as connection:
             await connection.run_sync(run)
