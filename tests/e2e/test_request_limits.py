@@ -1,11 +1,13 @@
 """The real ``chatcore serve`` process against clients that send too much, too slowly, or garbage
-(SPEC §9): a 413 that arrives, a stalled client dropped in bounded time, 400/422 for bad bodies.
+(SPEC §9): a 413 that arrives, a stalled client dropped in bounded time, 400/422 for bad bodies,
+and the embedded database readable by its owner only.
 """
 
 from __future__ import annotations
 
 import json
 import socket
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,3 +140,22 @@ def test_bad_bodies_are_4xx_from_the_real_server(server: Server, body: bytes, st
     )
     assert response.status_code == status, response.text
     assert response.json()["code"] == code
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_data_dir_and_its_files_are_the_owners_only(server: Server, data_dir: Path) -> None:
+    with httpx.Client(base_url=server.url, timeout=15) as client:
+        join = {"username": "eunji", "email": "eunji@example.com", "password": "pass word 1"}
+        response = client.post("/accounts/join/", json={**join, "password2": join["password"]})
+        assert response.status_code == 201, response.text  # a write: the -wal and -shm files exist
+    database = data_dir / "chatcore.sqlite3"
+    assert _mode(data_dir) == 0o700
+    for path in (data_dir / "secret_key", database, *data_dir.glob("chatcore.sqlite3-*")):
+        assert _mode(path) == 0o600, path
+    assert {p.name for p in data_dir.glob("chatcore.sqlite3-*")} >= {
+        "chatcore.sqlite3-wal",
+        "chatcore.sqlite3-shm",
+    }
