@@ -53,9 +53,11 @@ class ClientLeft(ClientException):
 class _Body:
     """The ``receive`` side of one request, with the deadline applied until the body is complete."""
 
-    def __init__(self, receive: Receive, *, deadline: float) -> None:
+    def __init__(self, receive: Receive, *, deadline: float, declared: int) -> None:
         self._receive = receive
         self.deadline = deadline
+        self.declared = declared
+        """The body's ``Content-Length`` (0 when there is none)."""
         self.complete = False
         self.timed_out = False
         self.received = 0
@@ -80,6 +82,8 @@ class _Body:
 
     async def drain(self) -> None:
         """Read and discard what is left of the body (within the deadline and the drain limit)."""
+        if self.declared > DRAIN_LIMIT:
+            return  # it would be cut off anyway: spare reading the first megabyte of it
         while not (self.complete or self.timed_out) and self.received <= DRAIN_LIMIT:
             try:
                 await self.receive()
@@ -99,7 +103,8 @@ class RequestGuard:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        body = _Body(receive, deadline=asyncio.get_running_loop().time() + self.read_timeout)
+        deadline = asyncio.get_running_loop().time() + self.read_timeout
+        body = _Body(receive, deadline=deadline, declared=_content_length(scope))
 
         async def send_after_draining(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -110,6 +115,13 @@ class RequestGuard:
             await _answer(send_after_draining, 400, _BAD_HEADER)
             return
         await self.app(scope, body.receive, send_after_draining)
+
+
+def _content_length(scope: Scope) -> int:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else 0  # a bad one is Litestar's to refuse
+    return 0
 
 
 async def _answer(send: Send, status: int, body: bytes) -> None:

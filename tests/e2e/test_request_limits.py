@@ -81,6 +81,16 @@ def test_a_client_that_sends_its_whole_100_kib_body_first_reads_the_413(server: 
         assert json.loads(body)["code"] == "payload_too_large"
 
 
+def test_a_body_announced_over_a_megabyte_is_refused_at_once(server: Server) -> None:
+    """Not drained (it would be cut off anyway): the 413 does not wait for the body."""
+    with _connect(server) as sock:
+        started = time.monotonic()
+        sock.sendall(_head("/accounts/token/", 8 * 1024 * 1024))
+        status, _, _ = _read_answer(sock)
+    assert status == 413
+    assert time.monotonic() - started < READ_TIMEOUT / 2
+
+
 def test_an_http_client_sending_100_kib_gets_the_413(server: Server) -> None:
     with httpx.Client(base_url=server.url, timeout=15) as client:
         for _ in range(3):
