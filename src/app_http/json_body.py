@@ -19,6 +19,7 @@ from litestar import Request
 from litestar.exceptions import ClientException, SerializationException
 
 NUL = "\x00"
+ESCAPED_NUL = b"\\u0000"
 
 
 class MalformedJson(ClientException):
@@ -47,7 +48,8 @@ class JsonRequest(Request[Any, Any, Any]):
             if isinstance(exc.__cause__, msgspec.ValidationError):  # the only kind: a huge number
                 raise InvalidJsonValue("A number in the request body is out of range.") from None
             raise MalformedJson from None
-        where = path_of_nul(value)
+        # JSON can only carry a NUL as the escape \u0000: look for one only where that text occurs.
+        where = path_of_nul(value) if ESCAPED_NUL in await self.body() else None
         if where is not None:
             field = f"{where}: " if where else ""
             raise InvalidJsonValue(f"{field}must not contain the NUL character (\\u0000).")

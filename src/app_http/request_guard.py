@@ -103,28 +103,31 @@ class RequestGuard:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
+        headers = scope["headers"]
+        if _CONTROL.search(b" ".join(value for _, value in headers)):  # one search: cheaper
+            await send_answer(send, 400, _BAD_HEADER)
+            return
+        declared = 0
+        chunked = False
+        for name, value in headers:
+            if name == b"content-length":
+                declared = int(value) if value.isdigit() else 0  # a bad one is Litestar's to refuse
+            elif name == b"transfer-encoding":
+                chunked = True
         deadline = asyncio.get_running_loop().time() + self.read_timeout
-        body = _Body(receive, deadline=deadline, declared=_content_length(scope))
+        body = _Body(receive, deadline=deadline, declared=declared)
+        if not (declared or chunked):
+            body.complete = True  # nothing to wait for or drain (an HTTP/1.1 request without a body)
 
         async def send_after_draining(message: Message) -> None:
             if message["type"] == "http.response.start":
                 await body.drain()
             await send(message)
 
-        if any(_CONTROL.search(value) for _, value in scope["headers"]):
-            await _answer(send_after_draining, 400, _BAD_HEADER)
-            return
         await self.app(scope, body.receive, send_after_draining)
 
 
-def _content_length(scope: Scope) -> int:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            return int(value) if value.isdigit() else 0  # a bad one is Litestar's to refuse
-    return 0
-
-
-async def _answer(send: Send, status: int, body: bytes) -> None:
+async def send_answer(send: Send, status: int, body: bytes) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})

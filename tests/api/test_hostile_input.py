@@ -176,3 +176,12 @@ async def test_nul_in_the_idempotency_key_header_is_refused(target: Target) -> N
         url, json={"content": "Hi"}, headers={**target.headers, "Idempotency-Key": "tab\tis fine"}
     )
     assert ok.status_code == 201, ok.text
+
+
+async def test_the_text_of_a_nul_escape_is_not_a_nul(target: Target) -> None:
+    """A learner may write about JSON: the six characters ``\\u0000`` are fine, only NUL is not."""
+    url = target.url("/chatbot/chats/{chat_id:int}/messages")
+    text = "In JSON, \\u0000 stands for NUL."
+    response = await target.client.post(url, json={"content": text}, headers=target.headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["message"]["content"] == text
