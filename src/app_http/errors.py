@@ -138,8 +138,6 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         return error_response(408, "request_timeout", exc.detail)
     if status == 413:
         return error_response(413, "payload_too_large", "The request body is larger than 64 KiB.")
-    if status == 400 and str(exc.detail).startswith("JSON is malformed"):
-        return error_response(400, "malformed_json", "The request body is not valid JSON.")
     if isinstance(exc, NotFoundException):
         return error_response(404, "not_found", "There is nothing at this address.")
     if isinstance(exc, MethodNotAllowedException):
