@@ -8,10 +8,12 @@ senders, and the rest of a body read before an early answer.
   and half a body ties up a connection (and a handler) for good. Here the whole body must arrive
   within ``read_timeout`` seconds of the request; a slower client gets 408 and is disconnected.
 * When the app answers before it has read the whole body (413 for a body over the limit, decided
-  from ``Content-Length``; 405 for a method the address does not take), the server closes the connection with
-  unread bytes in it, which makes the kernel reset the connection: a client that sends its whole
-  body before reading the answer then sees "connection reset" instead of the 413. Here the rest of
-  the body (up to :data:`DRAIN_LIMIT` bytes) is read and thrown away before the answer goes out.
+  from ``Content-Length``), the server closes the connection with unread bytes in it, which makes
+  the kernel reset the connection: a client that sends its whole body before reading the answer
+  then sees "connection reset" instead of the 413. Here the rest of the body (up to
+  :data:`DRAIN_LIMIT` bytes) is read and thrown away before the answer goes out.
+
+Litestar runs middleware for matched routes only: a 404 or 405 from its router passes outside.
 """
 
 from __future__ import annotations
