@@ -10,6 +10,7 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
@@ -20,8 +21,10 @@ from app_http.chats import ChatController
 from app_http.errors import handle_domain_error, handle_http_exception, handle_unexpected
 from app_http.health import HealthController
 from app_http.housekeeping import run_housekeeping
+from app_http.json_body import JsonRequest
 from app_http.middleware import RequestContextMiddleware
 from app_http.openai_compat import OpenAICompatController
+from app_http.request_guard import RequestGuard
 from chatcore.errors import ChatcoreError
 
 MAX_BODY_BYTES = 64 * 1024
@@ -49,7 +52,11 @@ def create_app(container: Container) -> Litestar:
             AdminController,
             OpenAICompatController,
         ],
-        middleware=[RequestContextMiddleware],
+        middleware=[
+            RequestContextMiddleware,
+            DefineMiddleware(RequestGuard, read_timeout=container.settings.request_read_timeout),
+        ],
+        request_class=JsonRequest,
         cors_config=_cors(container),
         state=State({"container": container}),
         lifespan=[lifespan],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,11 +77,24 @@ def resolve_secret_key(settings: Settings) -> str:
     if settings.secret_key:
         return settings.secret_key
     path = settings.data_dir / SECRET_FILE
+    make_data_dir(settings.data_dir)
     try:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
         return _read_or_create_secret(path)
     except OSError as exc:
         raise ConfigError(f"Cannot use the data directory {settings.data_dir}: {exc.strerror}.") from None
+
+
+def make_data_dir(path: Path) -> None:
+    """Create the data dir (the secret key, the embedded database) for its owner only (0700), or
+    take group's and others' access away from one that exists; raise ``ConfigError`` if not usable."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = path.stat()
+        mode = stat.S_IMODE(info.st_mode)
+        if mode & 0o077 and info.st_uid == os.getuid():  # made by an older version, or by hand
+            path.chmod(mode & 0o700)
+    except OSError as exc:
+        raise ConfigError(f"Cannot use the data directory {path}: {exc.strerror}.") from None
 
 
 def _read_or_create_secret(path: Path) -> str:
@@ -211,12 +225,7 @@ async def prepare_database(settings: Settings, *, upgrade: bool) -> None:
     url = settings.effective_database_url
     try:
         if settings.embedded_database:
-            try:
-                settings.data_dir.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise ConfigError(
-                    f"Cannot use the data directory {settings.data_dir}: {exc.strerror}."
-                ) from None
+            make_data_dir(settings.data_dir)
             await upgrade_to_head(url)
         elif upgrade:
             await upgrade_to_head(url)

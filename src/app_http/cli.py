@@ -56,6 +56,7 @@ def serve(settings: Settings) -> int:
     """Run the server: Granian, with ``CHATCORE_WORKERS`` processes (docs/performance.md says why)."""
     from granian import Granian
     from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
     from granian.log import LogLevels
 
     resolve_secret_key(settings)
@@ -72,6 +73,9 @@ def serve(settings: Settings) -> int:
         port=settings.port,
         workers=settings.workers,
         websockets=False,
+        # A client that stalls while sending its headers is dropped after the same time as one
+        # that stalls in its body (app_http.request_guard).
+        http1_settings=HTTP1Settings(header_read_timeout=round(settings.request_read_timeout * 1000)),
         log_level=LogLevels.warning,
         log_access=False,
         respawn_failed_workers=True,

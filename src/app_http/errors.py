@@ -19,7 +19,9 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from app_http.json_body import InvalidJsonValue, MalformedJson
 from app_http.quota_headers import quota_headers
+from app_http.request_guard import RequestTimedOut
 from chatcore import errors as e
 from chatcore.model import Quota
 
@@ -144,10 +146,14 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
             return error_response(400, "malformed_json", "A JSON request body is required.")
         detail = "; ".join(_one_problem(p) for p in problems) or "The request is not valid."
         return error_response(422, "validation_error", detail)
+    if isinstance(exc, MalformedJson):
+        return error_response(400, "malformed_json", exc.detail)
+    if isinstance(exc, InvalidJsonValue):
+        return error_response(422, "validation_error", exc.detail)
+    if isinstance(exc, RequestTimedOut):
+        return error_response(408, "request_timeout", exc.detail)
     if status == 413:
         return error_response(413, "payload_too_large", "The request body is larger than 64 KiB.")
-    if status == 400 and str(exc.detail).startswith("JSON is malformed"):
-        return error_response(400, "malformed_json", "The request body is not valid JSON.")
     if isinstance(exc, NotFoundException):
         return error_response(404, "not_found", "There is nothing at this address.")
     if isinstance(exc, MethodNotAllowedException):

@@ -54,6 +54,8 @@ class Settings:
     openai_base_url: str = ""
     llm_model: str = "gpt-4o-mini"
     llm_timeout: float = 30.0
+    request_read_timeout: float = 30.0
+    """Seconds a client has to send its request headers, and again its body (else 408)."""
     access_token_ttl: int = 900
     refresh_token_ttl: int = 1_209_600
     cors_origins: tuple[str, ...] = ()
@@ -107,6 +109,9 @@ class Settings:
             openai_base_url=_url(get("OPENAI_BASE_URL"), "OPENAI_BASE_URL"),
             llm_model=get("CHATCORE_LLM_MODEL", "gpt-4o-mini") or "gpt-4o-mini",
             llm_timeout=_float(get("CHATCORE_LLM_TIMEOUT", "30"), "CHATCORE_LLM_TIMEOUT"),
+            request_read_timeout=_float(
+                get("CHATCORE_REQUEST_READ_TIMEOUT", "30"), "CHATCORE_REQUEST_READ_TIMEOUT"
+            ),
             access_token_ttl=_int(
                 get("CHATCORE_ACCESS_TOKEN_TTL", "900"), "CHATCORE_ACCESS_TOKEN_TTL", low=30
             ),

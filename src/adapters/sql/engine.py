@@ -9,12 +9,20 @@ loop (:mod:`adapters.sql.sqlite_driver`, which also runs the WAL checkpoints in 
 SQLite has one writer at a time anyway, so each process uses one connection and its transactions
 queue on the pool.
 
+The database file is readable and writable by its owner only (0600): it holds password hashes
+and every learner's messages. SQLite gives the ``-wal`` and ``-shm`` files it creates the mode of
+the database file, so creating that file 0600 before SQLite opens it is enough; files an older
+version left readable to others are tightened when a connection opens.
+
 PostgreSQL (``postgresql+asyncpg://``): a bounded pool and a connect timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import stat
 from typing import Any
 
 from sqlalchemy import event, make_url, text
@@ -41,6 +49,9 @@ SQLITE_PRAGMAS = (
 READ_ONLY = "chatcore_read_only"
 """Execution option of a connection that will only read: on SQLite it begins a deferred
 transaction, which in WAL mode needs no write lock."""
+
+SQLITE_FILE_SUFFIXES = ("", "-wal", "-shm", "-writer.lock")
+"""The database file and the files SQLite and :mod:`adapters.sql.sqlite_driver` keep beside it."""
 
 POSTGRES_POOL_SIZE = 10
 POSTGRES_MAX_OVERFLOW = 10
@@ -78,6 +89,8 @@ def _sqlite_engine(url: URL, *, foreign_keys: bool) -> AsyncEngine:
     )
 
     async def creator() -> InlineConnection:
+        if not in_memory:
+            restrict_to_owner(path)
         connection = InlineConnection(
             connect,
             turn=WriterTurn(None if in_memory else f"{path}-writer.lock"),
@@ -100,6 +113,21 @@ def _sqlite_engine(url: URL, *, foreign_keys: bool) -> AsyncEngine:
         conn.connection.driver_connection.pending_begin = READ_BEGIN if read_only else WRITE_BEGIN
 
     return engine
+
+
+def restrict_to_owner(path: str) -> None:
+    """Create the SQLite database file at ``path`` with mode 0600 if it is missing, and take away
+    any access of group and others from it and the files beside it (:data:`SQLITE_FILE_SUFFIXES`)."""
+    # If it exists, fine; if it cannot be made, SQLite will say why in its own words.
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for suffix in SQLITE_FILE_SUFFIXES:
+        try:
+            mode = stat.S_IMODE(os.stat(path + suffix).st_mode)
+            if mode & 0o077:
+                os.chmod(path + suffix, mode & 0o700)
+        except OSError:
+            continue  # not there (yet), or not ours to change
 
 
 async def ping(engine: AsyncEngine, *, within: float = 2.0) -> bool:
