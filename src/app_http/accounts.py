@@ -11,13 +11,14 @@ from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 
-from app_http.auth import container_of, provide_user_id
+from app_http.auth import provide_user_id
 from app_http.client_address import client_of
 from app_http.openapi import responses
 from app_http.structs import QuotaOut, ResourceId
-from chatcore.accounts import Profile, TokenPair
+from chatcore.accounts import AccountService, Profile, TokenPair
 from chatcore.errors import ApiKeyNotFound
 from chatcore.model import ApiKey, User
+from chatcore.tutoring import TutorService
 
 Short = Annotated[str, msgspec.Meta(max_length=320)]
 Secret = Annotated[str, msgspec.Meta(max_length=1024)]
@@ -125,8 +126,13 @@ class AccountController(Controller):
     @post(
         "/join/", status_code=201, operation_id="join", summary="Sign up", responses=responses(409, 422, 429)
     )
-    async def join(self, request: Request[Any, Any, Any], data: JSONBody[JoinIn]) -> UserOut:
-        user = await container_of(request).accounts.register(
+    async def join(
+        self,
+        accounts: NamedDependency[AccountService],
+        request: Request[Any, Any, Any],
+        data: JSONBody[JoinIn],
+    ) -> UserOut:
+        user = await accounts.register(
             username=data.username,
             email=data.email,
             password=data.password,
@@ -143,8 +149,13 @@ class AccountController(Controller):
         responses=responses(401, 429),
         cache_control=NO_STORE,
     )
-    async def token(self, request: Request[Any, Any, Any], data: JSONBody[TokenIn]) -> TokenOut:
-        pair = await container_of(request).accounts.login(
+    async def token(
+        self,
+        accounts: NamedDependency[AccountService],
+        request: Request[Any, Any, Any],
+        data: JSONBody[TokenIn],
+    ) -> TokenOut:
+        pair = await accounts.login(
             login=data.username, password=data.password, client=client_of(request.scope)
         )
         return TokenOut.of(pair)
@@ -157,14 +168,14 @@ class AccountController(Controller):
         responses=responses(401),
         cache_control=NO_STORE,
     )
-    async def refresh(self, request: Request[Any, Any, Any], data: JSONBody[RefreshIn]) -> TokenOut:
-        return TokenOut.of(await container_of(request).accounts.refresh(data.refresh))
+    async def refresh(self, accounts: NamedDependency[AccountService], data: JSONBody[RefreshIn]) -> TokenOut:
+        return TokenOut.of(await accounts.refresh(data.refresh))
 
     @post(
         "/logout/", status_code=204, operation_id="logout", summary="End a session", responses=responses(401)
     )
-    async def logout(self, request: Request[Any, Any, Any], data: JSONBody[RefreshIn]) -> None:
-        await container_of(request).accounts.logout(data.refresh)
+    async def logout(self, accounts: NamedDependency[AccountService], data: JSONBody[RefreshIn]) -> None:
+        await accounts.logout(data.refresh)
 
 
 class MyAccountController(Controller):
@@ -180,9 +191,14 @@ class MyAccountController(Controller):
         summary="My profile, linked accounts and quota",
         responses=responses(401),
     )
-    async def mypage(self, request: Request[Any, Any, Any], user_id: NamedDependency[int]) -> MyPageOut:
-        profile = await container_of(request).accounts.profile(user_id)
-        return await _mypage(request, profile)
+    async def mypage(
+        self,
+        accounts: NamedDependency[AccountService],
+        tutor: NamedDependency[TutorService],
+        user_id: NamedDependency[int],
+    ) -> MyPageOut:
+        profile = await accounts.profile(user_id)
+        return await _mypage(tutor, profile)
 
     @patch(
         "/mypage/",
@@ -191,12 +207,14 @@ class MyAccountController(Controller):
         responses=responses(401, 409, 422, 429),
     )
     async def update_mypage(
-        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], data: JSONBody[MyPageIn]
+        self,
+        accounts: NamedDependency[AccountService],
+        tutor: NamedDependency[TutorService],
+        user_id: NamedDependency[int],
+        data: JSONBody[MyPageIn],
     ) -> MyPageOut:
-        profile = await container_of(request).accounts.update_profile(
-            user_id, email=data.email, password=data.password
-        )
-        return await _mypage(request, profile)
+        profile = await accounts.update_profile(user_id, email=data.email, password=data.password)
+        return await _mypage(tutor, profile)
 
     @post(
         "/password/",
@@ -206,9 +224,12 @@ class MyAccountController(Controller):
         responses=responses(401, 409, 422, 429),
     )
     async def password(
-        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], data: JSONBody[PasswordIn]
+        self,
+        accounts: NamedDependency[AccountService],
+        user_id: NamedDependency[int],
+        data: JSONBody[PasswordIn],
     ) -> None:
-        await container_of(request).accounts.change_password(
+        await accounts.change_password(
             user_id,
             old_password=data.old_password,
             new_password=data.new_password,
@@ -224,11 +245,12 @@ class MyAccountController(Controller):
         cache_control=NO_STORE,
     )
     async def create_api_key(
-        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], data: JSONBody[ApiKeyIn]
+        self,
+        accounts: NamedDependency[AccountService],
+        user_id: NamedDependency[int],
+        data: JSONBody[ApiKeyIn],
     ) -> NewApiKeyOut:
-        key, secret = await container_of(request).accounts.create_api_key(
-            user_id, name=data.name, password=data.password
-        )
+        key, secret = await accounts.create_api_key(user_id, name=data.name, password=data.password)
         return NewApiKeyOut(**msgspec.structs.asdict(ApiKeyOut.of(key)), key=secret)
 
     @get(
@@ -238,9 +260,9 @@ class MyAccountController(Controller):
         responses=responses(401),
     )
     async def list_api_keys(
-        self, request: Request[Any, Any, Any], user_id: NamedDependency[int]
+        self, accounts: NamedDependency[AccountService], user_id: NamedDependency[int]
     ) -> list[ApiKeyOut]:
-        return [ApiKeyOut.of(k) for k in await container_of(request).accounts.list_api_keys(user_id)]
+        return [ApiKeyOut.of(k) for k in await accounts.list_api_keys(user_id)]
 
     @delete(
         "/api-keys/{key_id:int}/",
@@ -250,15 +272,15 @@ class MyAccountController(Controller):
         responses=responses(401, 404),
     )
     async def delete_api_key(
-        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], key_id: ResourceId
+        self, accounts: NamedDependency[AccountService], user_id: NamedDependency[int], key_id: ResourceId
     ) -> None:
-        if not await container_of(request).accounts.delete_api_key(user_id, key_id):
+        if not await accounts.delete_api_key(user_id, key_id):
             raise ApiKeyNotFound
 
 
-async def _mypage(request: Request[Any, Any, Any], profile: Profile) -> MyPageOut:
+async def _mypage(tutor: TutorService, profile: Profile) -> MyPageOut:
     user = profile.user
-    quota = await container_of(request).tutor.quota(user.id)
+    quota = await tutor.quota(user.id)
     return MyPageOut(
         id=user.id,
         username=user.username,

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, put
+from litestar import Controller, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 
-from app_http.auth import container_of, provide_user_id
+from app_http.auth import provide_user_id
 from app_http.openapi import responses
 from app_http.structs import ResourceId
+from chatcore.accounts import AccountService
 
 
 class LimitIn(msgspec.Struct):
@@ -38,10 +39,10 @@ class AdminController(Controller):
     )
     async def set_limit(
         self,
-        request: Request[Any, Any, Any],
+        accounts: NamedDependency[AccountService],
         user_id: NamedDependency[int],
         target_id: ResourceId,
         data: JSONBody[LimitIn],
     ) -> LimitOut:
-        user = await container_of(request).accounts.set_daily_limit(user_id, target_id, data.daily_limit)
+        user = await accounts.set_daily_limit(user_id, target_id, data.daily_limit)
         return LimitOut(id=user.id, username=user.username, daily_limit=user.daily_limit)

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -16,8 +17,8 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from app_http.accounts import AccountController, MyAccountController
 from app_http.admin import AdminController
-from app_http.bootstrap import Container
 from app_http.chats import ChatController
+from app_http.container import Container
 from app_http.errors import handle_domain_error, handle_http_exception, handle_unexpected
 from app_http.health import HealthController
 from app_http.housekeeping import run_housekeeping
@@ -58,7 +59,9 @@ def create_app(container: Container) -> Litestar:
         ],
         request_class=JsonRequest,
         cors_config=_cors(container),
-        state=State({"container": container}),
+        dependencies=_services(container),
+        # For the code outside handlers (exception handlers, middleware):
+        state=State({"clock": container.clock, "trusted_proxies": container.settings.trusted_proxies}),
         lifespan=[lifespan],
         exception_handlers={
             ChatcoreError: handle_domain_error,
@@ -75,6 +78,22 @@ def create_app(container: Container) -> Litestar:
         ),
         debug=False,
     )
+
+
+def _services(container: Container) -> dict[str, Provide]:
+    """What handlers may ask for by name (``accounts: NamedDependency[AccountService]``)."""
+
+    def constant(value: object) -> Provide:
+        return Provide(lambda: value, use_cache=True, sync_to_thread=False)
+
+    return {
+        "accounts": constant(container.accounts),
+        "chats": constant(container.chats),
+        "tutor": constant(container.tutor),
+        "relay": constant(container.relay),
+        "clock": constant(container.clock),
+        "database_ready": constant(container.ready),
+    }
 
 
 def _cors(container: Container) -> CORSConfig | None:

@@ -5,19 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.di import NamedDependency
 
-from app_http.bootstrap import Container
-from chatcore.accounts import API_KEY_PREFIX
+from chatcore.accounts import API_KEY_PREFIX, AccountService
 from chatcore.errors import AuthError
 
 
 class NotAuthenticated(AuthError):
     default_detail = "Sign in first: send a valid bearer token."
-
-
-def container_of(request: Request[Any, Any, Any]) -> Container:
-    container: Container = request.app.state.container
-    return container
 
 
 def _bearer(request: Request[Any, Any, Any]) -> str:
@@ -33,16 +28,17 @@ def _remember(request: Request[Any, Any, Any], user_id: int) -> int:
     return user_id
 
 
-async def provide_user_id(request: Request[Any, Any, Any]) -> int:
+async def provide_user_id(request: Request[Any, Any, Any], accounts: NamedDependency[AccountService]) -> int:
     """Dependency: the id of the user whose access token came with the request."""
     token = _bearer(request)
-    return _remember(request, container_of(request).accounts.authenticate(token))
+    return _remember(request, accounts.authenticate(token))
 
 
-async def provide_api_user_id(request: Request[Any, Any, Any]) -> int:
+async def provide_api_user_id(
+    request: Request[Any, Any, Any], accounts: NamedDependency[AccountService]
+) -> int:
     """Dependency: like ``provide_user_id``, but a personal API key is accepted too."""
     token = _bearer(request)
-    accounts = container_of(request).accounts
     if token.startswith(API_KEY_PREFIX):
         return _remember(request, await accounts.authenticate_api_key(token))
     return _remember(request, accounts.authenticate(token))

@@ -6,9 +6,8 @@ import os
 import secrets
 import stat
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -24,6 +23,7 @@ from adapters.sql import (
     ping,
     upgrade_to_head,
 )
+from app_http.container import Container
 from app_http.settings import ConfigError, Settings
 from chatcore.accounts import AccountService
 from chatcore.chats import ChatService
@@ -50,26 +50,6 @@ log = structlog.get_logger("chatcore.bootstrap")
 SECRET_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 READY_TIMEOUT = 2.0
 """Seconds ``/readyz`` waits for the database's ``SELECT 1``."""
-
-
-@dataclass
-class Container:
-    """Everything the HTTP app needs, built once per process."""
-
-    settings: Settings
-    accounts: AccountService
-    chats: ChatService
-    tutor: TutorService
-    relay: RelayService
-    llm: LLMGateway
-    clock: Clock
-    ready: Callable[[], Awaitable[bool]]
-    housekeeping: Housekeeping
-    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-
-    async def aclose(self) -> None:
-        for close in reversed(self.closers):
-            await close()
 
 
 def resolve_secret_key(settings: Settings) -> str:
@@ -155,30 +135,35 @@ def build_limiter(
     return MemoryAttemptLimiter() if engine is None else SqlAttemptLimiter(engine)
 
 
-def build_container(settings: Settings, **overrides: Any) -> Container:
-    """Wire the services from ``settings``; keyword ``overrides`` replace single parts
-    (``uow``, ``llm``, ``clock``, ``hasher``, ``tokens``, ``limiter``) in tests."""
-    clock: Clock = overrides.get("clock") or SystemClock()
-    llm: LLMGateway = overrides.get("llm") or build_llm(settings)
+def build_container(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    llm: LLMGateway | None = None,
+    uow: UnitOfWorkFactory | None = None,
+    hasher: PasswordHasher | None = None,
+    tokens: TokenService | None = None,
+    limiter: AttemptLimiter | None = None,
+    ready: Callable[[], Awaitable[bool]] | None = None,
+) -> Container:
+    """Wire the services from ``settings``. Each keyword replaces one part (tests bring fakes);
+    what is not given is built from the settings."""
+    clock = clock or SystemClock()
+    llm = llm or build_llm(settings)
     # The SQL database (CHATCORE_DATABASE_URL, or SQLite in the data dir) unless a test brings
     # its own storage; the engine connects lazily, prepare_database() has checked the schema.
     engine = None
-    uow: UnitOfWorkFactory | None = overrides.get("uow")
     if uow is None:
         engine = create_engine_for(settings.effective_database_url)
         uow = SqlUnitOfWorkFactory(engine)
     closers: list[Callable[[], Awaitable[None]]] = [llm.aclose]
-    hasher: PasswordHasher | None = overrides.get("hasher")
     if hasher is None:
         argon2 = Argon2PasswordHasher()
         closers.append(argon2.aclose)
         hasher = argon2
-    tokens: TokenService = overrides.get("tokens") or JoseTokenService(
-        resolve_secret_key(settings), access_ttl=settings.access_token_ttl
-    )
+    tokens = tokens or JoseTokenService(resolve_secret_key(settings), access_ttl=settings.access_token_ttl)
     if engine is not None:
         closers.append(engine.dispose)
-    limiter: AttemptLimiter | None = overrides.get("limiter")
     if limiter is None:
         limiter = build_limiter(settings, engine, closers)
     policy = QuotaPolicy.from_names(limit=settings.daily_limit, zone=settings.quota_timezone)
@@ -198,7 +183,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
     tutor = TutorService(uow=uow, llm=llm, clock=clock, policy=policy, chats=chats)
     relay = RelayService(uow=uow, llm=llm, clock=clock, policy=policy)
 
-    async def ready() -> bool:
+    async def database_answers() -> bool:
         return engine is None or await ping(engine, within=READY_TIMEOUT)
 
     return Container(
@@ -209,7 +194,7 @@ def build_container(settings: Settings, **overrides: Any) -> Container:
         relay=relay,
         llm=llm,
         clock=clock,
-        ready=overrides.get("ready") or ready,
+        ready=ready or database_answers,
         housekeeping=Housekeeping(uow=uow, limiter=limiter, clock=clock),
         closers=closers,
     )

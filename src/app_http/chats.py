@@ -9,19 +9,21 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, post, route
 from litestar.di import NamedDependency, Provide
 from litestar.enums import HttpMethod
-from litestar.params import FromQuery, HeaderParameter, JSONBody
+from litestar.params import FromQuery, HeaderParameter, JSONBody, SkipValidation
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from app_http.auth import container_of, provide_user_id
+from app_http.auth import provide_user_id
 from app_http.errors import ErrorBody, llm_failure_response
 from app_http.openapi import StreamingOperation, responses
 from app_http.quota_headers import quota_headers
 from app_http.sse import error_event, event_stream, to_json
 from app_http.structs import ChatOut, ChatSummaryOut, ExchangeOut, MessageOut, QuotaOut, ResourceId
-from chatcore.chats import MAX_MESSAGES_PAGE
+from chatcore.chats import MAX_MESSAGES_PAGE, ChatService
 from chatcore.errors import ChatcoreError, LLMError
 from chatcore.model import Mode
+from chatcore.ports import Clock
 from chatcore.results import Delta, Done, Exchange, ReplyStream
+from chatcore.tutoring import TutorService
 
 Text = Annotated[str, msgspec.Meta(max_length=20_000)]
 
@@ -101,12 +103,12 @@ class ChatController(Controller):
     )
     async def list_chats(
         self,
-        request: Request[Any, Any, Any],
+        chats: NamedDependency[ChatService],
         user_id: NamedDependency[int],
         limit: FromQuery[int] = 20,
         cursor: FromQuery[str | None] = None,
     ) -> ChatListOut:
-        page = await container_of(request).chats.list_chats(user_id, limit=limit, cursor=cursor)
+        page = await chats.list_chats(user_id, limit=limit, cursor=cursor)
         return ChatListOut(items=[ChatSummaryOut.of(c) for c in page.items], next_cursor=page.next_cursor)
 
     @post(
@@ -117,25 +119,29 @@ class ChatController(Controller):
         responses=responses(401, 422, 429, 502, 503, 504),
     )
     async def create_chat(
-        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], data: JSONBody[CreateChatIn]
+        self,
+        chats: NamedDependency[ChatService],
+        tutor: NamedDependency[TutorService],
+        clock: NamedDependency[SkipValidation[Clock]],
+        user_id: NamedDependency[int],
+        data: JSONBody[CreateChatIn],
     ) -> Response[CreatedChatOut] | Response[ErrorBody]:
-        container = container_of(request)
         topic = data.topic or ""
         if data.message is None:
-            chat = await container.chats.start_chat(user_id, title=data.title, mode=data.mode, topic=topic)
+            chat = await chats.start_chat(user_id, title=data.title, mode=data.mode, topic=topic)
             return Response(CreatedChatOut(chat=ChatOut.of(chat, [])), status_code=201)
         try:
-            detail, exchange = await container.tutor.start_chat_with(
+            detail, exchange = await tutor.start_chat_with(
                 user_id, data.message, title=data.title, mode=data.mode, topic=topic
             )
         except LLMError as exc:
-            return await _llm_failure(request, user_id, exc)
+            return llm_failure_response(exc, await tutor.quota(user_id), clock.now())
         body = CreatedChatOut(
             chat=ChatOut.of(detail.chat, detail.messages, older_cursor=detail.older_cursor),
             reply=MessageOut.of(exchange.reply),
             quota=QuotaOut.of(exchange.quota),
         )
-        return Response(body, status_code=201, headers=quota_headers(exchange.quota, container.clock.now()))
+        return Response(body, status_code=201, headers=quota_headers(exchange.quota, clock.now()))
 
     @get(
         "/chats/{chat_id:int}/",
@@ -145,13 +151,13 @@ class ChatController(Controller):
     )
     async def get_chat(
         self,
-        request: Request[Any, Any, Any],
+        chats: NamedDependency[ChatService],
         user_id: NamedDependency[int],
         chat_id: ResourceId,
         before: FromQuery[str | None] = None,
         limit: FromQuery[int] = MAX_MESSAGES_PAGE,
     ) -> ChatOut:
-        detail = await container_of(request).chats.read_chat(user_id, chat_id, before=before, limit=limit)
+        detail = await chats.read_chat(user_id, chat_id, before=before, limit=limit)
         return ChatOut.of(detail.chat, detail.messages, older_cursor=detail.older_cursor)
 
     @route(
@@ -165,14 +171,12 @@ class ChatController(Controller):
     )
     async def update_chat(
         self,
-        request: Request[Any, Any, Any],
+        chats: NamedDependency[ChatService],
         user_id: NamedDependency[int],
         chat_id: ResourceId,
         data: JSONBody[UpdateChatIn],
     ) -> ChatOut:
-        detail = await container_of(request).chats.update_chat(
-            user_id, chat_id, title=data.title, topic=data.topic
-        )
+        detail = await chats.update_chat(user_id, chat_id, title=data.title, topic=data.topic)
         return ChatOut.of(detail.chat, detail.messages, older_cursor=detail.older_cursor)
 
     @delete(
@@ -183,9 +187,9 @@ class ChatController(Controller):
         responses=responses(401, 404),
     )
     async def delete_chat(
-        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], chat_id: ResourceId
+        self, chats: NamedDependency[ChatService], user_id: NamedDependency[int], chat_id: ResourceId
     ) -> None:
-        await container_of(request).chats.delete_chat(user_id, chat_id)
+        await chats.delete_chat(user_id, chat_id)
 
     @post(
         "/chats/{chat_id:int}/messages/",
@@ -198,16 +202,16 @@ class ChatController(Controller):
     async def send_message(
         self,
         request: Request[Any, Any, Any],
+        tutor: NamedDependency[TutorService],
+        clock: NamedDependency[SkipValidation[Clock]],
         user_id: NamedDependency[int],
         chat_id: ResourceId,
         data: JSONBody[MessageIn],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ExchangeOut] | Response[ErrorBody] | ServerSentEvent:
-        container = container_of(request)
-        tutor = container.tutor
         if _wants_stream(request):
             pending = await tutor.accept(user_id, chat_id, data.content, idempotency_key=idempotency_key)
-            now = container.clock.now()
+            now = clock.now()
             if isinstance(pending, Exchange):
                 return event_stream(_replayed(pending), quota=pending.quota, now=now, status_code=201)
             events = tutor.stream(pending)
@@ -217,19 +221,17 @@ class ChatController(Controller):
         try:
             exchange = await tutor.ask(user_id, chat_id, data.content, idempotency_key=idempotency_key)
         except LLMError as exc:
-            return await _llm_failure(request, user_id, exc)
-        now = container.clock.now()
-        return Response(_exchange_out(exchange), status_code=201, headers=quota_headers(exchange.quota, now))
+            return llm_failure_response(exc, await tutor.quota(user_id), clock.now())
+        return Response(
+            _exchange_out(exchange), status_code=201, headers=quota_headers(exchange.quota, clock.now())
+        )
 
     @get("/quota/", operation_id="getQuota", summary="My quota for today", responses=responses(401))
     async def quota(
-        self, request: Request[Any, Any, Any], user_id: NamedDependency[int]
+        self,
+        tutor: NamedDependency[TutorService],
+        clock: NamedDependency[SkipValidation[Clock]],
+        user_id: NamedDependency[int],
     ) -> Response[QuotaOut]:
-        container = container_of(request)
-        quota = await container.tutor.quota(user_id)
-        return Response(QuotaOut.of(quota), headers=quota_headers(quota, container.clock.now()))
-
-
-async def _llm_failure(request: Request[Any, Any, Any], user_id: int, exc: LLMError) -> Response[ErrorBody]:
-    container = container_of(request)
-    return llm_failure_response(exc, await container.tutor.quota(user_id), container.clock.now())
+        quota = await tutor.quota(user_id)
+        return Response(QuotaOut.of(quota), headers=quota_headers(quota, clock.now()))

@@ -102,7 +102,6 @@ def client_of(scope: Any) -> str:
     request (the request log line and the login throttle ask for it)."""
     state: dict[str, Any] = scope.setdefault("state", {})
     if "client" not in state:
-        settings = scope["litestar_app"].state.container.settings
-        state["client"] = client_address(scope, settings.trusted_proxies)
+        state["client"] = client_address(scope, scope["litestar_app"].state.trusted_proxies)
     client: str = state["client"]
     return client

@@ -105,7 +105,7 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: e.ChatcoreError) -
     if isinstance(exc, e.StorageUnavailable):
         log.warning("storage_unavailable", reason=exc.reason, path=request.scope.get("path", ""))
     if isinstance(exc, e.QuotaExceeded):
-        headers = quota_headers(exc.quota, request.app.state.container.clock.now(), refused=True)
+        headers = quota_headers(exc.quota, request.app.state.clock.now(), refused=True)
     if status == 401:
         headers = {**headers, "WWW-Authenticate": 'Bearer realm="chatcore"'}
     return error_response(status, code, exc.detail, headers)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import msgspec
 from litestar import Controller, Response, get
-from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-
-from app_http.bootstrap import Container
+from litestar.params import SkipValidation
 
 
 class Health(msgspec.Struct):
@@ -32,8 +33,9 @@ class HealthController(Controller):
         summary="Readiness: the database answers",
         responses={503: ResponseSpec(data_container=Health, description="The database does not answer")},
     )
-    async def ready(self, state: State) -> Response[Health]:
-        container: Container = state.container
-        if await container.ready():
+    async def ready(
+        self, database_ready: NamedDependency[SkipValidation[Callable[[], Awaitable[bool]]]]
+    ) -> Response[Health]:
+        if await database_ready():
             return Response(Health(status="ok"))
         return Response(Health(status="unavailable"), status_code=503)

@@ -9,22 +9,24 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import AsyncGenerator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import JSONBody
+from litestar.params import JSONBody, SkipValidation
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from app_http.auth import container_of, provide_api_user_id
+from app_http.auth import provide_api_user_id
 from app_http.errors import ErrorBody, llm_failure_response
 from app_http.openapi import StreamingOperation, responses
 from app_http.quota_headers import quota_headers
 from app_http.sse import error_event, event_stream, to_json
 from chatcore.errors import ChatcoreError, LLMError
-from chatcore.ports import Completion, Turn
+from chatcore.ports import Clock, Completion, Turn
+from chatcore.relay import RelayService
 from chatcore.results import Delta, Done, ReplyStream
+from chatcore.tutoring import TutorService
 
 
 class ChatMessageIn(msgspec.Struct):
@@ -124,8 +126,8 @@ class OpenAICompatController(Controller):
         summary="The model this server relays to",
         responses=responses(401),
     )
-    async def models(self, request: Request[Any, Any, Any], user_id: NamedDependency[int]) -> ModelList:
-        return ModelList(data=[ModelOut(id=container_of(request).relay.model)])
+    async def models(self, relay: NamedDependency[RelayService], user_id: NamedDependency[int]) -> ModelList:
+        return ModelList(data=[ModelOut(id=relay.model)])
 
     @post(
         "/chat/completions",
@@ -136,13 +138,16 @@ class OpenAICompatController(Controller):
         responses=responses(401, 422, 429, 502, 503, 504),
     )
     async def completions(
-        self, request: Request[Any, Any, Any], user_id: NamedDependency[int], data: JSONBody[CompletionIn]
+        self,
+        relay: NamedDependency[RelayService],
+        tutor: NamedDependency[TutorService],
+        clock: NamedDependency[SkipValidation[Clock]],
+        user_id: NamedDependency[int],
+        data: JSONBody[CompletionIn],
     ) -> Response[CompletionOut] | Response[ErrorBody] | ServerSentEvent:
-        container = container_of(request)
-        relay = container.relay
         turns = _turns(data)
         slot = await relay.take_slot(user_id, turns)
-        now = container.clock.now()
+        now = clock.now()
         if data.stream:
             events = relay.stream(slot, turns)
             return event_stream(
@@ -151,8 +156,7 @@ class OpenAICompatController(Controller):
         try:
             completion = await relay.complete(slot, turns)
         except LLMError as exc:
-            quota = await container.tutor.quota(user_id)
-            return llm_failure_response(exc, quota, container.clock.now())
+            return llm_failure_response(exc, await tutor.quota(user_id), clock.now())
         body = CompletionOut(
             id=f"chatcmpl-{secrets.token_hex(12)}",
             created=int(time.time()),

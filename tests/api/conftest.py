@@ -13,7 +13,8 @@ from litestar.testing import AsyncTestClient
 from adapters.identity import JoseTokenService
 from adapters.memory import MemoryAttemptLimiter, MemoryStore
 from app_http.app import create_app
-from app_http.bootstrap import Container, build_container
+from app_http.bootstrap import build_container
+from app_http.container import Container
 from app_http.settings import Settings
 from chatcore.testing import FrozenClock, QuickHasher, ScriptedLLM
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app_http.bootstrap import Container, build_container, prepare_database
+from app_http.bootstrap import build_container, prepare_database
+from app_http.container import Container
 from app_http.settings import Settings
 from chatcore.testing import QuickHasher, ScriptedLLM
 

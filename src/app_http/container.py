@@ -1,0 +1,39 @@
+"""What the HTTP app is made of: the services, built once per process by ``app_http.bootstrap``.
+
+This module imports no adapter, so the controllers that use the services (through Litestar's
+dependency injection, see ``app_http.app``) do not pull in every adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from app_http.settings import Settings
+from chatcore.accounts import AccountService
+from chatcore.chats import ChatService
+from chatcore.housekeeping import Housekeeping
+from chatcore.ports import Clock, LLMGateway
+from chatcore.relay import RelayService
+from chatcore.tutoring import TutorService
+
+
+@dataclass
+class Container:
+    """Everything the HTTP app needs, built once per process."""
+
+    settings: Settings
+    accounts: AccountService
+    chats: ChatService
+    tutor: TutorService
+    relay: RelayService
+    llm: LLMGateway
+    clock: Clock
+    ready: Callable[[], Awaitable[bool]]
+    """``True`` when the database answers (``/readyz``)."""
+    housekeeping: Housekeeping
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def aclose(self) -> None:
+        for close in reversed(self.closers):
+            await close()
