@@ -29,14 +29,10 @@ from chatcore.accounts import AccountService
 from chatcore.chats import ChatService
 from chatcore.clock import SystemClock
 from chatcore.housekeeping import Housekeeping
-from chatcore.ports import (
-    AttemptLimiter,
-    Clock,
-    LLMGateway,
-    PasswordHasher,
-    TokenService,
-    UnitOfWorkFactory,
-)
+from chatcore.ports.clock import Clock
+from chatcore.ports.llm import LLMGateway
+from chatcore.ports.security import AttemptLimiter, PasswordHasher, TokenService
+from chatcore.ports.storage import UnitOfWorkFactory
 from chatcore.quota import QuotaPolicy
 from chatcore.relay import RelayService
 from chatcore.throttling import ThrottlePolicy

@@ -21,7 +21,7 @@ from app_http.structs import ChatOut, ChatSummaryOut, ExchangeOut, MessageOut, Q
 from chatcore.chats import MAX_MESSAGES_PAGE, ChatService
 from chatcore.errors import ChatcoreError, LLMError
 from chatcore.model import Mode
-from chatcore.ports import Clock
+from chatcore.ports.clock import Clock
 from chatcore.results import Delta, Done, Exchange, ReplyStream
 from chatcore.tutoring import TutorService
 

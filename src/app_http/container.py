@@ -13,7 +13,8 @@ from app_http.settings import Settings
 from chatcore.accounts import AccountService
 from chatcore.chats import ChatService
 from chatcore.housekeeping import Housekeeping
-from chatcore.ports import Clock, LLMGateway
+from chatcore.ports.clock import Clock
+from chatcore.ports.llm import LLMGateway
 from chatcore.relay import RelayService
 from chatcore.tutoring import TutorService
 

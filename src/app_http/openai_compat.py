@@ -23,7 +23,8 @@ from app_http.openapi import StreamingOperation, responses
 from app_http.quota_headers import quota_headers
 from app_http.sse import error_event, event_stream, to_json
 from chatcore.errors import ChatcoreError, LLMError
-from chatcore.ports import Clock, Completion, Turn
+from chatcore.ports.clock import Clock
+from chatcore.ports.llm import Completion, Turn
 from chatcore.relay import RelayService
 from chatcore.results import Delta, Done, ReplyStream
 from chatcore.tutoring import TutorService

@@ -1,31 +1,15 @@
 """chatcore: the domain of an English conversation and job-interview practice service.
 
-Pure Python (standard library only). The use cases are services: ``ChatService`` and
-``AccountService`` (exported here), ``RelayService`` and ``Housekeeping``; the outside world is
-reached through the ports in :mod:`chatcore.ports`. Working fakes of the clock, the tutor, the
-password hasher and the token service are in :mod:`chatcore.testing`; the in-memory storage
-(every repository, the unit of work and the login limiter) is the ``adapters.memory`` package,
-outside chatcore.
+Pure Python (standard library only). Each name has one home, imported from there:
+
+- use cases: :mod:`chatcore.accounts` (``AccountService``), :mod:`chatcore.chats` (``ChatService``:
+  a learner's chats), :mod:`chatcore.tutoring` (``TutorService``: asking the tutor, the quota),
+  :mod:`chatcore.relay` (``RelayService``: the OpenAI-compatible relay), :mod:`chatcore.housekeeping`;
+  every counted request lives as :mod:`chatcore.counted` describes;
+- values and rules: :mod:`chatcore.model`, :mod:`chatcore.quota`, :mod:`chatcore.tutor` (prompts),
+  :mod:`chatcore.results`, :mod:`chatcore.errors`;
+- the outside world: the ports in :mod:`chatcore.ports`. Working fakes of the clock, the tutor, the
+  password hasher and the token service are in :mod:`chatcore.testing`; the in-memory storage
+  (every repository, the unit of work and the login limiter) is the ``adapters.memory`` package,
+  outside chatcore.
 """
-
-from chatcore.accounts import AccountService
-from chatcore.chats import ChatService
-from chatcore.errors import ChatcoreError
-from chatcore.model import Chat, Message, MessageStatus, Mode, Quota, Role, User
-from chatcore.quota import QuotaPolicy
-from chatcore.results import Exchange
-
-__all__ = [
-    "AccountService",
-    "Chat",
-    "ChatService",
-    "ChatcoreError",
-    "Exchange",
-    "Message",
-    "MessageStatus",
-    "Mode",
-    "Quota",
-    "QuotaPolicy",
-    "Role",
-    "User",
-]

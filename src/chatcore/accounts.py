@@ -24,7 +24,9 @@ from chatcore.errors import (
     ValidationFailed,
 )
 from chatcore.model import ApiKey, LinkedAccount, RefreshRecord, User
-from chatcore.ports import AttemptLimiter, Clock, PasswordHasher, TokenService, UnitOfWorkFactory
+from chatcore.ports.clock import Clock
+from chatcore.ports.security import AttemptLimiter, PasswordHasher, TokenService
+from chatcore.ports.storage import UnitOfWorkFactory
 from chatcore.throttling import Throttle, ThrottlePolicy, account_key
 from chatcore.validation import validate_email, validate_new_password, validate_username
 

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 
 from chatcore.errors import ChatNotFound, ValidationFailed
 from chatcore.model import Chat, ChatPage, Mode
-from chatcore.ports import ChatCursor, Clock, UnitOfWork, UnitOfWorkFactory
+from chatcore.ports.clock import Clock
+from chatcore.ports.storage import ChatCursor, UnitOfWork, UnitOfWorkFactory
 from chatcore.results import ChatDetail
 from chatcore.tutor import sanitize_topic
 

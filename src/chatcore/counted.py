@@ -28,7 +28,8 @@ from typing import Generic, Protocol, TypeVar
 from chatcore.concurrency import run_to_completion, settle, with_storage_retries
 from chatcore.errors import LLMError, QuotaExceeded, StorageUnavailable, UserNotFound
 from chatcore.model import Quota
-from chatcore.ports import LLMGateway, Prompt, UnitOfWork
+from chatcore.ports.llm import LLMGateway, Prompt
+from chatcore.ports.storage import UnitOfWork
 from chatcore.quota import QuotaPolicy
 from chatcore.results import Delta, Done, ReplyStream
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chatcore.ports import AttemptLimiter, Clock, UnitOfWorkFactory
+from chatcore.ports.clock import Clock
+from chatcore.ports.security import AttemptLimiter
+from chatcore.ports.storage import UnitOfWorkFactory
 from chatcore.tutoring import IDEMPOTENCY_WINDOW
 
 

@@ -1,6 +1,6 @@
 """Quota rules (SPEC §5): a daily limit per user, days running midnight to midnight in one zone.
 
-Pure functions over instants; the counting itself is the :class:`~chatcore.ports.QuotaLedger`'s
+Pure functions over instants; the counting itself is the :class:`~chatcore.ports.storage.QuotaLedger`'s
 job, which must take a slot atomically.
 """
 

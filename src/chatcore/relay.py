@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from chatcore.counted import CountedRequest, Slot, daily_limit_of, take_slot
 from chatcore.errors import ValidationFailed
-from chatcore.ports import Clock, Completion, LLMGateway, Prompt, Turn, UnitOfWorkFactory
+from chatcore.ports.clock import Clock
+from chatcore.ports.llm import Completion, LLMGateway, Prompt, Turn
+from chatcore.ports.storage import UnitOfWorkFactory
 from chatcore.quota import QuotaPolicy
 from chatcore.results import Delta, Done, ReplyStream
 

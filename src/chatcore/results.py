@@ -9,7 +9,7 @@ from typing import Generic, TypeVar
 
 from chatcore.concurrency import run_to_completion
 from chatcore.model import Chat, Message, Quota
-from chatcore.ports import Prompt
+from chatcore.ports.llm import Prompt
 
 E = TypeVar("E")
 R = TypeVar("R")

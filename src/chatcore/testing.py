@@ -14,7 +14,8 @@ from collections.abc import AsyncGenerator, Iterable
 from datetime import UTC, datetime, timedelta
 
 from chatcore.errors import InvalidToken, LLMError
-from chatcore.ports import Completion, IssuedToken, Prompt
+from chatcore.ports.llm import Completion, Prompt
+from chatcore.ports.security import IssuedToken
 
 
 class FrozenClock:

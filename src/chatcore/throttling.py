@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chatcore.errors import TooManyAttempts
-from chatcore.ports import AttemptLimiter, Clock
+from chatcore.ports.clock import Clock
+from chatcore.ports.security import AttemptLimiter
 
 
 @dataclass(frozen=True, slots=True)

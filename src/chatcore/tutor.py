@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chatcore.model import Message, MessageStatus, Mode, Role
-from chatcore.ports import Prompt, Turn
+from chatcore.ports.llm import Prompt, Turn
 
 CONVERSATION_PROMPT = """\
 You are a warm, patient English conversation partner for a learner (often a Korean speaker \

@@ -16,7 +16,9 @@ from chatcore.chats import ChatService, owned_chat
 from chatcore.counted import CountedRequest, daily_limit_of, take_slot
 from chatcore.errors import ChatNotFound, Conflict, QuotaExceeded, ValidationFailed
 from chatcore.model import MessageStatus, Mode, NewMessage, Quota, Role
-from chatcore.ports import Clock, LLMGateway, UnitOfWork, UnitOfWorkFactory
+from chatcore.ports.clock import Clock
+from chatcore.ports.llm import LLMGateway
+from chatcore.ports.storage import UnitOfWork, UnitOfWorkFactory
 from chatcore.quota import QuotaPolicy
 from chatcore.results import ChatDetail, Delta, Done, Exchange, PendingAsk, ReplyStream
 from chatcore.tutor import ContextBudget, build_prompt

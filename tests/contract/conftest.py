@@ -19,7 +19,8 @@ from redis.asyncio import Redis
 from adapters.memory import MemoryAttemptLimiter, MemoryStore
 from adapters.redis_limits import RedisAttemptLimiter
 from adapters.sql import SqlAttemptLimiter, SqlUnitOfWorkFactory, create_engine_for, upgrade_to_head
-from chatcore.ports import AttemptLimiter, UnitOfWorkFactory
+from chatcore.ports.security import AttemptLimiter
+from chatcore.ports.storage import UnitOfWorkFactory
 from contract.databases import (
     EMPTY_ALL,
     create_postgres_database,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from chatcore.model import Chat, Mode, User
-from chatcore.ports import UnitOfWorkFactory
+from chatcore.ports.storage import UnitOfWorkFactory
 
 T0 = datetime(2026, 11, 26, 3, 0, 0, 123456, tzinfo=UTC)
 """A fixed instant with microseconds, to check that timestamps survive storage exactly."""

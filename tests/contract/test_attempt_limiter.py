@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatcore.ports import AttemptLimiter
+from chatcore.ports.security import AttemptLimiter
 from contract.helpers import at
 
 # Every implementation (memory, SQL on SQLite and PostgreSQL, Redis) defaults to 10 failures

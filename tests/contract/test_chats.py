@@ -6,7 +6,7 @@ import pytest
 
 from chatcore.errors import ChatNotFound
 from chatcore.model import Mode, NewMessage, Role
-from chatcore.ports import ChatCursor
+from chatcore.ports.storage import ChatCursor
 from contract.conftest import Storage
 from contract.helpers import T0, add_chat, add_user, at
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from chatcore.ports import IdempotencyRecord, UnitOfWork
+from chatcore.ports.storage import IdempotencyRecord, UnitOfWork
 from contract.conftest import Storage
 from contract.helpers import T0, add_chat, add_user, at
 

@@ -14,7 +14,7 @@ import pytest
 
 from adapters.identity import Argon2PasswordHasher, JoseTokenService
 from chatcore.errors import InvalidToken
-from chatcore.ports import PasswordHasher, TokenService
+from chatcore.ports.security import PasswordHasher, TokenService
 from chatcore.testing import HmacTokens, QuickHasher
 
 SECRET = "contract-test-secret-0123456789-abcdefghij"

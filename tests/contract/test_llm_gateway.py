@@ -12,7 +12,7 @@ import pytest
 from adapters.offline_tutor import OfflineTutorGateway
 from adapters.openai_llm import OpenAIGateway
 from chatcore.model import Mode
-from chatcore.ports import LLMGateway, Prompt
+from chatcore.ports.llm import LLMGateway, Prompt
 from chatcore.testing import ScriptedLLM
 from fakes.fake_openai import FakeOpenAI
 from llm.conftest import API_KEY, MODEL, prompt

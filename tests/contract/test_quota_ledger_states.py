@@ -25,7 +25,7 @@ from sqlalchemy import delete
 from adapters.memory import MemoryStore
 from adapters.sql import SqlUnitOfWorkFactory, create_engine_for
 from adapters.sql.schema import quota_usage
-from chatcore.ports import UnitOfWorkFactory
+from chatcore.ports.storage import UnitOfWorkFactory
 from contract.databases import run
 from contract.helpers import add_user
 

@@ -9,7 +9,7 @@ import pytest
 
 from adapters.openai_llm import OpenAIGateway
 from chatcore.model import Mode
-from chatcore.ports import Prompt, Turn
+from chatcore.ports.llm import Prompt, Turn
 from chatcore.tutor import system_prompt
 from fakes.fake_openai import FakeOpenAI
 

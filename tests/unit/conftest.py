@@ -7,7 +7,10 @@ from datetime import timedelta
 import pytest
 
 from adapters.memory import MemoryAttemptLimiter, MemoryStore
-from chatcore import AccountService, ChatService, QuotaPolicy, User
+from chatcore.accounts import AccountService
+from chatcore.chats import ChatService
+from chatcore.model import User
+from chatcore.quota import QuotaPolicy
 from chatcore.testing import FrozenClock, HmacTokens, QuickHasher, ScriptedLLM
 from chatcore.tutoring import TutorService
 

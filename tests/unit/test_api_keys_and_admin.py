@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from chatcore import AccountService, User
+from chatcore.accounts import AccountService
 from chatcore.errors import InvalidToken, PermissionDenied, UserNotFound, ValidationFailed
+from chatcore.model import User
 from chatcore.testing import FrozenClock
 
 from .conftest import PASSWORD

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.memory import MemoryStore
-from chatcore import AccountService, ChatService, Exchange, MessageStatus, QuotaPolicy, Role, User
+from chatcore.accounts import AccountService
+from chatcore.chats import ChatService
 from chatcore.errors import (
     ChatNotFound,
     LLMBusy,
@@ -22,8 +23,10 @@ from chatcore.errors import (
     QuotaExceeded,
     ValidationFailed,
 )
-from chatcore.ports import Completion, Prompt
-from chatcore.results import Delta, Done, PendingAsk, ReplyStream
+from chatcore.model import MessageStatus, Role, User
+from chatcore.ports.llm import Completion, Prompt
+from chatcore.quota import QuotaPolicy
+from chatcore.results import Delta, Done, Exchange, PendingAsk, ReplyStream
 from chatcore.testing import FrozenClock, ScriptedLLM
 from chatcore.tutoring import TutorService
 

@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from adapters.memory import MemoryStore
-from chatcore import ChatService, Mode, Role, User
+from chatcore.chats import ChatService
 from chatcore.errors import ChatNotFound, ValidationFailed
-from chatcore.model import NewMessage
+from chatcore.model import Mode, NewMessage, Role, User
 from chatcore.testing import FrozenClock, ScriptedLLM
 from chatcore.tutoring import TutorService
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from chatcore import ChatService, Exchange, User
+from chatcore.chats import ChatService
 from chatcore.errors import Conflict, LLMTimeout, QuotaExceeded, ValidationFailed
-from chatcore.results import PendingAsk
+from chatcore.model import User
+from chatcore.results import Exchange, PendingAsk
 from chatcore.testing import FrozenClock, ScriptedLLM
 from chatcore.tutoring import TutorService
 

@@ -9,8 +9,9 @@ import functools
 import pytest
 
 from adapters.memory import MemoryAttemptLimiter, MemoryStore
-from chatcore import AccountService, User
+from chatcore.accounts import AccountService
 from chatcore.errors import InvalidCredentials, TooManyAttempts
+from chatcore.model import User
 from chatcore.testing import FrozenClock, HmacTokens, QuickHasher
 from chatcore.throttling import ThrottlePolicy
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.memory import MemoryStore
-from chatcore.ports import UnitOfWorkFactory
+from chatcore.ports.storage import UnitOfWorkFactory
 
 from .interleaving import YieldingUnitOfWork, yielding
 

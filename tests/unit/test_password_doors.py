@@ -8,8 +8,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from adapters.memory import MemoryStore
-from chatcore import AccountService, User
-from chatcore.accounts import MAX_API_KEYS
+from chatcore.accounts import MAX_API_KEYS, AccountService
 from chatcore.errors import (
     InvalidCredentials,
     PasswordRequired,
@@ -17,6 +16,7 @@ from chatcore.errors import (
     TooManyAttempts,
     ValidationFailed,
 )
+from chatcore.model import User
 from chatcore.testing import FrozenClock
 
 from .conftest import MAX_FAILURES, PASSWORD, THROTTLE_WINDOW

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from chatcore import QuotaPolicy
 from chatcore.errors import QuotaExceeded, ValidationFailed
+from chatcore.quota import QuotaPolicy
 
 
 def _policy(zone: str, limit: int = 5) -> QuotaPolicy:

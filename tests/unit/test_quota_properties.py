@@ -20,7 +20,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from adapters.memory import MemoryStore
-from chatcore import QuotaPolicy
+from chatcore.quota import QuotaPolicy
 
 from .tzif import local_date, offset_table
 

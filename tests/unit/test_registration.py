@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from adapters.memory import MemoryAttemptLimiter, MemoryStore
-from chatcore import AccountService, User
+from chatcore.accounts import AccountService
 from chatcore.errors import EmailTaken, TooManyAttempts, UsernameTaken, ValidationFailed
+from chatcore.model import User
 from chatcore.testing import FrozenClock, HmacTokens, QuickHasher
 from chatcore.throttling import ThrottlePolicy
 

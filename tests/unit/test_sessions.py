@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 
 from adapters.memory import MemoryAttemptLimiter, MemoryStore
-from chatcore import AccountService, User
-from chatcore.accounts import TokenPair
+from chatcore.accounts import AccountService, TokenPair
 from chatcore.errors import InvalidCredentials, InvalidToken, TokenReused, TooManyAttempts, ValidationFailed
 from chatcore.housekeeping import Housekeeping
+from chatcore.model import User
 from chatcore.testing import FrozenClock, HmacTokens, QuickHasher
 
 from .conftest import MAX_FAILURES, PASSWORD, REFRESH_TTL, THROTTLE_WINDOW

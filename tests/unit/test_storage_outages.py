@@ -16,11 +16,14 @@ from typing import Self
 import pytest
 
 from adapters.memory import MemoryStore
-from chatcore import ChatService, Exchange, QuotaPolicy, User, concurrency
+from chatcore import concurrency
+from chatcore.chats import ChatService
 from chatcore.errors import LLMUnavailable, StorageUnavailable
-from chatcore.model import MessageStatus
-from chatcore.ports import Completion, Prompt, UnitOfWork
-from chatcore.results import Delta, PendingAsk
+from chatcore.model import MessageStatus, User
+from chatcore.ports.llm import Completion, Prompt
+from chatcore.ports.storage import UnitOfWork
+from chatcore.quota import QuotaPolicy
+from chatcore.results import Delta, Exchange, PendingAsk
 from chatcore.testing import FrozenClock, ScriptedLLM
 from chatcore.tutoring import IN_FLIGHT_LIMIT, TutorService
 

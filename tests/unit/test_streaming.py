@@ -14,9 +14,11 @@ from collections.abc import AsyncGenerator, Sequence
 import pytest
 
 from adapters.memory import MemoryStore
-from chatcore import ChatService, MessageStatus, QuotaPolicy, Role, User
+from chatcore.chats import ChatService
 from chatcore.errors import LLMBusy, LLMError, LLMUpstreamError, QuotaExceeded
-from chatcore.ports import Completion, LLMGateway, Prompt
+from chatcore.model import MessageStatus, Role, User
+from chatcore.ports.llm import Completion, LLMGateway, Prompt
+from chatcore.quota import QuotaPolicy
 from chatcore.results import Delta, Done, Exchange, PendingAsk
 from chatcore.testing import FrozenClock, ScriptedLLM
 from chatcore.tutoring import TutorService

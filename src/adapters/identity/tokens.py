@@ -11,7 +11,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
 from chatcore.errors import InvalidToken
-from chatcore.ports import IssuedToken
+from chatcore.ports.security import IssuedToken
 
 ALGORITHM = "HS256"
 ISSUER = "chatcore"

@@ -26,7 +26,7 @@ from chatcore.model import (
     RefreshRecord,
     User,
 )
-from chatcore.ports import ChatCursor, IdempotencyRecord
+from chatcore.ports.storage import ChatCursor, IdempotencyRecord
 
 
 class _Repo:

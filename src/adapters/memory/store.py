@@ -8,7 +8,7 @@ from typing import Self
 
 from adapters.memory import repositories as repos
 from adapters.memory.tables import Tables
-from chatcore.ports import (
+from chatcore.ports.storage import (
     ApiKeyRepository,
     ChatRepository,
     IdempotencyRepository,

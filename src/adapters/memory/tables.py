@@ -9,7 +9,7 @@ import copy
 from dataclasses import dataclass, field
 
 from chatcore.model import ApiKey, Chat, LinkedAccount, Message, RefreshRecord, User
-from chatcore.ports import IdempotencyRecord
+from chatcore.ports.storage import IdempotencyRecord
 
 
 @dataclass

@@ -8,7 +8,7 @@ import re
 
 from adapters.offline_tutor.corrections import find_correction
 from adapters.offline_tutor.words import pick, pick_fresh, reflect, specific_word, tokens, wordset
-from chatcore.ports import Prompt
+from chatcore.ports.llm import Prompt
 
 _GREETING = re.compile(r"^\W*(hi|hello|hey|good (morning|afternoon|evening)|nice to meet you)\b", re.I)
 _PAST = wordset("yesterday last ago went was were did had saw visited met made ate tried took bought")

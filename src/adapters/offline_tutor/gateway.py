@@ -15,7 +15,7 @@ from collections.abc import AsyncGenerator
 from adapters.offline_tutor.conversation import conversation_reply
 from adapters.offline_tutor.interview import interview_reply
 from chatcore.model import Mode
-from chatcore.ports import Completion, Prompt
+from chatcore.ports.llm import Completion, Prompt
 
 MODEL_NAME = "offline-tutor"
 _PIECE = re.compile(r"\s*\S+")

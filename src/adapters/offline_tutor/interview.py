@@ -14,7 +14,7 @@ import re
 from adapters.offline_tutor.corrections import Correction, find_correction
 from adapters.offline_tutor.questions import questions_for
 from adapters.offline_tutor.words import pick, specific_word, tokens, wordset
-from chatcore.ports import Prompt, Turn
+from chatcore.ports.llm import Prompt, Turn
 
 FOLLOW_UP = "Follow-up:"
 NEXT = "Next question:"

@@ -37,7 +37,7 @@ import httpx2
 import openai
 
 from adapters.openai_llm.errors import BrokenAnswer, could_not_connect, translated
-from chatcore.ports import Completion, Prompt
+from chatcore.ports.llm import Completion, Prompt
 
 T = TypeVar("T")
 
@@ -46,7 +46,7 @@ CHAT_COMPLETIONS = "/chat/completions"
 
 
 class OpenAIGateway:
-    """:class:`chatcore.ports.LLMGateway` over the Chat Completions API.
+    """:class:`chatcore.ports.llm.LLMGateway` over the Chat Completions API.
 
     Every failure leaves as a :class:`chatcore.errors.LLMError` (see ``adapters.openai_llm.errors``).
     The API key is only ever sent in the ``Authorization`` header.

@@ -24,7 +24,7 @@ from adapters.sql.schema import UtcDateTime, chats, idempotency_keys, messages
 from adapters.sql.transaction import Repository
 from chatcore.errors import ChatNotFound, Conflict, NotFound
 from chatcore.model import Chat, Message, MessageStatus, Mode, NewMessage, Role
-from chatcore.ports import ChatCursor, IdempotencyRecord
+from chatcore.ports.storage import ChatCursor, IdempotencyRecord
 
 _CHAT = (
     chats.c.id,

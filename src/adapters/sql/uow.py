@@ -17,7 +17,7 @@ from adapters.sql.chats import SqlChatRepository, SqlIdempotencyRepository, SqlM
 from adapters.sql.engine import READ_ONLY
 from adapters.sql.quota import SqlQuotaLedger
 from adapters.sql.transaction import STORAGE_ERRORS, Transaction, raise_storage_error
-from chatcore.ports import (
+from chatcore.ports.storage import (
     ApiKeyRepository,
     ChatRepository,
     IdempotencyRepository,

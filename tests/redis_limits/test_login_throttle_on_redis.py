@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from adapters.memory import MemoryStore
 from adapters.redis_limits import RedisAttemptLimiter
-from chatcore import AccountService
+from chatcore.accounts import AccountService
 from chatcore.errors import InvalidCredentials, TooManyAttempts
 from chatcore.testing import FrozenClock, HmacTokens, QuickHasher
 from chatcore.throttling import ThrottlePolicy

@@ -1,18 +1,13 @@
-"""Ports: what the use cases need from the outside world, as ``typing.Protocol``s.
-
-Adapters implement them (``adapters.sql``, ``adapters.memory``, ``adapters.openai_llm``, ...) and must
-translate their library's errors into :mod:`chatcore.errors` at the boundary. Every storage
-port is reached through a :class:`UnitOfWork`, one transaction per ``async with`` block;
-nothing slow (an LLM call, password hashing) may happen while one is open.
-"""
+"""Storage ports: repositories reached through a :class:`UnitOfWork`, one transaction per
+``async with`` block. Nothing slow (an LLM call, password hashing) may happen while one is open.
+Adapters translate their library's errors into :mod:`chatcore.errors` at the boundary."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
-from typing import Literal, Protocol, Self
+from typing import Protocol, Self
 
 from chatcore.model import (
     ApiKey,
@@ -26,64 +21,6 @@ from chatcore.model import (
     RefreshRecord,
     User,
 )
-
-
-class Clock(Protocol):
-    """Tells the time. Always aware (UTC)."""
-
-    def now(self) -> datetime: ...
-
-
-# --- the tutor ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Turn:
-    role: Literal["system", "user", "assistant"]
-    content: str
-
-
-@dataclass(frozen=True, slots=True)
-class Prompt:
-    """What is sent to the tutor: the turns (system prompt first) and the practice settings.
-
-    ``mode`` and ``topic`` are there for tutors that do not read the system prompt (the offline
-    tutor); an LLM gets them through the system prompt, where the topic is delimited as data.
-    """
-
-    turns: tuple[Turn, ...]
-    mode: Mode = Mode.CONVERSATION
-    topic: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Completion:
-    text: str
-    model: str
-
-
-class LLMGateway(Protocol):
-    """The tutor that writes replies. Raises only :class:`chatcore.errors.LLMError` subclasses."""
-
-    @property
-    def model(self) -> str:
-        """The model name stored with replies (``offline-tutor`` for the built-in one)."""
-        ...
-
-    async def complete(self, prompt: Prompt) -> Completion:
-        """The whole reply at once."""
-        ...
-
-    def stream(self, prompt: Prompt) -> AsyncGenerator[str, None]:
-        """The reply as text deltas, in order. Closing the iterator early cancels the upstream call."""
-        ...
-
-    async def aclose(self) -> None:
-        """Release connections; called once at shutdown."""
-        ...
-
-
-# --- storage --------------------------------------------------------------------------------
 
 
 class UserRepository(Protocol):
@@ -337,88 +274,3 @@ class UnitOfWorkFactory(Protocol):
     data, and the BEGIN/ROLLBACK round trips are saved)."""
 
     def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
-
-
-class AttemptLimiter(Protocol):
-    """Counts failed attempts per key (an account, a client address) across worker processes."""
-
-    async def blocked_for(
-        self, keys: Sequence[str], *, now: datetime, allowance: int = 0, limit: int | None = None
-    ) -> int | None:
-        """Seconds until ``keys`` may try again, or ``None`` when none of them is blocked.
-
-        A key is blocked while it has at least ``limit + allowance`` failures within the window
-        (``limit`` defaults to the limiter's own ``max_failures``). ``allowance=1`` asks about a
-        key whose current attempt was already recorded.
-        """
-        ...
-
-    async def record_failure(self, keys: Sequence[str], *, now: datetime) -> None: ...
-
-    async def withdraw(self, keys: Sequence[str], *, at: datetime) -> None:
-        """Forget one failure of each key recorded at ``at`` (an attempt counted before it was
-        checked, that turned out right); nothing for a key without one."""
-        ...
-
-    async def reset(self, keys: Sequence[str]) -> None: ...
-
-    async def purge(self, *, now: datetime) -> None:
-        """Forget the failures that can no longer count (older than the window), for every key."""
-        ...
-
-
-# --- identity -------------------------------------------------------------------------------
-
-
-class PasswordHasher(Protocol):
-    """Slow, salted password hashing (Argon2id in production). Async: it must not block the loop."""
-
-    async def hash(self, password: str) -> str: ...
-
-    async def verify(self, password_hash: str, password: str) -> bool: ...
-
-    def needs_rehash(self, password_hash: str) -> bool: ...
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedToken:
-    token: str
-    expires_in: int
-
-
-class TokenService(Protocol):
-    """Signed, short-lived tokens: access tokens and purpose-bound ones (OAuth state, link)."""
-
-    def issue_access(self, user_id: int, *, now: datetime) -> IssuedToken: ...
-
-    def verify_access(self, token: str, *, now: datetime) -> int:
-        """The user id of a valid access token. Raises ``InvalidToken``."""
-        ...
-
-    def issue_signed(self, purpose: str, subject: str, *, ttl: int, now: datetime) -> str:
-        """A token for ``purpose`` (never ``"access"``: raises ``ValueError``), valid ``ttl`` seconds."""
-        ...
-
-    def verify_signed(self, purpose: str, token: str, *, now: datetime) -> str:
-        """The subject of a valid token for ``purpose``. Raises ``InvalidToken`` (always for
-        ``"access"``: an access token is never accepted as a purpose-bound one)."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class AuthorizationRequest:
-    url: str
-    state: str
-    code_verifier: str
-
-
-class OAuthProvider(Protocol):
-    """An OAuth2 provider (GitHub, Kakao) with state and PKCE (S256)."""
-
-    name: Provider
-
-    async def authorization_request(self, *, redirect_uri: str) -> AuthorizationRequest: ...
-
-    async def fetch_account(self, *, code: str, code_verifier: str, redirect_uri: str) -> LinkedAccount:
-        """Exchange the code and read the provider's stable account id and login."""
-        ...
