@@ -64,7 +64,7 @@ class Settings:
     trusted_proxies: tuple[Network, ...] = ()
     login_address_limit: int = 100
     """Failed password checks per client address within 15 minutes (every account together)."""
-    signup_address_limit: int = 50
+    signup_address_limit: int = 300
     """Sign-ups per client address within 15 minutes."""
     github: OAuthClientSettings | None = None
     kakao: OAuthClientSettings | None = None
@@ -126,7 +126,7 @@ class Settings:
                 get("CHATCORE_LOGIN_ADDRESS_LIMIT", "100"), "CHATCORE_LOGIN_ADDRESS_LIMIT", low=10
             ),
             signup_address_limit=_int(
-                get("CHATCORE_SIGNUP_ADDRESS_LIMIT", "50"), "CHATCORE_SIGNUP_ADDRESS_LIMIT", low=1
+                get("CHATCORE_SIGNUP_ADDRESS_LIMIT", "300"), "CHATCORE_SIGNUP_ADDRESS_LIMIT", low=1
             ),
             github=_oauth(e, "GITHUB", GITHUB_ENDPOINTS),
             kakao=_oauth(e, "KAKAO", KAKAO_ENDPOINTS),

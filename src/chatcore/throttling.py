@@ -32,7 +32,7 @@ class ThrottlePolicy:
     default); the account's budget is the limiter's own ``max_failures``."""
 
     address_failures: int = 100
-    joins_per_address: int = 50
+    joins_per_address: int = 300
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,4 +95,4 @@ def test_throttle_budgets_from_the_environment() -> None:
         {"CHATCORE_LOGIN_ADDRESS_LIMIT": "500", "CHATCORE_SIGNUP_ADDRESS_LIMIT": "7"}
     )
     assert (settings.login_address_limit, settings.signup_address_limit) == (500, 7)
-    assert (Settings().login_address_limit, Settings().signup_address_limit) == (100, 50)
+    assert (Settings().login_address_limit, Settings().signup_address_limit) == (100, 300)
