@@ -46,9 +46,11 @@ class _Plan:
     """In the order of the statement's placeholders."""
 
 
-def _binds(statement: Executable) -> dict[str, BindParameter[Any]]:
+def _binds(statement: Executable, given: tuple[BindParameter[Any], ...]) -> dict[str, BindParameter[Any]]:
     binds: dict[str, BindParameter[Any]] = {}
-    for element in iterate(cast(ClauseElement, statement)):  # every Core statement is one
+    # Some clauses are not traversed by every SQLAlchemy version (ON CONFLICT's WHERE in 2.0):
+    # their parameters are given to Prepared explicitly.
+    for element in (*iterate(cast(ClauseElement, statement)), *given):  # every Core statement is one
         if isinstance(element, BindParameter):
             if isinstance(element.type, NullType):
                 raise ValueError(f"give the prepared statement's parameter {element.key!r} a type")
@@ -59,8 +61,10 @@ def _binds(statement: Executable) -> dict[str, BindParameter[Any]]:
 class Prepared:
     """A Core statement, compiled once per dialect, with its positional parameter plan."""
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: Executable, *binds: BindParameter[Any]) -> None:
+        """``binds``: the statement's parameters that SQLAlchemy's traversal may not reach."""
         self.statement = statement
+        self._given = binds
         self._plans: dict[str, _Plan] = {}
 
     def _plan(self, dialect: Dialect) -> _Plan:
@@ -75,7 +79,7 @@ class Prepared:
             if state.parameter_expansion or state.statement != compiled.string:
                 raise ValueError("expanding (IN) or literal-execute parameters need SQLAlchemy's execute()")
             order: tuple[str, ...] = state.positional_parameters
-            binds = _binds(self.statement)
+            binds = _binds(self.statement, self._given)
             unnamed = [name for name in order if name not in binds]
             if unnamed:  # a literal value or an anonymous parameter, whose type we cannot see
                 raise ValueError(f"write {unnamed} as named, typed bindparam()s to prepare the statement")

@@ -29,6 +29,7 @@ _GIVE_BACK: Update = (
 _uid = bindparam("uid", type_=quota_usage.c.user_id.type)
 _qday = bindparam("qday", type_=quota_usage.c.day.type)
 _one = bindparam("one", 1, type_=quota_usage.c.used.type)
+_qlimit = bindparam("qlimit", type_=quota_usage.c.used.type)
 
 
 @cache
@@ -42,8 +43,9 @@ def _consume(dialect: str) -> Prepared:
         stmt.on_conflict_do_update(
             index_elements=[quota_usage.c.user_id, quota_usage.c.day],
             set_={"used": quota_usage.c.used + _one},
-            where=quota_usage.c.used < bindparam("qlimit", type_=quota_usage.c.used.type),
-        ).returning(quota_usage.c.used)
+            where=quota_usage.c.used < _qlimit,
+        ).returning(quota_usage.c.used),
+        _qlimit,
     )
 
 

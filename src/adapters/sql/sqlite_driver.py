@@ -156,7 +156,7 @@ class InlineCursor:
         return await self.submit(sql, list(parameters), many=True)
 
     async def submit(self, sql: str, parameters: Any, *, many: bool) -> InlineCursor:
-        outcome = await self.connection.run(sql, parameters, many=many)
+        outcome = await self.connection.run_statement(sql, parameters, many=many)
         self.description, self.rows, self.rowcount, self.lastrowid = outcome
         return self
 
@@ -219,7 +219,7 @@ class InlineConnection(aiosqlite.Connection):
     def cursor(self) -> InlineCursor:  # type: ignore[override]
         return InlineCursor(self)
 
-    async def run(self, sql: str, parameters: Any, *, many: bool = False) -> _Outcome:
+    async def run_statement(self, sql: str, parameters: Any, *, many: bool = False) -> _Outcome:
         """Runs one statement (after the pending ``BEGIN``, if any) and returns its whole result."""
         conn = self.database
         begin, self.pending_begin = self.pending_begin, None
