@@ -57,5 +57,5 @@ def lowest(session: nox.Session) -> None:
         "--resolution", "lowest-direct", "--editable", ".", "--group", "dev",
     )  # fmt: skip
     session.run("uv", "pip", "list", "--python", str(python))  # the versions, in the CI log
-    tests = session.posargs or LOWEST_TESTS
-    session.run(str(python), "-m", "pytest", *tests, env={"VIRTUAL_ENV": str(LOWEST)})
+    env = {"VIRTUAL_ENV": str(LOWEST)}
+    session.run(str(python), "-m", "pytest", *LOWEST_TESTS, *session.posargs, env=env)
