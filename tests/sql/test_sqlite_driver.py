@@ -1,4 +1,4 @@
-"""The SQLite driver runs statements in place, and waits only in its worker thread.
+"""The SQLite driver runs statements on the event loop's thread, and waits without blocking it.
 
 What a user would notice if this broke: one slow or locked request freezing every other request
 of the worker process (the event loop), or a WAL file growing without end.
@@ -7,9 +7,10 @@ of the worker process (the event loop), or a WAL file growing without end.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -24,7 +25,10 @@ from adapters.sql.sqlite_driver import InlineConnection
 from chatcore.errors import StorageUnavailable
 from contract.helpers import add_user
 
+fcntl = pytest.importorskip("fcntl")  # the writer's turn between processes is a POSIX lock
+
 DAY = date(2026, 11, 26)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -90,18 +94,18 @@ async def driver_of(db: Database) -> InlineConnection:
     return driver
 
 
-async def test_statements_do_not_need_the_worker_thread(db: Database) -> None:
+async def test_statements_run_on_the_event_loop_thread(db: Database) -> None:
     driver = await driver_of(db)
-    release = threading.Event()
-    # Occupy the connection's worker thread: a hand-off would now wait until it is released.
-    occupied = asyncio.ensure_future(driver._execute(release.wait, 5))  # type: ignore[no-untyped-call]
+    threads: list[int] = []
+    # sqlite3 calls this in whichever thread runs the statement.
+    driver.database.set_trace_callback(lambda _sql: threads.append(threading.get_ident()))
     try:
-        async with asyncio.timeout(2):
-            assert await take_slot(db) == 1
-            assert await used(db) == 1
+        assert await take_slot(db) == 1
+        assert await used(db) == 1
     finally:
-        release.set()
-        await occupied
+        driver.database.set_trace_callback(None)
+    assert len(threads) >= 4  # BEGIN IMMEDIATE, the upsert, COMMIT, the read
+    assert set(threads) == {threading.get_ident()}
 
 
 async def test_a_writer_waits_for_another_process_turn_without_blocking_the_loop(db: Database) -> None:
@@ -122,7 +126,7 @@ async def test_a_writer_waits_for_another_process_turn_without_blocking_the_loop
         os.close(other)
 
 
-async def test_a_lock_taken_outside_the_turn_is_waited_for_in_the_worker_thread(db: Database) -> None:
+async def test_a_lock_taken_outside_the_turn_is_waited_for_without_blocking_the_loop(db: Database) -> None:
     # A writer that knows nothing of the turn (the sqlite3 shell, `chatcore migrate`).
     foreign = sqlite3.connect(db.path, isolation_level=None, check_same_thread=False)
     foreign.execute("BEGIN IMMEDIATE")
@@ -145,7 +149,7 @@ async def test_a_write_gives_up_after_the_busy_timeout(db: Database, monkeypatch
     other = os.open(f"{db.path}-writer.lock", os.O_RDWR)
     fcntl.flock(other, fcntl.LOCK_EX)
     try:
-        monkeypatch.setattr(await driver_of(db), "_busy_timeout", 0.2)
+        monkeypatch.setattr(await driver_of(db), "busy_timeout", 0.2)
         with pytest.raises(StorageUnavailable):
             await take_slot(db)
     finally:
@@ -174,8 +178,8 @@ def other_process_can_write(db: Database) -> bool:
 
 
 async def test_a_write_cancelled_while_waiting_for_the_turn_leaves_nothing_held(db: Database) -> None:
-    # The worker thread cannot take a queued call back: what it runs after the task is gone must
-    # not keep the turn or an open transaction (which would stall every other process).
+    # A cancelled wait must not keep the turn or an open transaction (which would stall every
+    # other process).
     driver = await driver_of(db)
     other = os.open(f"{db.path}-writer.lock", os.O_RDWR)
     fcntl.flock(other, fcntl.LOCK_EX)
@@ -188,8 +192,8 @@ async def test_a_write_cancelled_while_waiting_for_the_turn_leaves_nothing_held(
         fcntl.flock(other, fcntl.LOCK_UN)
         os.close(other)
     await asyncio.sleep(0.05)
-    assert not driver._turn.held
-    assert not driver._conn.in_transaction
+    assert not driver.turn.held
+    assert not driver.in_transaction
     assert other_process_can_write(db)
     assert await take_slot(db) == 1
 
@@ -207,7 +211,7 @@ async def test_a_write_cancelled_while_waiting_for_a_foreign_lock_does_not_stall
         async with Ticker() as ticker:
             following = asyncio.create_task(take_slot(db))
             await asyncio.sleep(0.3)
-            assert ticker.ticks >= 20  # waiting again, in the worker thread
+            assert ticker.ticks >= 20  # waiting again, without blocking the loop
             foreign.execute("COMMIT")
             async with asyncio.timeout(5):
                 assert await following == 1
@@ -239,3 +243,37 @@ async def test_the_wal_is_checkpointed_in_the_background(
         await asyncio.sleep(0.01)
     assert used_in_the_database_file(db) >= 20
     assert await used(db) == 30
+
+
+PORTABLE = """
+import asyncio, sys
+sys.modules["fcntl"] = None  # as on Windows: `import fcntl` raises ImportError
+from adapters.sql import SqlUnitOfWorkFactory, create_engine_for, upgrade_to_head
+from contract.helpers import add_user
+
+async def main(url):
+    await upgrade_to_head(url)
+    engine = create_engine_for(url)
+    try:
+        uow = SqlUnitOfWorkFactory(engine)
+        print((await add_user(uow)).id)
+    finally:
+        await engine.dispose()
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+def test_sqlite_works_where_the_os_has_no_flock(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'portable.sqlite3'}"
+    done = subprocess.run(
+        [sys.executable, "-c", PORTABLE, url],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "tests")])},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1"
+    assert not (tmp_path / "portable.sqlite3-writer.lock").exists()

@@ -51,7 +51,10 @@ _now = bindparam("now", type_=UtcDateTime())
 _ADD_MESSAGE = Prepared(
     insert(messages)
     .values(
-        {name: bindparam(name) for name in ("chat_id", "role", "content", "created_at", "status", "model")}
+        {
+            name: bindparam(name, type_=messages.c[name].type)
+            for name in ("chat_id", "role", "content", "created_at", "status", "model")
+        }
     )
     .returning(messages.c.id)
 )

@@ -29,13 +29,8 @@ from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from adapters.sql.sqlite_driver import (
-    READ_BEGIN,
-    WRITE_BEGIN,
-    InlineConnection,
-    WriterTurn,
-    connector_for,
-)
+from adapters.sql.sqlite_driver import READ_BEGIN, WRITE_BEGIN, InlineConnection, connector_for
+from adapters.sql.writer_turn import WriterTurn
 
 SQLITE_BUSY_TIMEOUT = 10.0
 """Seconds a transaction waits for another writer before giving up ("database is locked")."""
@@ -58,15 +53,18 @@ POSTGRES_MAX_OVERFLOW = 10
 CONNECT_TIMEOUT = 10.0
 
 
-def create_engine_for(url: str | URL, *, sqlite_foreign_keys: bool = True) -> AsyncEngine:
+def create_engine_for(
+    url: str | URL, *, sqlite_foreign_keys: bool = True, sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT
+) -> AsyncEngine:
     """An async engine for a ``sqlite+aiosqlite`` or ``postgresql+asyncpg`` URL. Connects lazily.
 
     ``sqlite_foreign_keys=False`` is for migrations only: SQLite rebuilds a table by copying it,
     and with foreign keys on, dropping the old table would cascade to every row referring to it.
+    ``sqlite_busy_timeout``: seconds a SQLite transaction waits for another writer.
     """
     parsed = make_url(url)
     if parsed.drivername == "sqlite+aiosqlite":
-        return _sqlite_engine(parsed, foreign_keys=sqlite_foreign_keys)
+        return _sqlite_engine(parsed, foreign_keys=sqlite_foreign_keys, busy_timeout=sqlite_busy_timeout)
     if parsed.drivername == "postgresql+asyncpg":
         return create_async_engine(
             parsed,
@@ -79,13 +77,13 @@ def create_engine_for(url: str | URL, *, sqlite_foreign_keys: bool = True) -> As
     raise ValueError(f"unsupported database driver {parsed.drivername!r}")
 
 
-def _sqlite_engine(url: URL, *, foreign_keys: bool) -> AsyncEngine:
+def _sqlite_engine(url: URL, *, foreign_keys: bool, busy_timeout: float) -> AsyncEngine:
     path = url.database or ":memory:"
     in_memory = path == ":memory:"
     pragmas = SQLITE_PRAGMAS if foreign_keys else tuple(p for p in SQLITE_PRAGMAS if "foreign_keys" not in p)
     # Checkpoints run in the background (adapters.sql.sqlite_driver), not inside a COMMIT.
     connect = connector_for(
-        path, busy_timeout=SQLITE_BUSY_TIMEOUT, pragmas=(*pragmas, "PRAGMA wal_autocheckpoint=0")
+        path, busy_timeout=busy_timeout, pragmas=(*pragmas, "PRAGMA wal_autocheckpoint=0")
     )
 
     async def creator() -> InlineConnection:
@@ -94,7 +92,7 @@ def _sqlite_engine(url: URL, *, foreign_keys: bool) -> AsyncEngine:
         connection = InlineConnection(
             connect,
             turn=WriterTurn(None if in_memory else f"{path}-writer.lock"),
-            busy_timeout=SQLITE_BUSY_TIMEOUT,
+            busy_timeout=busy_timeout,
             checkpoint_path=None if in_memory else path,
         )
         await connection

@@ -4,9 +4,11 @@ Asking the tutor commits one small transaction: take a quota slot, store the lea
 later store the reply. On SQLite each statement takes a few microseconds, while SQLAlchemy's
 execution pipeline around it (execution context, result object, greenlet bridge) costs 50-100 µs:
 most of the transaction. A :class:`Prepared` statement keeps the Core construct as the single
-definition, lets SQLAlchemy compile it and build its parameters (``construct_params``, the
-dialect's bind processors for dates, timestamps and the rest: exactly what SQLAlchemy itself
-would send), and hands the SQL and the values to the driver connection. The transaction is
+definition, lets SQLAlchemy compile it (``construct_expanded_state`` gives the SQL and the parameters' order)
+and process its parameters (each typed ``bindparam``'s ``bind_processor`` for the dialect, for
+dates, timestamps and the rest: exactly what SQLAlchemy itself would send), and hands the SQL and
+the values to the driver connection. Only public SQLAlchemy API is used, so every parameter must be
+a named ``bindparam`` with a type: that is checked when the statement is first compiled. The transaction is
 still SQLAlchemy's: it is begun through the ``AsyncConnection`` (so ``BEGIN IMMEDIATE`` and the
 read-only option apply), committed and rolled back by it.
 
@@ -19,45 +21,79 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Executable
+from sqlalchemy import BindParameter, ClauseElement, Executable
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import iterate
+from sqlalchemy.types import NullType
 
-_REQUIRED = object()
+
+@dataclass(frozen=True)
+class _Parameter:
+    name: str
+    required: bool
+    constant: Any
+    """The statement's own value (used when the caller gives none and it is not required)."""
+    process: Callable[[Any], Any] | None
 
 
 @dataclass(frozen=True)
 class _Plan:
     sql: str
-    keys: tuple[str, ...]
-    constants: tuple[Any, ...]
-    """The statement's own value of each parameter (``_REQUIRED`` where the caller gives it)."""
-    processors: tuple[Callable[[Any], Any] | None, ...]
+    parameters: tuple[_Parameter, ...]
+    """In the order of the statement's placeholders."""
+
+
+def _binds(statement: Executable, given: tuple[BindParameter[Any], ...]) -> dict[str, BindParameter[Any]]:
+    binds: dict[str, BindParameter[Any]] = {}
+    # Some clauses are not traversed by every SQLAlchemy version (ON CONFLICT's WHERE in 2.0):
+    # their parameters are given to Prepared explicitly.
+    for element in (*iterate(cast(ClauseElement, statement)), *given):  # every Core statement is one
+        if isinstance(element, BindParameter):
+            if isinstance(element.type, NullType):
+                raise ValueError(f"give the prepared statement's parameter {element.key!r} a type")
+            binds[element.key] = element
+    return binds
 
 
 class Prepared:
     """A Core statement, compiled once per dialect, with its positional parameter plan."""
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: Executable, *binds: BindParameter[Any]) -> None:
+        """``binds``: the statement's parameters that SQLAlchemy's traversal may not reach."""
         self.statement = statement
+        self._given = binds
         self._plans: dict[str, _Plan] = {}
 
     def _plan(self, dialect: Dialect) -> _Plan:
         plan = self._plans.get(dialect.name)
         if plan is None:
             compiled: SQLCompiler = self.statement.compile(dialect=dialect)  # type: ignore[attr-defined]
-            if not compiled.positional or compiled.positiontup is None:
+            # Each parameter's own name as its value: the positional values are then the names
+            # in the order of the placeholders.
+            state = compiled.construct_expanded_state({name: name for name in compiled.params})
+            if not dialect.positional:
                 raise ValueError(f"{dialect.name} does not use positional parameters")
-            if compiled.post_compile_params or compiled.literal_execute_params:
+            if state.parameter_expansion or state.statement != compiled.string:
                 raise ValueError("expanding (IN) or literal-execute parameters need SQLAlchemy's execute()")
-            binds = [compiled.binds[key] for key in compiled.positiontup]
+            order: tuple[str, ...] = state.positional_parameters
+            binds = _binds(self.statement, self._given)
+            unnamed = [name for name in order if name not in binds]
+            if unnamed:  # a literal value or an anonymous parameter, whose type we cannot see
+                raise ValueError(f"write {unnamed} as named, typed bindparam()s to prepare the statement")
             plan = self._plans[dialect.name] = _Plan(
-                sql=compiled.string,
-                keys=tuple(compiled.positiontup),
-                constants=tuple(_REQUIRED if bind.required else bind.effective_value for bind in binds),
-                processors=tuple(bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in binds),
+                sql=state.statement,
+                parameters=tuple(
+                    _Parameter(
+                        name=name,
+                        required=binds[name].required,
+                        constant=binds[name].effective_value,
+                        process=binds[name].type.dialect_impl(dialect).bind_processor(dialect),
+                    )
+                    for name in order
+                ),
             )
         return plan
 
@@ -66,9 +102,11 @@ class Prepared:
 
     def parameters(self, dialect: Dialect, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """The driver's positional parameters for ``values``, processed as SQLAlchemy would."""
-        plan = self._plan(dialect)
         out = []
-        for key, constant, process in zip(plan.keys, plan.constants, plan.processors, strict=True):
-            value = values[key] if constant is _REQUIRED or key in values else constant
-            out.append(value if process is None else process(value))
+        for parameter in self._plan(dialect).parameters:
+            if parameter.name in values or parameter.required:
+                value = values[parameter.name]  # KeyError for a missing value, never a NULL
+            else:
+                value = parameter.constant
+            out.append(value if parameter.process is None else parameter.process(value))
         return tuple(out)

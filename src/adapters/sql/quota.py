@@ -25,23 +25,27 @@ _GIVE_BACK: Update = (
 )
 
 
+# A prepared statement's parameters are named and typed (adapters.sql.prepared).
+_uid = bindparam("uid", type_=quota_usage.c.user_id.type)
+_qday = bindparam("qday", type_=quota_usage.c.day.type)
+_one = bindparam("one", 1, type_=quota_usage.c.used.type)
+_qlimit = bindparam("qlimit", type_=quota_usage.c.used.type)
+
+
 @cache
 def _consume(dialect: str) -> Prepared:
     """``INSERT .. VALUES (.., 1) ON CONFLICT (user_id, day) DO UPDATE SET used = used + 1
     WHERE used < :limit RETURNING used``: the row lock of the conflicting row makes concurrent
     takers queue, and each re-checks the limit against the committed count. No row returned
     means the day is full."""
-    stmt = (
-        Transaction(dialect)
-        .upsert(quota_usage)
-        .values(user_id=bindparam("uid"), day=bindparam("qday"), used=1)
-    )
+    stmt = Transaction(dialect).upsert(quota_usage).values(user_id=_uid, day=_qday, used=_one)
     return Prepared(
         stmt.on_conflict_do_update(
             index_elements=[quota_usage.c.user_id, quota_usage.c.day],
-            set_={"used": quota_usage.c.used + 1},
-            where=quota_usage.c.used < bindparam("qlimit"),
-        ).returning(quota_usage.c.used)
+            set_={"used": quota_usage.c.used + _one},
+            where=quota_usage.c.used < _qlimit,
+        ).returning(quota_usage.c.used),
+        _qlimit,
     )
 
 

@@ -174,7 +174,7 @@ class Transaction:
         dialect = self.connection.dialect
         sql, values = statement.sql(dialect), statement.parameters(dialect, parameters)
         try:
-            _, rows, _, _ = await driver.run(sql, values, False)
+            _, rows, _, _ = await driver.run_statement(sql, values)
         except STORAGE_ERRORS as exc:
             raise_storage_error(exc)
         return rows[0][0] if rows else None
