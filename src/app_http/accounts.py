@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, delete, get, patch, post
-from litestar.datastructures import CacheControlHeader
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.datastructures import CacheControlHeader, Cookie
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 
@@ -15,11 +15,13 @@ from app_http.auth import provide_user_id
 from app_http.client_address import client_of
 from app_http.openapi import responses
 from app_http.structs import QuotaOut, ResourceId
-from chatcore.accounts import AccountService, Profile, TokenPair
+from chatcore.accounts import DEVICE_TTL, AccountService, Profile, TokenPair
 from chatcore.errors import ApiKeyNotFound
 from chatcore.model import ApiKey, User
 from chatcore.tutoring import TutorService
 
+DEVICE_COOKIE = "chatcore_device"
+"""HttpOnly cookie with the device token of the last password login from this browser."""
 Short = Annotated[str, msgspec.Meta(max_length=320)]
 Secret = Annotated[str, msgspec.Meta(max_length=1024)]
 NO_STORE = CacheControlHeader(no_store=True)
@@ -154,11 +156,29 @@ class AccountController(Controller):
         accounts: NamedDependency[AccountService],
         request: Request[Any, Any, Any],
         data: JSONBody[TokenIn],
-    ) -> TokenOut:
+    ) -> Response[TokenOut]:
         pair = await accounts.login(
-            login=data.username, password=data.password, client=client_of(request.scope)
+            login=data.username,
+            password=data.password,
+            client=client_of(request.scope),
+            device=request.cookies.get(DEVICE_COOKIE),
         )
-        return TokenOut.of(pair)
+        cookies = []
+        if pair.device is not None:
+            # The browser that logged in may log in to this account again even while its address's
+            # budget is spent by somebody else's failures (an office, a proxy).
+            cookies.append(
+                Cookie(
+                    key=DEVICE_COOKIE,
+                    value=pair.device,
+                    max_age=DEVICE_TTL,
+                    path="/accounts/token/",
+                    httponly=True,
+                    samesite="strict",
+                    secure=request.url.scheme == "https",
+                )
+            )
+        return Response(TokenOut.of(pair), cookies=cookies)
 
     @post(
         "/token/refresh/",

@@ -8,8 +8,9 @@ same chain. A used token presented again means it leaked: the whole chain is rev
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from chatcore.errors import (
@@ -23,14 +24,19 @@ from chatcore.errors import (
     UserNotFound,
     ValidationFailed,
 )
+from chatcore.fairness import FairTurns
 from chatcore.model import ApiKey, LinkedAccount, RefreshRecord, User
 from chatcore.ports.clock import Clock
 from chatcore.ports.security import AttemptLimiter, PasswordHasher, TokenService
 from chatcore.ports.storage import UnitOfWorkFactory
-from chatcore.throttling import Throttle, ThrottlePolicy, account_key
+from chatcore.throttling import Throttle, ThrottlePolicy, account_key, address_key
 from chatcore.validation import validate_email, validate_new_password, validate_username
 
 API_KEY_PREFIX = "ck_"
+DEVICE = "device"
+"""The purpose of device tokens (signed: ``TokenService.issue_signed``)."""
+DEVICE_TTL = 180 * 86_400
+"""Seconds a device token lets its browser past a spent address budget."""
 MAX_API_KEYS = 20
 """Personal API keys a user may hold at once."""
 KEY_USE_GRANULARITY = timedelta(hours=1)
@@ -42,6 +48,9 @@ class TokenPair:
     access: str
     refresh: str
     expires_in: int
+    device: str | None = None
+    """After a password login: the device token that lets this browser log in to this account
+    again past a spent address budget (:meth:`AccountService.login`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +77,7 @@ class AccountService:
         limiter: AttemptLimiter,
         refresh_ttl: int = 1_209_600,
         throttle_policy: ThrottlePolicy | None = None,
+        password_checks: int | None = None,
     ) -> None:
         self._uow = uow
         self._hasher = hasher
@@ -76,6 +86,8 @@ class AccountService:
         self._throttle = Throttle(limiter=limiter, clock=clock, policy=throttle_policy or ThrottlePolicy())
         self._refresh_ttl = refresh_ttl
         self._dummy_hash: str | None = None
+        # Logins wait for a password check by client address in turn (one place per core).
+        self._checks = FairTurns(password_checks or os.cpu_count() or 1)
 
     async def register(
         self,
@@ -116,32 +128,48 @@ class AccountService:
             await uow.commit()
         return user
 
-    async def login(self, *, login: str, password: str, client: str) -> TokenPair:
+    async def login(self, *, login: str, password: str, client: str, device: str | None = None) -> TokenPair:
         """Check a username (or e-mail) and password and start a token chain.
 
         Unknown users and wrong passwords look the same, in answer and in time. The attempt is
         counted against the account's and the client address's budgets before the password is
         checked (:mod:`chatcore.throttling`), so no burst of concurrent guesses gets past either;
-        a spent budget raises ``TooManyAttempts``.
+        a spent budget raises ``TooManyAttempts``. ``device`` is the device token of an earlier
+        login to this account from the same browser (``TokenPair.device``): with it the address's
+        budget is not asked, so a flood of failures from an address (an office, a proxy) never
+        locks out the people there who have logged in before; the account's budget still holds.
+        Password checks wait their turn by address, so one address's flood cannot hold up the
+        logins of everyone else.
         """
         async with self._uow(read_only=True) as uow:
             user = await uow.users.find_by_login(login.strip())
         # One budget per account, whether it is named by username or e-mail; an unknown login
         # gets the budget of what was typed.
         account = account_key(user.id) if user is not None else f"login:{login.strip().casefold()}"
-        attempt = await self._throttle.password_attempt(account=account, client=client)
-        if user is None or user.password_hash is None:
-            await self._hasher.verify(await self._dummy(), password)
-            raise InvalidCredentials
-        if not await self._hasher.verify(user.password_hash, password):
-            raise InvalidCredentials
+        known = user is not None and device is not None and self._device_of(device) == user.id
+        attempt = await self._throttle.password_attempt(account=account, client=None if known else client)
+        async with self._checks.turn(address_key(client)):
+            if user is None or user.password_hash is None:
+                await self._hasher.verify(await self._dummy(), password)
+                raise InvalidCredentials
+            if not await self._hasher.verify(user.password_hash, password):
+                raise InvalidCredentials
         await self._throttle.succeeded(attempt)
         if self._hasher.needs_rehash(user.password_hash):
             new_hash = await self._hasher.hash(password)
             async with self._uow() as uow:
                 await uow.users.update(user.id, password_hash=new_hash)
                 await uow.commit()
-        return await self.issue_tokens(user.id)
+        pair = await self.issue_tokens(user.id)
+        token = self._tokens.issue_signed(DEVICE, str(user.id), ttl=DEVICE_TTL, now=self._clock.now())
+        return replace(pair, device=token)
+
+    def _device_of(self, device: str) -> int | None:
+        try:
+            subject = self._tokens.verify_signed(DEVICE, device, now=self._clock.now())
+        except InvalidToken:
+            return None
+        return int(subject) if subject.isdigit() else None
 
     async def confirm_password(self, user_id: int, password: str, *, field: str = "password") -> User:
         """Check a signed-in user's current password before a sensitive change.

@@ -6,11 +6,14 @@ concurrent guesses cannot slip past either:
 - the account's (``user:<id>``, or ``login:<what was typed>`` for an unknown login): small
   (the limiter's own ``max_failures``, 10 by default); logins, password changes, new API keys and e-mail
   changes all draw on it, and a success clears it;
-- the client address's (``client:<address>``): far larger
+- the client address's (``client:<address>``, an IPv6 address by its /64): far larger
   (:attr:`ThrottlePolicy.address_failures`), so that credential stuffing from one address
   (many accounts, a few guesses each) stops, while an office or a proxy whose users mistype now
   and then never gets near it. A success takes its own attempt back, so the right passwords of
-  many people at one address never use the address's budget.
+  many people at one address never use the address's budget. And a login from a browser that
+  already logged in to that account (its device token, see ``AccountService.login``) does not
+  draw on the address's budget at all: a flood of failures from an address never locks out the
+  people there who have logged in before.
 
 Sign-ups are counted per address too (:attr:`ThrottlePolicy.joins_per_address`), every attempt,
 before the password is hashed.
@@ -18,6 +21,7 @@ before the password is hashed.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,6 +51,22 @@ def account_key(user_id: int) -> str:
     return f"user:{user_id}"
 
 
+def address_key(client: str) -> str:
+    """The budget an address draws on: an IPv4 address as it is, an IPv6 one by its /64 (one
+    subscriber usually holds a whole /64, so counting single addresses would give them millions of
+    budgets), without a zone id. Anything else (a test client's name) as it is."""
+    host = client.partition("%")[0]
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return client
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 class Throttle:
     """Counts attempts against their budgets; raises ``TooManyAttempts`` when one is spent."""
 
@@ -63,7 +83,7 @@ class Throttle:
         """
         budgets: list[tuple[str, int | None]] = [(account, None)]
         if client is not None:
-            budgets.append((f"client:{client}", self._policy.address_failures))
+            budgets.append((f"client:{address_key(client)}", self._policy.address_failures))
         keys = tuple(key for key, _ in budgets)
         now = self._clock.now()
         await self._refuse_if_spent(budgets, now=now, allowance=0)
@@ -81,7 +101,9 @@ class Throttle:
 
     async def join_attempt(self, *, client: str) -> None:
         """Count one sign-up from ``client``'s address; raise ``TooManyAttempts`` past its budget."""
-        budgets: list[tuple[str, int | None]] = [(f"join:{client}", self._policy.joins_per_address)]
+        budgets: list[tuple[str, int | None]] = [
+            (f"join:{address_key(client)}", self._policy.joins_per_address)
+        ]
         now = self._clock.now()
         await self._refuse_if_spent(budgets, now=now, allowance=0)
         await self._limiter.record_failure([budgets[0][0]], now=now)

@@ -147,10 +147,10 @@ async def test_join_refuses_control_characters_in_the_email(api: Api, email: str
 
 @pytest.fixture
 async def strict_api(tmp_path: Path) -> AsyncIterator[Api]:
-    """The app with a sign-up budget of 3 per address."""
+    """The app with a sign-up budget of 3 per address and a login budget of 10 per address."""
     clock, llm, store = FrozenClock(), ScriptedLLM(), MemoryStore()
     container = build_container(
-        Settings(secret_key=SECRET, data_dir=tmp_path, signup_address_limit=3),
+        Settings(secret_key=SECRET, data_dir=tmp_path, signup_address_limit=3, login_address_limit=10),
         clock=clock,
         llm=llm,
         uow=store.unit_of_work,
@@ -173,3 +173,28 @@ async def test_sign_ups_from_one_address_are_throttled(strict_api: Api) -> None:
     assert int(response.headers["retry-after"]) == 15 * 60
     strict_api.clock.advance(minutes=15)
     assert (await strict_api.client.post("/accounts/join/", json=body)).status_code == 201
+
+
+async def test_a_browser_that_logged_in_before_gets_past_a_spent_address_budget(strict_api: Api) -> None:
+    """SPEC §4.1: failures from a shared address must not lock out the others there."""
+    await strict_api.join("minji")
+    first = await strict_api.client.post("/accounts/token/", json={"username": "minji", "password": PASSWORD})
+    cookie = first.cookies.get("chatcore_device")
+    assert cookie
+    set_cookie = first.headers["set-cookie"].lower()
+    assert "httponly" in set_cookie
+    assert "samesite=strict" in set_cookie
+    assert "path=/accounts/token/" in set_cookie
+    strict_api.client.cookies.clear()
+    for n in range(10):  # somebody else at this address spends its budget
+        wrong = {"username": f"stranger{n}", "password": "not it at all"}
+        assert (await strict_api.client.post("/accounts/token/", json=wrong)).status_code == 401
+    right = {"username": "minji", "password": PASSWORD}
+
+    refused = await strict_api.client.post("/accounts/token/", json=right)
+    allowed = await strict_api.client.post(
+        "/accounts/token/", json=right, headers={"Cookie": f"chatcore_device={cookie}"}
+    )
+
+    assert_error(refused, 429, "too_many_attempts")
+    assert allowed.status_code == 200, allowed.text
