@@ -14,10 +14,12 @@ from litestar.params import JSONBody
 from app_http.auth import provide_user_id
 from app_http.client_address import client_of
 from app_http.openapi import responses
+from app_http.privacy import DeleteAccountIn
 from app_http.structs import QuotaOut, ResourceId
 from chatcore.accounts import AccountService, Profile, TokenPair
 from chatcore.errors import ApiKeyNotFound
 from chatcore.model import ApiKey, User
+from chatcore.privacy import PrivacyService
 from chatcore.tutoring import TutorService
 
 Short = Annotated[str, msgspec.Meta(max_length=320)]
@@ -215,6 +217,21 @@ class MyAccountController(Controller):
     ) -> MyPageOut:
         profile = await accounts.update_profile(user_id, email=data.email, password=data.password)
         return await _mypage(tutor, profile)
+
+    @delete(
+        "/mypage/",
+        status_code=204,
+        operation_id="deleteMyAccount",
+        summary="Delete my account and everything of mine (needs the password, or the username without one)",
+        responses=responses(401, 409, 422, 429),
+    )
+    async def delete_account(
+        self,
+        privacy: NamedDependency[PrivacyService],
+        user_id: NamedDependency[int],
+        data: JSONBody[DeleteAccountIn],
+    ) -> None:
+        await privacy.delete_account(user_id, password=data.password, confirm=data.confirm)
 
     @post(
         "/password/",

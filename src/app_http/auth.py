@@ -31,7 +31,7 @@ def _remember(request: Request[Any, Any, Any], user_id: int) -> int:
 async def provide_user_id(request: Request[Any, Any, Any], accounts: NamedDependency[AccountService]) -> int:
     """Dependency: the id of the user whose access token came with the request."""
     token = _bearer(request)
-    return _remember(request, accounts.authenticate(token))
+    return _remember(request, await accounts.authenticate_user(token))
 
 
 async def provide_api_user_id(
@@ -41,4 +41,4 @@ async def provide_api_user_id(
     token = _bearer(request)
     if token.startswith(API_KEY_PREFIX):
         return _remember(request, await accounts.authenticate_api_key(token))
-    return _remember(request, accounts.authenticate(token))
+    return _remember(request, await accounts.authenticate_user(token))

@@ -221,6 +221,16 @@ class AccountService:
         """The user id of a valid access token. Raises ``InvalidToken``."""
         return self._tokens.verify_access(access_token, now=self._clock.now())
 
+    async def authenticate_user(self, access_token: str) -> int:
+        """Like :meth:`authenticate`, and the user must still exist: the token of a deleted
+        account stops working at once, on every worker (one primary-key read). Raises
+        ``InvalidToken``."""
+        user_id = self.authenticate(access_token)
+        async with self._uow(read_only=True) as uow:
+            if await uow.users.get(user_id) is None:
+                raise InvalidToken
+        return user_id
+
     async def authenticate_api_key(self, key: str) -> int:
         """The user id of a personal API key. Raises ``InvalidToken``.
 

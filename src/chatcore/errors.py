@@ -13,7 +13,8 @@
     │   ├── UsernameTaken
     │   ├── EmailTaken
     │   ├── TooManyApiKeys                a user holds at most MAX_API_KEYS personal keys
-    │   └── PasswordRequired              the account has no password to confirm a change with
+    │   ├── PasswordRequired              the account has no password to confirm a change with
+    │   └── LastAdmin                     the last administrator cannot delete their account
     ├── AuthError
     │   ├── InvalidCredentials            same for unknown user and wrong password
     │   ├── InvalidToken
@@ -94,6 +95,12 @@ class TooManyApiKeys(Conflict):
 
 class PasswordRequired(Conflict):
     default_detail = "This account has no password, and this change needs the current password to confirm it."
+
+
+class LastAdmin(Conflict):
+    default_detail = (
+        "You are the last administrator: make someone else an administrator before deleting your account."
+    )
 
 
 class AuthError(ChatcoreError):
