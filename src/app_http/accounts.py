@@ -11,7 +11,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 
-from app_http.auth import provide_user_id
+from app_http.auth import TOKEN_ONLY, provide_user_id
 from app_http.client_address import client_of
 from app_http.openapi import responses
 from app_http.privacy import DeleteAccountIn
@@ -192,6 +192,7 @@ class MyAccountController(Controller):
         operation_id="getMyPage",
         summary="My profile, linked accounts and quota",
         responses=responses(401),
+        dependencies=TOKEN_ONLY,
     )
     async def mypage(
         self,
@@ -224,6 +225,7 @@ class MyAccountController(Controller):
         operation_id="deleteMyAccount",
         summary="Delete my account and everything of mine (needs the password, or the username without one)",
         responses=responses(401, 409, 422, 429),
+        dependencies=TOKEN_ONLY,
     )
     async def delete_account(
         self,
@@ -239,6 +241,7 @@ class MyAccountController(Controller):
         operation_id="changePassword",
         summary="Change my password (signs out every session)",
         responses=responses(401, 409, 422, 429),
+        dependencies=TOKEN_ONLY,
     )
     async def password(
         self,

@@ -11,7 +11,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency, Provide
 from litestar.response import Stream
 
-from app_http.auth import provide_user_id
+from app_http.auth import TOKEN_ONLY, provide_user_id
 from app_http.openapi import responses
 from chatcore.privacy import PrivacyService
 
@@ -43,6 +43,7 @@ class PrivacyController(Controller):
         summary="Download all my data as one JSON file (format chatcore-export, version 1)",
         responses=responses(401),
         cache_control=NO_STORE,
+        dependencies=TOKEN_ONLY,
     )
     async def export(self, privacy: NamedDependency[PrivacyService], user_id: NamedDependency[int]) -> Stream:
         export = await privacy.export(user_id)

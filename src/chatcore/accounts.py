@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from chatcore.errors import (
+    AccountGone,
     EmailTaken,
     InvalidCredentials,
     InvalidToken,
@@ -20,7 +21,6 @@ from chatcore.errors import (
     PermissionDenied,
     TokenReused,
     UsernameTaken,
-    UserNotFound,
     ValidationFailed,
 )
 from chatcore.model import ApiKey, LinkedAccount, RefreshRecord, User
@@ -154,7 +154,7 @@ class AccountService:
         async with self._uow(read_only=True) as uow:
             user = await uow.users.get(user_id)
         if user is None:
-            raise UserNotFound
+            raise AccountGone
         if user.password_hash is None:
             raise PasswordRequired
         attempt = await self._throttle.password_attempt(account=account_key(user_id))
@@ -228,7 +228,7 @@ class AccountService:
         user_id = self.authenticate(access_token)
         async with self._uow(read_only=True) as uow:
             if await uow.users.get(user_id) is None:
-                raise InvalidToken
+                raise AccountGone
         return user_id
 
     async def authenticate_api_key(self, key: str) -> int:
@@ -254,7 +254,7 @@ class AccountService:
         async with self._uow(read_only=True) as uow:
             user = await uow.users.get(user_id)
             if user is None:
-                raise UserNotFound
+                raise AccountGone
             linked = await uow.identities.list_for(user_id)
         return Profile(user=user, linked_accounts=tuple(linked))
 

@@ -18,6 +18,7 @@
     ├── AuthError
     │   ├── InvalidCredentials            same for unknown user and wrong password
     │   ├── InvalidToken
+    │   │   └── AccountGone               a valid token of an account deleted since
     │   ├── TokenReused                   a rotated refresh token came back: its chain is revoked
     │   ├── TooManyAttempts(retry_after)
     │   └── PermissionDenied
@@ -113,6 +114,12 @@ class InvalidCredentials(AuthError):
 
 class InvalidToken(AuthError):
     default_detail = "The token is invalid or has expired."
+
+
+class AccountGone(InvalidToken):
+    """A signed-in request whose account no longer exists: its tokens stop working at once."""
+
+    default_detail = "This account no longer exists."
 
 
 class TokenReused(AuthError):

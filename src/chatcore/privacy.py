@@ -22,7 +22,7 @@ from datetime import date, datetime
 from typing import Any
 
 from chatcore.accounts import AccountService
-from chatcore.errors import UserNotFound, ValidationFailed
+from chatcore.errors import AccountGone, ValidationFailed
 from chatcore.model import ApiKey, Chat, LinkedAccount, Message, User
 from chatcore.ports.clock import Clock
 from chatcore.ports.security import AttemptLimiter
@@ -125,12 +125,12 @@ class PrivacyService:
         self._message_page = message_page
 
     async def export(self, user_id: int) -> Export:
-        """Everything stored about the user, as JSON text chunks. Raises ``UserNotFound`` now,
+        """Everything stored about the user, as JSON text chunks. Raises ``AccountGone`` now,
         before anything is streamed; the profile part is read at once, the chats as they go."""
         async with self._uow(read_only=True) as uow:
             user = await uow.users.get(user_id)
             if user is None:
-                raise UserNotFound
+                raise AccountGone
             linked = await uow.identities.list_for(user_id)
             keys = await uow.api_keys.list_for(user_id)
             usage = await uow.quota.days(user_id)
@@ -186,19 +186,19 @@ class PrivacyService:
         A user with a password confirms with it (:meth:`AccountService.confirm_password`: a
         wrong one is refused exactly as on a password change and draws on the same budget); a
         user without one (signed up through a provider) types their username as ``confirm``.
-        Raises ``ValidationFailed``, ``TooManyAttempts``, ``LastAdmin``, ``UserNotFound``.
+        Raises ``ValidationFailed``, ``TooManyAttempts``, ``LastAdmin``, ``AccountGone``.
         """
         async with self._uow(read_only=True) as uow:
             user = await uow.users.get(user_id)
         if user is None:
-            raise UserNotFound
+            raise AccountGone
         if user.password_hash is not None:
             await self._accounts.confirm_password(user_id, password or "")
         elif (confirm or "").strip().casefold() != user.username.casefold():
             raise ValidationFailed("Type your username to confirm the deletion.", field="confirm")
         async with self._uow() as uow:
             if not await uow.users.delete(user_id):
-                raise UserNotFound
+                raise AccountGone
             await uow.commit()
         # A SQL store dropped these in the transaction; a limiter elsewhere (Redis, memory) keeps
         # the failures counted under the user's id until told. Ids are never reused, so a miss

@@ -162,6 +162,8 @@ async def test_wrong_passwords_on_deletion_spend_the_login_budget(api: Api) -> N
 
 async def test_deletion_ends_every_way_in(api: Api) -> None:
     headers, tokens, key = await a_learner_with_history(api)
+    _, export_before = await export_of(api, headers)
+    prompts_before = list(api.llm.prompts)
 
     response = await api.client.request(
         "DELETE", "/accounts/mypage/", json={"password": PASSWORD}, headers=headers
@@ -179,6 +181,20 @@ async def test_deletion_ends_every_way_in(api: Api) -> None:
     assert_error(
         await api.client.get("/v1/models", headers={"Authorization": f"Bearer {key}"}), 401, "invalid_token"
     )
+    # The counted requests refuse it through the read of the daily limit they make anyway.
+    chat_id = export_before["chats"][0]["id"]
+    for accept in ({}, {"Accept": "text/event-stream"}):
+        sent = await api.client.post(
+            f"/chatbot/chats/{chat_id}/messages/",
+            json={"content": "Still there?"},
+            headers={**headers, **accept},
+        )
+        assert_error(sent, 401, "invalid_token")
+    completion = {"model": "m", "messages": [{"role": "user", "content": "Hi"}]}
+    assert_error(
+        await api.client.post("/v1/chat/completions", json=completion, headers=headers), 401, "invalid_token"
+    )
+    assert api.llm.prompts == prompts_before
     assert_error(
         await api.client.post("/accounts/token/refresh/", json={"refresh": tokens["refresh"]}),
         401,
