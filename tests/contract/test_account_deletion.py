@@ -6,6 +6,7 @@ rows of a deleted user fails here. Usage survives only as anonymous per-day tota
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 import pytest
@@ -174,3 +175,29 @@ async def test_sql_the_check_sees_a_table_added_without_cascade_and_the_throttle
         async with engine.begin() as conn:
             await conn.execute(text("DROP TABLE IF EXISTS later_notes"))
         await engine.dispose()
+
+
+async def test_two_administrators_deleting_themselves_at_once_leave_one(storage: Storage) -> None:
+    async with storage.uow() as tx:
+        admins = [
+            await tx.users.add(username=name, email=None, password_hash="h", now=T0, is_admin=True)
+            for name in ("root", "ops")
+        ]
+        await tx.commit()
+
+    async def delete(user_id: int) -> bool:
+        try:
+            async with storage.uow() as tx:
+                await tx.users.delete(user_id)
+                await asyncio.sleep(0.05)  # both have looked before either commits, unless locked out
+                await tx.commit()
+        except LastAdmin:
+            return False
+        return True
+
+    outcomes = await asyncio.gather(*(delete(admin.id) for admin in admins))
+
+    assert sorted(outcomes) == [False, True]
+    async with storage.uow(read_only=True) as tx:
+        left = [await tx.users.get(admin.id) for admin in admins]
+    assert [user for user in left if user is not None] == [admins[outcomes.index(False)]]
