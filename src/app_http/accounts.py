@@ -11,13 +11,15 @@ from litestar.datastructures import CacheControlHeader, Cookie
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 
-from app_http.auth import provide_user_id
+from app_http.auth import TOKEN_ONLY, provide_user_id
 from app_http.client_address import client_of
 from app_http.openapi import responses
+from app_http.privacy import DeleteAccountIn
 from app_http.structs import QuotaOut, ResourceId
 from chatcore.accounts import DEVICE_TTL, AccountService, Profile, TokenPair
 from chatcore.errors import ApiKeyNotFound
 from chatcore.model import ApiKey, User
+from chatcore.privacy import PrivacyService
 from chatcore.tutoring import TutorService
 
 DEVICE_COOKIE = "chatcore_device"
@@ -210,6 +212,7 @@ class MyAccountController(Controller):
         operation_id="getMyPage",
         summary="My profile, linked accounts and quota",
         responses=responses(401),
+        dependencies=TOKEN_ONLY,
     )
     async def mypage(
         self,
@@ -236,12 +239,29 @@ class MyAccountController(Controller):
         profile = await accounts.update_profile(user_id, email=data.email, password=data.password)
         return await _mypage(tutor, profile)
 
+    @delete(
+        "/mypage/",
+        status_code=204,
+        operation_id="deleteMyAccount",
+        summary="Delete my account and everything of mine (needs the password, or the username without one)",
+        responses=responses(401, 409, 422, 429),
+        dependencies=TOKEN_ONLY,
+    )
+    async def delete_account(
+        self,
+        privacy: NamedDependency[PrivacyService],
+        user_id: NamedDependency[int],
+        data: JSONBody[DeleteAccountIn],
+    ) -> None:
+        await privacy.delete_account(user_id, password=data.password, confirm=data.confirm)
+
     @post(
         "/password/",
         status_code=204,
         operation_id="changePassword",
         summary="Change my password (signs out every session)",
         responses=responses(401, 409, 422, 429),
+        dependencies=TOKEN_ONLY,
     )
     async def password(
         self,

@@ -25,6 +25,7 @@ from app_http.housekeeping import run_housekeeping
 from app_http.json_body import JsonRequest
 from app_http.middleware import RequestContextMiddleware
 from app_http.openai_compat import OpenAICompatController
+from app_http.privacy import PrivacyController
 from app_http.request_guard import RequestGuard
 from chatcore.errors import ChatcoreError
 
@@ -49,6 +50,7 @@ def create_app(container: Container) -> Litestar:
             HealthController,
             AccountController,
             MyAccountController,
+            PrivacyController,
             ChatController,
             AdminController,
             OpenAICompatController,
@@ -91,6 +93,7 @@ def _services(container: Container) -> dict[str, Provide]:
         "chats": constant(container.chats),
         "tutor": constant(container.tutor),
         "relay": constant(container.relay),
+        "privacy": constant(container.privacy),
         "clock": constant(container.clock),
         "database_ready": constant(container.ready),
     }

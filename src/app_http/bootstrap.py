@@ -33,6 +33,7 @@ from chatcore.ports.clock import Clock
 from chatcore.ports.llm import LLMGateway
 from chatcore.ports.security import AttemptLimiter, PasswordHasher, TokenService
 from chatcore.ports.storage import UnitOfWorkFactory
+from chatcore.privacy import PrivacyService
 from chatcore.quota import QuotaPolicy
 from chatcore.relay import RelayService
 from chatcore.throttling import ThrottlePolicy
@@ -188,6 +189,7 @@ def build_container(
         chats=chats,
         tutor=tutor,
         relay=relay,
+        privacy=PrivacyService(uow=uow, accounts=accounts, limiter=limiter, clock=clock),
         llm=llm,
         clock=clock,
         ready=ready or database_answers,

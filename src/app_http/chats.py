@@ -12,7 +12,7 @@ from litestar.enums import HttpMethod
 from litestar.params import FromQuery, HeaderParameter, JSONBody, SkipValidation
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from app_http.auth import provide_user_id
+from app_http.auth import TOKEN_ONLY, provide_user_id
 from app_http.errors import ErrorBody, llm_failure_response
 from app_http.openapi import StreamingOperation, responses
 from app_http.quota_headers import quota_headers
@@ -198,6 +198,7 @@ class ChatController(Controller):
         operation_class=StreamingOperation,
         summary="Send a message to the tutor (JSON, or server-sent events with Accept: text/event-stream)",
         responses=responses(401, 404, 409, 422, 429, 502, 503, 504),
+        dependencies=TOKEN_ONLY,
     )
     async def send_message(
         self,
@@ -226,7 +227,13 @@ class ChatController(Controller):
             _exchange_out(exchange), status_code=201, headers=quota_headers(exchange.quota, clock.now())
         )
 
-    @get("/quota/", operation_id="getQuota", summary="My quota for today", responses=responses(401))
+    @get(
+        "/quota/",
+        operation_id="getQuota",
+        summary="My quota for today",
+        responses=responses(401),
+        dependencies=TOKEN_ONLY,
+    )
     async def quota(
         self,
         tutor: NamedDependency[TutorService],

@@ -15,6 +15,7 @@ from chatcore.chats import ChatService
 from chatcore.housekeeping import Housekeeping
 from chatcore.ports.clock import Clock
 from chatcore.ports.llm import LLMGateway
+from chatcore.privacy import PrivacyService
 from chatcore.relay import RelayService
 from chatcore.tutoring import TutorService
 
@@ -28,6 +29,7 @@ class Container:
     chats: ChatService
     tutor: TutorService
     relay: RelayService
+    privacy: PrivacyService
     llm: LLMGateway
     clock: Clock
     ready: Callable[[], Awaitable[bool]]

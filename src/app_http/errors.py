@@ -47,6 +47,7 @@ DOMAIN_ERRORS: tuple[tuple[type[e.ChatcoreError], int, str], ...] = (
     (e.EmailTaken, 409, "email_taken"),
     (e.TooManyApiKeys, 409, "too_many_api_keys"),
     (e.PasswordRequired, 409, "password_required"),
+    (e.LastAdmin, 409, "last_admin"),
     (e.Conflict, 409, "conflict"),
     (e.InvalidCredentials, 401, "invalid_credentials"),
     (e.TokenReused, 401, "token_reused"),

@@ -17,7 +17,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, SkipValidation
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from app_http.auth import provide_api_user_id
+from app_http.auth import API_TOKEN_ONLY, provide_api_user_id
 from app_http.errors import ErrorBody, llm_failure_response
 from app_http.openapi import StreamingOperation, responses
 from app_http.quota_headers import quota_headers
@@ -137,6 +137,7 @@ class OpenAICompatController(Controller):
         operation_class=StreamingOperation,
         summary="OpenAI-compatible chat completion (counts against the daily quota)",
         responses=responses(401, 422, 429, 502, 503, 504),
+        dependencies=API_TOKEN_ONLY,
     )
     async def completions(
         self,

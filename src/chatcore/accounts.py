@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from chatcore.errors import (
+    AccountGone,
     EmailTaken,
     InvalidCredentials,
     InvalidToken,
@@ -21,7 +22,6 @@ from chatcore.errors import (
     PermissionDenied,
     TokenReused,
     UsernameTaken,
-    UserNotFound,
     ValidationFailed,
 )
 from chatcore.fairness import FairTurns
@@ -182,7 +182,7 @@ class AccountService:
         async with self._uow(read_only=True) as uow:
             user = await uow.users.get(user_id)
         if user is None:
-            raise UserNotFound
+            raise AccountGone
         if user.password_hash is None:
             raise PasswordRequired
         attempt = await self._throttle.password_attempt(account=account_key(user_id))
@@ -249,6 +249,16 @@ class AccountService:
         """The user id of a valid access token. Raises ``InvalidToken``."""
         return self._tokens.verify_access(access_token, now=self._clock.now())
 
+    async def authenticate_user(self, access_token: str) -> int:
+        """Like :meth:`authenticate`, and the user must still exist: the token of a deleted
+        account stops working at once, on every worker (one primary-key read). Raises
+        ``InvalidToken``."""
+        user_id = self.authenticate(access_token)
+        async with self._uow(read_only=True) as uow:
+            if await uow.users.get(user_id) is None:
+                raise AccountGone
+        return user_id
+
     async def authenticate_api_key(self, key: str) -> int:
         """The user id of a personal API key. Raises ``InvalidToken``.
 
@@ -272,7 +282,7 @@ class AccountService:
         async with self._uow(read_only=True) as uow:
             user = await uow.users.get(user_id)
             if user is None:
-                raise UserNotFound
+                raise AccountGone
             linked = await uow.identities.list_for(user_id)
         return Profile(user=user, linked_accounts=tuple(linked))
 

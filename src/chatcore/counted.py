@@ -26,7 +26,7 @@ from datetime import date, datetime
 from typing import Generic, Protocol, TypeVar
 
 from chatcore.concurrency import run_to_completion, settle, with_storage_retries
-from chatcore.errors import LLMError, QuotaExceeded, StorageUnavailable, UserNotFound
+from chatcore.errors import AccountGone, LLMError, QuotaExceeded, StorageUnavailable
 from chatcore.model import Quota
 from chatcore.ports.llm import LLMGateway, Prompt
 from chatcore.ports.storage import UnitOfWork
@@ -47,10 +47,13 @@ class Slot:
 
 
 async def daily_limit_of(uow: UnitOfWork, user_id: int, policy: QuotaPolicy) -> int:
-    """The user's daily limit: their own override, else the policy's. Raises ``UserNotFound``."""
+    """The user's daily limit: their own override, else the policy's.
+
+    Raises ``AccountGone`` when the user was deleted: this read is also what refuses a deleted
+    account's access token on the counted requests, at no extra cost (``app_http.auth``)."""
     user = await uow.users.get(user_id)
     if user is None:
-        raise UserNotFound
+        raise AccountGone
     return policy.effective_limit(user.daily_limit)
 
 

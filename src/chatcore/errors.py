@@ -13,10 +13,12 @@
     │   ├── UsernameTaken
     │   ├── EmailTaken
     │   ├── TooManyApiKeys                a user holds at most MAX_API_KEYS personal keys
-    │   └── PasswordRequired              the account has no password to confirm a change with
+    │   ├── PasswordRequired              the account has no password to confirm a change with
+    │   └── LastAdmin                     the last administrator cannot delete their account
     ├── AuthError
     │   ├── InvalidCredentials            same for unknown user and wrong password
     │   ├── InvalidToken
+    │   │   └── AccountGone               a valid token of an account deleted since
     │   ├── TokenReused                   a rotated refresh token came back: its chain is revoked
     │   ├── TooManyAttempts(retry_after)
     │   └── PermissionDenied
@@ -96,6 +98,12 @@ class PasswordRequired(Conflict):
     default_detail = "This account has no password, and this change needs the current password to confirm it."
 
 
+class LastAdmin(Conflict):
+    default_detail = (
+        "You are the last administrator: make someone else an administrator before deleting your account."
+    )
+
+
 class AuthError(ChatcoreError):
     default_detail = "Authentication failed."
 
@@ -106,6 +114,12 @@ class InvalidCredentials(AuthError):
 
 class InvalidToken(AuthError):
     default_detail = "The token is invalid or has expired."
+
+
+class AccountGone(InvalidToken):
+    """A signed-in request whose account no longer exists: its tokens stop working at once."""
+
+    default_detail = "This account no longer exists."
 
 
 class TokenReused(AuthError):

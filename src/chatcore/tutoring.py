@@ -125,8 +125,8 @@ class TutorService:
         # Reads first, outside the writing transaction: a database with a single writer
         # (SQLite) then holds its write lock only for the two writes below.
         async with self._uow(read_only=True) as uow:
+            limit = await daily_limit_of(uow, user_id, self._policy)  # first: a deleted account is 401
             chat = await owned_chat(uow, user_id, chat_id)
-            limit = await daily_limit_of(uow, user_id, self._policy)
             history = await uow.messages.recent(chat_id, limit=self._budget.max_messages - 1)
         async with self._uow() as uow:
             if idempotency_key is not None:

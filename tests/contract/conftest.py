@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,13 +29,16 @@ from contract.databases import (
     redis_server_url,
     run,
 )
+from contract.references import memory_references, sql_references
 
 
 @dataclass(frozen=True)
 class Storage:
-    """What a storage contract spec gets: a unit-of-work factory."""
+    """What a storage contract spec gets: a unit-of-work factory, and a way to find every stored
+    trace of a user (its rows, and rows of its chats) for the erasure spec."""
 
     uow: UnitOfWorkFactory
+    references: Callable[[int, Collection[int]], Awaitable[list[str]]]
 
 
 @pytest.fixture(scope="session")
@@ -100,11 +103,20 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def storage(backend: str) -> AsyncIterator[Storage]:
     if backend == "memory":
-        yield Storage(uow=MemoryStore().unit_of_work)
+        store = MemoryStore()
+
+        async def in_memory(user_id: int, chat_ids: Collection[int]) -> list[str]:
+            return memory_references(store, user_id, chat_ids)
+
+        yield Storage(uow=store.unit_of_work, references=in_memory)
         return
     engine = create_engine_for(backend)
+
+    async def in_sql(user_id: int, chat_ids: Collection[int]) -> list[str]:
+        return await sql_references(engine, user_id, chat_ids)
+
     try:
-        yield Storage(uow=SqlUnitOfWorkFactory(engine))
+        yield Storage(uow=SqlUnitOfWorkFactory(engine), references=in_sql)
     finally:
         await engine.dispose()
 

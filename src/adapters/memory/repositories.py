@@ -10,6 +10,7 @@ from chatcore.errors import (
     ChatNotFound,
     Conflict,
     EmailTaken,
+    LastAdmin,
     TooManyApiKeys,
     UsernameTaken,
     UserNotFound,
@@ -108,6 +109,27 @@ class MemoryUserRepository(_Repo):
         self._t.users[user_id] = user
         return user
 
+    async def delete(self, user_id: int) -> bool:
+        user = self._t.users.get(user_id)
+        if user is None:
+            return False
+        if user.is_admin and not any(u.is_admin for u in self._t.users.values() if u.id != user_id):
+            raise LastAdmin
+        t = self._t
+        for (owner, day), used in list(t.quota.items()):
+            if owner == user_id:
+                t.anonymous_usage[day] = t.anonymous_usage.get(day, 0) + used
+                del t.quota[(owner, day)]
+        chat_ids = {c.id for c in t.chats.values() if c.user_id == user_id}
+        t.chats = {k: c for k, c in t.chats.items() if c.id not in chat_ids}
+        t.messages = {k: m for k, m in t.messages.items() if m.chat_id not in chat_ids}
+        t.identities = {k: v for k, v in t.identities.items() if v[0] != user_id}
+        t.refresh_tokens = {k: r for k, r in t.refresh_tokens.items() if r.user_id != user_id}
+        t.api_keys = {k: v for k, v in t.api_keys.items() if v[0].user_id != user_id}
+        t.idempotency = {k: r for k, r in t.idempotency.items() if r.user_id != user_id}
+        del t.users[user_id]
+        return True
+
 
 class MemoryIdentityRepository(_Repo):
     async def find_user_id(self, provider: Provider, subject: str) -> int | None:
@@ -149,6 +171,13 @@ class MemoryChatRepository(_Repo):
         if after is not None:
             mine = [c for c in mine if (c.updated_at, c.id) < (after.updated_at, after.id)]
         mine.sort(key=lambda c: (c.updated_at, c.id), reverse=True)
+        return mine[:limit]
+
+    async def by_id(self, user_id: int, *, after: int | None, limit: int) -> list[Chat]:
+        mine = sorted(
+            (c for c in self._t.chats.values() if c.user_id == user_id and (after is None or c.id > after)),
+            key=lambda c: c.id,
+        )
         return mine[:limit]
 
     async def update(
@@ -204,6 +233,10 @@ class MemoryMessageRepository(_Repo):
         earlier = [m for m in await self.for_chat(chat_id) if before is None or m.id < before]
         return earlier[-limit:] if limit > 0 else []
 
+    async def after(self, chat_id: int, *, after: int | None, limit: int) -> list[Message]:
+        later = [m for m in await self.for_chat(chat_id) if after is None or m.id > after]
+        return later[:limit]
+
     async def get(self, chat_id: int, message_id: int) -> Message | None:
         message = self._t.messages.get(message_id)
         return message if message is not None and message.chat_id == chat_id else None
@@ -229,6 +262,15 @@ class MemoryQuotaLedger(_Repo):
 
     async def used(self, user_id: int, day: date) -> int:
         return self._t.quota.get((user_id, day.isoformat()), 0)
+
+    async def days(self, user_id: int) -> list[tuple[date, int]]:
+        found = [
+            (date.fromisoformat(d), n) for (uid, d), n in self._t.quota.items() if uid == user_id and n > 0
+        ]
+        return sorted(found)
+
+    async def anonymous_totals(self) -> list[tuple[date, int]]:
+        return sorted((date.fromisoformat(d), n) for d, n in self._t.anonymous_usage.items())
 
 
 class MemoryRefreshTokenRepository(_Repo):

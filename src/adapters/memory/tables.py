@@ -21,6 +21,8 @@ class Tables:
     chats: dict[int, Chat] = field(default_factory=dict)
     messages: dict[int, Message] = field(default_factory=dict)
     quota: dict[tuple[int, str], int] = field(default_factory=dict)
+    anonymous_usage: dict[str, int] = field(default_factory=dict)
+    """Per quota day: the requests of users who have since deleted their account."""
     refresh_tokens: dict[str, RefreshRecord] = field(default_factory=dict)
     api_keys: dict[int, tuple[ApiKey, str]] = field(default_factory=dict)
     idempotency: dict[tuple[int, str], IdempotencyRecord] = field(default_factory=dict)

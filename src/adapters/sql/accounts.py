@@ -7,10 +7,19 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, exists, func, insert, or_, select, true, update
 
-from adapters.sql.schema import api_keys, identities, refresh_tokens, users
+from adapters.sql.schema import (
+    anonymous_usage,
+    api_keys,
+    identities,
+    login_failures,
+    quota_usage,
+    refresh_tokens,
+    users,
+)
 from adapters.sql.transaction import Repository
-from chatcore.errors import Conflict, EmailTaken, TooManyApiKeys, UsernameTaken, UserNotFound
+from chatcore.errors import Conflict, EmailTaken, LastAdmin, TooManyApiKeys, UsernameTaken, UserNotFound
 from chatcore.model import ApiKey, LinkedAccount, Provider, RefreshRecord, User
+from chatcore.throttling import account_key
 
 _USER = (
     users.c.id,
@@ -124,6 +133,32 @@ class SqlUserRepository(Repository):
         if row is None:
             raise UserNotFound
         return _user(row)
+
+    async def delete(self, user_id: int) -> bool:
+        user = await self.get(user_id)
+        if user is None:
+            return False
+        if user.is_admin:
+            # Every administrator's row is locked, in id order (two such deletions queue instead
+            # of deadlocking); the second then no longer sees the first and counts one admin.
+            admins = (
+                select(users.c.id).where(users.c.is_admin.is_(True)).order_by(users.c.id).with_for_update()
+            )
+            if set((await self._tx.execute(admins)).scalars().all()) <= {user_id}:
+                raise LastAdmin
+        mine = select(quota_usage.c.day, quota_usage.c.used).where(
+            quota_usage.c.user_id == user_id, quota_usage.c.used > 0
+        )
+        fold = self._tx.upsert(anonymous_usage).from_select(["day", "used"], mine)
+        await self._tx.execute(
+            fold.on_conflict_do_update(
+                index_elements=[anonymous_usage.c.day],
+                set_={"used": anonymous_usage.c.used + fold.excluded.used},
+            )
+        )
+        await self._tx.execute(delete(login_failures).where(login_failures.c.key == account_key(user_id)))
+        # Everything else that refers to the user goes by ON DELETE CASCADE, in this statement.
+        return (await self._tx.execute(delete(users).where(users.c.id == user_id))).rowcount == 1
 
 
 class SqlIdentityRepository(Repository):

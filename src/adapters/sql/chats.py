@@ -126,6 +126,13 @@ class SqlChatRepository(Repository):
         stmt = stmt.order_by(chats.c.updated_at.desc(), chats.c.id.desc()).limit(limit)
         return [_chat(row) for row in (await self._tx.execute(stmt)).all()]
 
+    async def by_id(self, user_id: int, *, after: int | None, limit: int) -> list[Chat]:
+        stmt = select(*_CHAT).where(chats.c.user_id == user_id)
+        if after is not None:
+            stmt = stmt.where(chats.c.id > after)
+        stmt = stmt.order_by(chats.c.id).limit(limit)
+        return [_chat(row) for row in (await self._tx.execute(stmt)).all()]
+
     async def update(
         self, user_id: int, chat_id: int, *, title: str | None, topic: str | None, now: datetime
     ) -> Chat | None:
@@ -187,6 +194,14 @@ class SqlMessageRepository(Repository):
             params = {"chat_id": chat_id, "limit": limit, "before": before}
             rows = (await self._tx.execute(_RECENT_BEFORE, params)).all()
         return [_message(row) for row in reversed(rows)]
+
+    async def after(self, chat_id: int, *, after: int | None, limit: int) -> list[Message]:
+        # The (chat_id, id) index serves it: one range scan per page.
+        stmt = select(*_MESSAGE).where(messages.c.chat_id == chat_id)
+        if after is not None:
+            stmt = stmt.where(messages.c.id > after)
+        stmt = stmt.order_by(messages.c.id).limit(limit)
+        return [_message(row) for row in (await self._tx.execute(stmt)).all()]
 
     async def get(self, chat_id: int, message_id: int) -> Message | None:
         stmt = select(*_MESSAGE).where(messages.c.id == message_id, messages.c.chat_id == chat_id)

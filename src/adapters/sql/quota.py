@@ -8,7 +8,7 @@ from functools import cache
 from sqlalchemy import Update, bindparam, select, update
 
 from adapters.sql.prepared import Prepared
-from adapters.sql.schema import quota_usage
+from adapters.sql.schema import anonymous_usage, quota_usage
 from adapters.sql.transaction import Repository, Transaction
 
 _USED = select(quota_usage.c.used).where(
@@ -63,3 +63,15 @@ class SqlQuotaLedger(Repository):
     async def used(self, user_id: int, day: date) -> int:
         used: int | None = (await self._tx.execute(_USED, {"uid": user_id, "qday": day})).scalar()
         return used or 0
+
+    async def days(self, user_id: int) -> list[tuple[date, int]]:
+        stmt = (
+            select(quota_usage.c.day, quota_usage.c.used)
+            .where(quota_usage.c.user_id == user_id, quota_usage.c.used > 0)
+            .order_by(quota_usage.c.day)
+        )
+        return [(row.day, row.used) for row in (await self._tx.execute(stmt)).all()]
+
+    async def anonymous_totals(self) -> list[tuple[date, int]]:
+        stmt = select(anonymous_usage.c.day, anonymous_usage.c.used).order_by(anonymous_usage.c.day)
+        return [(row.day, row.used) for row in (await self._tx.execute(stmt)).all()]

@@ -145,6 +145,15 @@ quota_usage = Table(
     CheckConstraint("used >= 0", name="used"),
 )
 
+# What is left of the usage of deleted accounts: requests per quota day, tied to no one (migration 0005).
+anonymous_usage = Table(
+    "anonymous_usage",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("used", Integer, nullable=False),
+    CheckConstraint("used >= 0", name="used"),
+)
+
 refresh_tokens = Table(
     "refresh_tokens",
     metadata,
@@ -210,6 +219,7 @@ DATA_TABLES = (
     "api_keys",
     "refresh_tokens",
     "quota_usage",
+    "anonymous_usage",
     "messages",
     "chats",
     "identities",

@@ -63,6 +63,17 @@ class UserRepository(Protocol):
         """Set (or with ``None`` clear) the per-user daily limit. Raises ``UserNotFound``."""
         ...
 
+    async def delete(self, user_id: int) -> bool:
+        """Delete the user and every row of theirs: chats, messages, linked identities, refresh
+        tokens, API keys, idempotency records, quota counters (their counts are first added to
+        the anonymous per-day totals, :meth:`QuotaLedger.anonymous_totals`) and login-failure
+        records kept under their id. ``False`` if there was no such user.
+
+        Raises ``LastAdmin`` (and deletes nothing) when the user is the only administrator;
+        concurrent deletions of the last two administrators cannot both succeed.
+        """
+        ...
+
 
 class IdentityRepository(Protocol):
     """Links between users and their accounts at external providers."""
@@ -103,6 +114,11 @@ class ChatRepository(Protocol):
         """Delete a chat and its messages; ``False`` if there was no such chat of this user."""
         ...
 
+    async def by_id(self, user_id: int, *, after: int | None, limit: int) -> list[Chat]:
+        """Up to ``limit`` chats of the user with an id above ``after``, in id order (a stable
+        keyset for reading everything page by page, unlike ``updated_at``, which moves)."""
+        ...
+
 
 class MessageRepository(Protocol):
     async def add(self, chat_id: int, message: NewMessage, *, now: datetime) -> Message:
@@ -118,6 +134,10 @@ class MessageRepository(Protocol):
     async def recent(self, chat_id: int, *, limit: int, before: int | None = None) -> list[Message]:
         """The last ``limit`` messages of a chat (those with an id below ``before``, if given),
         oldest first."""
+        ...
+
+    async def after(self, chat_id: int, *, after: int | None, limit: int) -> list[Message]:
+        """Up to ``limit`` messages of a chat with an id above ``after``, oldest first."""
         ...
 
     async def get(self, chat_id: int, message_id: int) -> Message | None: ...
@@ -140,6 +160,15 @@ class QuotaLedger(Protocol):
         ...
 
     async def used(self, user_id: int, day: date) -> int: ...
+
+    async def days(self, user_id: int) -> list[tuple[date, int]]:
+        """Every quota day of the user with a count above zero, oldest first: ``(day, used)``."""
+        ...
+
+    async def anonymous_totals(self) -> list[tuple[date, int]]:
+        """Requests per quota day of users who deleted their account, oldest first: all that
+        remains of their usage, tied to no one."""
+        ...
 
 
 class RefreshTokenRepository(Protocol):
