@@ -180,7 +180,8 @@ async def test_create_admin_and_logs_without_secrets(tmp_path: Path) -> None:
                 f"/chatbot/chats/{chat_id}/messages/", json={"content": "more"}, headers=learner
             )
             assert again.status_code == 429
-        log = server.log()
+    # Read after the server stopped: a request's log line is written after its response is sent.
+    log = server.log()
     for secret in (
         "admin password 1",
         PASSWORD,
