@@ -10,15 +10,11 @@ at once on every worker. This prints both, per call, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import secrets
-import tempfile
 import time
-from pathlib import Path
 
-from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from scratch import on_each_database
 
 from adapters.identity import JoseTokenService
 from adapters.memory import MemoryAttemptLimiter
@@ -66,23 +62,7 @@ async def run(url: str, label: str) -> None:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgres", help="a PostgreSQL server URL (a scratch database is made there)")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        await run(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}", "SQLite")
-    if args.postgres:
-        server = make_url(args.postgres)
-        name = f"bench_auth_{secrets.token_hex(4)}"
-        admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            await run(server.set(database=name).render_as_string(hide_password=False), "PostgreSQL")
-        finally:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            await admin.dispose()
+    await on_each_database(run, description=__doc__.splitlines()[0], prefix="bench_auth")
 
 
 if __name__ == "__main__":

@@ -11,17 +11,15 @@ PostgreSQL runs in a scratch database created on that server and dropped afterwa
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import secrets
-import tempfile
 import time
 import tracemalloc
 from datetime import UTC, datetime
-from pathlib import Path
 
-from sqlalchemy import insert, make_url, text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from scratch import on_each_database
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.identity import JoseTokenService
 from adapters.memory import MemoryAttemptLimiter
@@ -119,23 +117,7 @@ async def run(url: str, label: str) -> None:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgres", help="a PostgreSQL server URL (a scratch database is made there)")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        await run(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}", "SQLite")
-    if args.postgres:
-        server = make_url(args.postgres)
-        name = f"bench_export_{secrets.token_hex(4)}"
-        admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            await run(server.set(database=name).render_as_string(hide_password=False), "PostgreSQL")
-        finally:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            await admin.dispose()
+    await on_each_database(run, description=__doc__.splitlines()[0], prefix="bench_export")
 
 
 if __name__ == "__main__":
