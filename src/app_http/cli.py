@@ -21,7 +21,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the HTTP server (CHATCORE_HOST, CHATCORE_PORT, CHATCORE_WORKERS)")
     sub.add_parser("migrate", help="upgrade CHATCORE_DATABASE_URL to the newest schema")
-    admin = sub.add_parser("create-admin", help="create an administrator account")
+    admin = sub.add_parser(
+        "create-admin", help="make an existing user an administrator, or create an administrator account"
+    )
     admin.add_argument("username")
     admin.add_argument("--email", help="e-mail address (optional: an administrator may have none)")
     admin.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
@@ -85,15 +87,16 @@ def serve(settings: Settings) -> int:
 
 
 async def create_admin(settings: Settings, username: str, email: str | None, from_stdin: bool) -> int:
-    if from_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-        password2 = password
-    else:
-        password = getpass.getpass("Password: ")
-        password2 = getpass.getpass("Password (again): ")
+    """Make ``username`` an administrator: an existing user is promoted (its password stays), else
+    a new account is created with the password from the prompt or standard input."""
     await prepare_database(settings, upgrade=settings.embedded_database)
     container = build_container(settings)
     try:
+        promoted = await container.accounts.make_admin(username)
+        if promoted is not None:
+            print(f"{promoted.username!r} (id {promoted.id}) is now an administrator.")
+            return 0
+        password, password2 = _new_password(from_stdin)
         user = await container.accounts.register(
             username=username,
             email=email,
@@ -108,6 +111,13 @@ async def create_admin(settings: Settings, username: str, email: str | None, fro
         await container.aclose()
     print(f"Administrator {user.username!r} created (id {user.id}).")
     return 0
+
+
+def _new_password(from_stdin: bool) -> tuple[str, str]:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        return password, password
+    return getpass.getpass("Password: "), getpass.getpass("Password (again): ")
 
 
 async def purge(settings: Settings) -> int:

@@ -357,6 +357,17 @@ class AccountService:
             await uow.commit()
         return user
 
+    async def make_admin(self, username: str) -> User | None:
+        """Make the existing user ``username`` an administrator (from a shell on the server,
+        ``chatcore create-admin``); ``None`` when there is no such user."""
+        async with self._uow() as uow:
+            user = await uow.users.find_by_login(username.strip())
+            if user is None or user.username.casefold() != username.strip().casefold():
+                return None
+            promoted = await uow.users.update(user.id, is_admin=True)
+            await uow.commit()
+        return promoted
+
     async def _dummy(self) -> str:
         if self._dummy_hash is None:
             self._dummy_hash = await self._hasher.hash(secrets.token_urlsafe(16))
