@@ -195,7 +195,7 @@ class MyOAuthController(Controller):
         oauth: NamedDependency[OAuthService],
         user_id: NamedDependency[int],
         request: Request[Any, Any, Any],
-        provider: str,
+        provider: ProviderName,
     ) -> Response[LinkOut]:
         started = await oauth.start_link(user_id, provider, browser=request.cookies.get(BROWSER_COOKIE))
         return Response(LinkOut(url=started.url), cookies=[_browser_cookie(request, started.browser)])
