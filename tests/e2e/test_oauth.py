@@ -71,8 +71,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 CHATCORE_DATABASE_URL=database,
                 CHATCORE_WORKERS="2",
                 CHATCORE_OAUTH_TIMEOUT=OAUTH_TIMEOUT,
-                **providers,
             )
+            env.update(providers)
             migrated = subprocess.run(
                 [chatcore_binary(), "migrate"], env=env, capture_output=True, timeout=120, check=False
             )
