@@ -2,9 +2,10 @@
 
 The login and the link bind their state to this browser with the HttpOnly ``chatcore_oauth``
 cookie (``SameSite=Lax``: it must come back on the provider's redirect, a top-level navigation
-from another site). The callback never answers with a JSON error: every outcome is a redirect to
-the web page, ``/#/oauth?code=...``, ``?linked=<provider>`` or ``?error=<code>``, and a failure
-is logged in one line that holds no code, state or token.
+from another site). The callback never answers with a JSON error (but 404 for a provider that is
+not configured): every outcome is a redirect to the web page, ``/#/oauth?code=...``,
+``?linked=<provider>`` or ``?error=<code>``, and a failure is logged in one line that holds no
+code, state or token.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from app_http.accounts import NO_STORE, TokenOut
 from app_http.auth import provide_user_id
 from app_http.errors import status_and_code
 from app_http.openapi import responses
-from chatcore.errors import OAuthFailed, ProviderNotFound
+from chatcore.errors import ChatcoreError, ProviderNotFound
 from chatcore.oauth import STATE_TTL, OAuthService, Started
 
 log = structlog.get_logger("chatcore.oauth")
@@ -65,7 +66,8 @@ def _browser_cookie(request: Request[Any, Any, Any], value: str) -> Cookie:
         path=COOKIE_PATH,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        # Behind a proxy that ends TLS the request itself looks like http: the public URL says.
+        secure=request.url.scheme == "https" or request.app.state.public_url.startswith("https://"),
     )
 
 
@@ -98,6 +100,7 @@ class OAuthController(Controller):
         "/providers/",
         operation_id="listOAuthProviders",
         summary="The configured login providers (Kakao, GitHub) and where their login starts",
+        responses=responses(),
     )
     async def providers(
         self, oauth: NamedDependency[OAuthService], request: Request[Any, Any, Any]
@@ -152,7 +155,7 @@ class OAuthController(Controller):
             )
         except ProviderNotFound:
             raise
-        except OAuthFailed as exc:
+        except ChatcoreError as exc:  # the browser lands on the page, never on a JSON error
             _, code = status_and_code(exc)
             cause = None if exc.__cause__ is None else type(exc.__cause__).__name__
             log.warning("oauth_failed", provider=provider, error=code, cause=cause)

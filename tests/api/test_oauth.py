@@ -4,6 +4,7 @@ callback's redirects (never a JSON error), the one-time code, link, unlink, the 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -24,7 +25,7 @@ from chatcore.model import LinkedAccount, Provider
 from chatcore.ports.oauth import ProviderAccount
 from chatcore.testing import ApprovingProvider, FrozenClock, QuickHasher, ScriptedLLM
 
-PUBLIC = "https://practice.example.com"
+PUBLIC = "http://practice.example.com"
 
 
 class OAuthApi(Api):
@@ -64,8 +65,8 @@ class OAuthApi(Api):
         return tokens
 
 
-@pytest.fixture
-async def oauth_api(tmp_path: Path) -> AsyncIterator[OAuthApi]:
+@asynccontextmanager
+async def running(tmp_path: Path, public_url: str = PUBLIC) -> AsyncIterator[OAuthApi]:
     clock, llm, store = FrozenClock(), ScriptedLLM(), MemoryStore()
     kakao = ApprovingProvider(
         Provider.KAKAO, ProviderAccount(LinkedAccount(Provider.KAKAO, "1001", "minji"), "minji@kakao.example")
@@ -74,7 +75,7 @@ async def oauth_api(tmp_path: Path) -> AsyncIterator[OAuthApi]:
         Provider.GITHUB, ProviderAccount(LinkedAccount(Provider.GITHUB, "2002", "octo"))
     )
     container = build_container(
-        Settings(secret_key=SECRET, data_dir=tmp_path, public_url=PUBLIC),
+        Settings(secret_key=SECRET, data_dir=tmp_path, public_url=public_url),
         clock=clock,
         llm=llm,
         uow=store.unit_of_work,
@@ -86,6 +87,12 @@ async def oauth_api(tmp_path: Path) -> AsyncIterator[OAuthApi]:
     async with AsyncTestClient(create_app(container)) as client:
         api = OAuthApi(client=client, container=container, clock=clock, llm=llm, store=store)
         api.kakao, api.github = kakao, github
+        yield api
+
+
+@pytest.fixture
+async def oauth_api(tmp_path: Path) -> AsyncIterator[OAuthApi]:
+    async with running(tmp_path) as api:
         yield api
 
 
@@ -118,6 +125,14 @@ async def test_login_redirects_with_a_short_lived_httponly_browser_cookie(oauth_
     assert cookie.startswith("chatcore_oauth=")
     for part in ("HttpOnly", "Path=/accounts/oauth/", "SameSite=lax", "Max-Age=600"):
         assert part in cookie
+    assert "Secure" not in cookie
+
+
+async def test_the_cookie_is_secure_when_the_public_url_is_https(tmp_path: Path) -> None:
+    # TLS may end at a proxy in front of the server: the request looks like http, the public URL says.
+    async with running(tmp_path, "https://practice.example.com") as api:
+        response = await api.client.get("/accounts/oauth/kakao/login", follow_redirects=False)
+    assert "Secure" in response.headers["set-cookie"]
 
 
 async def test_a_login_round_trip_gives_tokens_and_a_linked_account(oauth_api: OAuthApi) -> None:
