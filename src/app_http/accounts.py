@@ -89,9 +89,12 @@ class MyPageIn(msgspec.Struct):
 
 
 class PasswordIn(msgspec.Struct):
-    old_password: Secret
     new_password: Secret
     new_password2: Secret
+    old_password: (
+        Annotated[Secret, msgspec.Meta(description="the current password; leave out only to set a first one")]
+        | None
+    ) = None
 
 
 class ApiKeyIn(msgspec.Struct):

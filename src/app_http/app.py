@@ -24,6 +24,7 @@ from app_http.health import HealthController
 from app_http.housekeeping import run_housekeeping
 from app_http.json_body import JsonRequest
 from app_http.middleware import RequestContextMiddleware
+from app_http.oauth import MyOAuthController, OAuthController
 from app_http.openai_compat import OpenAICompatController
 from app_http.privacy import PrivacyController
 from app_http.request_guard import RequestGuard
@@ -51,6 +52,8 @@ def create_app(container: Container) -> Litestar:
             AccountController,
             MyAccountController,
             PrivacyController,
+            OAuthController,
+            MyOAuthController,
             ChatController,
             AdminController,
             OpenAICompatController,
@@ -63,7 +66,13 @@ def create_app(container: Container) -> Litestar:
         cors_config=_cors(container),
         dependencies=_services(container),
         # For the code outside handlers (exception handlers, middleware):
-        state=State({"clock": container.clock, "trusted_proxies": container.settings.trusted_proxies}),
+        state=State(
+            {
+                "clock": container.clock,
+                "trusted_proxies": container.settings.trusted_proxies,
+                "public_url": container.settings.effective_public_url,
+            }
+        ),
         lifespan=[lifespan],
         exception_handlers={
             ChatcoreError: handle_domain_error,
@@ -94,6 +103,7 @@ def _services(container: Container) -> dict[str, Provide]:
         "tutor": constant(container.tutor),
         "relay": constant(container.relay),
         "privacy": constant(container.privacy),
+        "oauth": constant(container.oauth),
         "clock": constant(container.clock),
         "database_ready": constant(container.ready),
     }

@@ -13,6 +13,7 @@ import structlog
 
 from adapters.identity import Argon2PasswordHasher, JoseTokenService
 from adapters.memory import MemoryAttemptLimiter
+from adapters.oauth import GitHubOAuthProvider, KakaoOAuthProvider, OAuthClientConfig
 from adapters.offline_tutor import OfflineTutorGateway
 from adapters.sql import (
     DatabaseUnreachable,
@@ -24,13 +25,16 @@ from adapters.sql import (
     upgrade_to_head,
 )
 from app_http.container import Container
-from app_http.settings import ConfigError, Settings
+from app_http.settings import ConfigError, OAuthClientSettings, Settings
 from chatcore.accounts import AccountService
 from chatcore.chats import ChatService
 from chatcore.clock import SystemClock
 from chatcore.housekeeping import Housekeeping
+from chatcore.model import Provider
+from chatcore.oauth import OAuthService
 from chatcore.ports.clock import Clock
 from chatcore.ports.llm import LLMGateway
+from chatcore.ports.oauth import OAuthProvider
 from chatcore.ports.security import AttemptLimiter, PasswordHasher, TokenService
 from chatcore.ports.storage import UnitOfWorkFactory
 from chatcore.privacy import PrivacyService
@@ -132,6 +136,29 @@ def build_limiter(
     return MemoryAttemptLimiter() if engine is None else SqlAttemptLimiter(engine)
 
 
+def build_oauth_providers(settings: Settings) -> dict[Provider, OAuthProvider]:
+    """The configured providers (both client id and secret set, SPEC §2), each with the redirect
+    URI under ``CHATCORE_PUBLIC_URL`` that must be registered with it."""
+
+    def config(provider: Provider, client: OAuthClientSettings) -> OAuthClientConfig:
+        return OAuthClientConfig(
+            client_id=client.client_id,
+            client_secret=client.client_secret,
+            authorize_url=client.authorize_url,
+            token_url=client.token_url,
+            userinfo_url=client.userinfo_url,
+            redirect_uri=f"{settings.effective_public_url}/accounts/oauth/{provider.value}/callback",
+            timeout=settings.oauth_timeout,
+        )
+
+    providers: dict[Provider, OAuthProvider] = {}
+    if settings.github is not None:
+        providers[Provider.GITHUB] = GitHubOAuthProvider(config(Provider.GITHUB, settings.github))
+    if settings.kakao is not None:
+        providers[Provider.KAKAO] = KakaoOAuthProvider(config(Provider.KAKAO, settings.kakao))
+    return providers
+
+
 def build_container(
     settings: Settings,
     *,
@@ -142,6 +169,7 @@ def build_container(
     tokens: TokenService | None = None,
     limiter: AttemptLimiter | None = None,
     ready: Callable[[], Awaitable[bool]] | None = None,
+    oauth_providers: dict[Provider, OAuthProvider] | None = None,
 ) -> Container:
     """Wire the services from ``settings``. Each keyword replaces one part (tests bring fakes);
     what is not given is built from the settings."""
@@ -190,6 +218,12 @@ def build_container(
         tutor=tutor,
         relay=relay,
         privacy=PrivacyService(uow=uow, accounts=accounts, limiter=limiter, clock=clock),
+        oauth=OAuthService(
+            uow=uow,
+            accounts=accounts,
+            providers=build_oauth_providers(settings) if oauth_providers is None else oauth_providers,
+            clock=clock,
+        ),
         llm=llm,
         clock=clock,
         ready=ready or database_answers,

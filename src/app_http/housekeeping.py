@@ -33,9 +33,10 @@ async def run_housekeeping(
         except Exception as exc:  # a database that is away now may be back next time
             log.warning("housekeeping_failed", error_type=type(exc).__name__)
             continue
-        if purged.refresh_tokens or purged.idempotency_records:
+        if purged.refresh_tokens or purged.idempotency_records or purged.oauth_records:
             log.info(
                 "housekeeping",
                 refresh_tokens=purged.refresh_tokens,
                 idempotency_records=purged.idempotency_records,
+                oauth_records=purged.oauth_records,
             )

@@ -14,7 +14,10 @@ DESCRIPTIONS = {
     401: "Missing, invalid or expired credentials (`not_authenticated`, `invalid_token`, ...)",
     403: "Not allowed (`permission_denied`)",
     404: "Not found, or not yours (`chat_not_found`, ...)",
-    409: "Conflict (`username_taken`, `email_taken`, `too_many_api_keys`, `password_required`, `conflict`)",
+    409: (
+        "Conflict (`username_taken`, `email_taken`, `too_many_api_keys`, `password_required`, "
+        "`last_login_method`, `conflict`)"
+    ),
     413: "Body over 64 KiB (`payload_too_large`)",
     422: "Invalid input (`validation_error`), the detail names the field",
     429: "Too many requests (`quota_exceeded`, `too_many_attempts`), see Retry-After",

@@ -68,6 +68,8 @@ class Settings:
     """Sign-ups per client address within 15 minutes."""
     github: OAuthClientSettings | None = None
     kakao: OAuthClientSettings | None = None
+    oauth_timeout: float = 10.0
+    """Seconds a provider has to answer a login's code exchange (token and account calls)."""
 
     @property
     def production(self) -> bool:
@@ -130,6 +132,7 @@ class Settings:
             ),
             github=_oauth(e, "GITHUB", GITHUB_ENDPOINTS),
             kakao=_oauth(e, "KAKAO", KAKAO_ENDPOINTS),
+            oauth_timeout=_float(get("CHATCORE_OAUTH_TIMEOUT", "10"), "CHATCORE_OAUTH_TIMEOUT"),
         )
         if settings.env not in {"development", "production"}:
             raise ConfigError("CHATCORE_ENV must be 'development' or 'production'.")

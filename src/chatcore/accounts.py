@@ -160,7 +160,7 @@ class AccountService:
             async with self._uow() as uow:
                 await uow.users.update(user.id, password_hash=new_hash)
                 await uow.commit()
-        pair = await self.issue_tokens(user.id)
+        pair = await self.sign_in(user)
         token = self._tokens.issue_signed(DEVICE, str(user.id), ttl=DEVICE_TTL, now=self._clock.now())
         return replace(pair, device=token)
 
@@ -190,6 +190,12 @@ class AccountService:
             raise ValidationFailed("The current password is incorrect.", field=field)
         await self._throttle.succeeded(attempt)
         return user
+
+    async def sign_in(self, user: User) -> TokenPair:
+        """Start a session for a user who proved who they are: the one door every way of logging
+        in ends at (a password here, Kakao and GitHub in :class:`chatcore.oauth.OAuthService`), so
+        a rule about who may log in at all belongs here and holds for every method."""
+        return await self.issue_tokens(user.id)
 
     async def issue_tokens(self, user_id: int, *, family: str | None = None) -> TokenPair:
         """A new access token and refresh token (a new chain unless ``family`` is given)."""
@@ -300,10 +306,23 @@ class AccountService:
         return Profile(user=user, linked_accounts=tuple(linked))
 
     async def change_password(
-        self, user_id: int, *, old_password: str, new_password: str, new_password2: str
+        self, user_id: int, *, old_password: str | None, new_password: str, new_password2: str
     ) -> None:
-        """Change the password and sign out every session (all refresh tokens are revoked)."""
-        user = await self.confirm_password(user_id, old_password, field="old_password")
+        """Change the password and sign out every session (all refresh tokens are revoked).
+
+        An account made through a provider has no password yet: its first one is set without
+        ``old_password`` (``None``). Otherwise ``old_password`` is checked as every confirmation
+        is (:meth:`confirm_password`: ``ValidationFailed``, ``TooManyAttempts``, and
+        ``PasswordRequired`` when one is given to an account that has none)."""
+        if old_password is None:
+            async with self._uow(read_only=True) as uow:
+                user = await uow.users.get(user_id)
+            if user is None:
+                raise AccountGone
+            if user.password_hash is not None:
+                raise ValidationFailed("Enter your current password.", field="old_password")
+        else:
+            user = await self.confirm_password(user_id, old_password, field="old_password")
         validate_new_password(new_password, new_password2, username=user.username, field="new_password")
         new_hash = await self._hasher.hash(new_password)
         async with self._uow() as uow:

@@ -8,20 +8,30 @@
     │   ├── ChatNotFound                  also for another user's chat (never reveal it exists)
     │   ├── UserNotFound
     │   ├── MessageNotFound
-    │   └── ApiKeyNotFound
+    │   ├── ApiKeyNotFound
+    │   ├── ProviderNotFound              not a provider, or not configured on this server
+    │   └── NotLinked                     the user has no account of that provider linked
     ├── Conflict
     │   ├── UsernameTaken
     │   ├── EmailTaken
     │   ├── TooManyApiKeys                a user holds at most MAX_API_KEYS personal keys
     │   ├── PasswordRequired              the account has no password to confirm a change with
-    │   └── LastAdmin                     the last administrator cannot delete their account
+    │   ├── LastAdmin                     the last administrator cannot delete their account
+    │   └── LastLoginMethod               unlinking would leave no password and no other provider
     ├── AuthError
     │   ├── InvalidCredentials            same for unknown user and wrong password
     │   ├── InvalidToken
     │   │   └── AccountGone               a valid token of an account deleted since
     │   ├── TokenReused                   a rotated refresh token came back: its chain is revoked
     │   ├── TooManyAttempts(retry_after)
-    │   └── PermissionDenied
+    │   ├── PermissionDenied
+    │   └── InvalidLoginCode              a one-time OAuth code unknown, used or older than 60 s
+    ├── OAuthFailed                       a Kakao/GitHub login or link did not finish
+    │   ├── OAuthStateInvalid             unknown, used, expired, or started in another browser
+    │   ├── OAuthDenied                   the user declined at the provider
+    │   ├── ProviderError                 the provider answered with an error
+    │   ├── ProviderUnavailable           the provider could not be reached in time
+    │   └── AlreadyLinked                 that provider account belongs to another user
     ├── QuotaExceeded(quota)
     ├── StorageUnavailable(retry_after)   the database is locked or cannot be reached for now
     └── LLMError                          the tutor could not answer; the quota slot is given back
@@ -78,6 +88,14 @@ class ApiKeyNotFound(NotFound):
     default_detail = "API key not found."
 
 
+class ProviderNotFound(NotFound):
+    default_detail = "This login provider is not available here."
+
+
+class NotLinked(NotFound):
+    default_detail = "No account of this provider is linked to yours."
+
+
 class Conflict(ChatcoreError):
     default_detail = "This conflicts with existing data."
 
@@ -101,6 +119,12 @@ class PasswordRequired(Conflict):
 class LastAdmin(Conflict):
     default_detail = (
         "You are the last administrator: make someone else an administrator before deleting your account."
+    )
+
+
+class LastLoginMethod(Conflict):
+    default_detail = (
+        "This is your only way to log in: set a password or link another provider before unlinking it."
     )
 
 
@@ -136,6 +160,37 @@ class TooManyAttempts(AuthError):
 
 class PermissionDenied(AuthError):
     default_detail = "You are not allowed to do this."
+
+
+class InvalidLoginCode(AuthError):
+    default_detail = "This login code is invalid, was already used or has expired. Log in again."
+
+
+class OAuthFailed(ChatcoreError):
+    """A login or link through a provider did not finish. The callback turns each kind into the
+    ``error`` of its redirect; nothing about the provider's answer is in the detail."""
+
+    default_detail = "The login through the provider did not finish. Please try again."
+
+
+class OAuthStateInvalid(OAuthFailed):
+    default_detail = "This login link is invalid, was already used, has expired or was opened elsewhere."
+
+
+class OAuthDenied(OAuthFailed):
+    default_detail = "The login was cancelled at the provider."
+
+
+class ProviderError(OAuthFailed):
+    default_detail = "The provider refused the login."
+
+
+class ProviderUnavailable(OAuthFailed):
+    default_detail = "The provider cannot be reached right now. Please try again later."
+
+
+class AlreadyLinked(OAuthFailed):
+    default_detail = "This provider account is already linked to another user."
 
 
 class QuotaExceeded(ChatcoreError):

@@ -2,7 +2,8 @@
 
 Refresh-token chains whose every token expired (a chain with a live token is kept whole: any of
 its tokens can still end it or expose it as stolen), idempotency records past
-their replay window, login failures older than the throttling window. Each step is a plain
+their replay window, login failures older than the throttling window, OAuth states and one-time
+login codes past their expiry. Each step is a plain
 ``DELETE`` by a time column (indexed), safe to run from every worker process at once.
 """
 
@@ -20,6 +21,8 @@ from chatcore.tutoring import IDEMPOTENCY_WINDOW
 class Purged:
     refresh_tokens: int
     idempotency_records: int
+    oauth_records: int = 0
+    """Expired OAuth states and one-time login codes."""
 
 
 class Housekeeping:
@@ -33,6 +36,7 @@ class Housekeeping:
         async with self._uow() as tx:
             tokens = await tx.refresh_tokens.purge_expired(now)
             records = await tx.idempotency.purge(before=now - IDEMPOTENCY_WINDOW)
+            oauth = await tx.oauth.purge(now=now)
             await tx.commit()
         await self._limiter.purge(now=now)
-        return Purged(refresh_tokens=tokens, idempotency_records=records)
+        return Purged(refresh_tokens=tokens, idempotency_records=records, oauth_records=oauth)

@@ -1,6 +1,6 @@
-"""Working fakes for tests and embedding: a frozen clock, a scripted tutor, a fast hasher and
-an HMAC token service. They satisfy the same port contracts as the real adapters (the
-in-memory storage lives in ``adapters.memory``).
+"""Working fakes for tests and embedding: a frozen clock, a scripted tutor, a fast hasher, an
+HMAC token service and an approving OAuth provider. They satisfy the same port contracts as the
+real adapters (the in-memory storage lives in ``adapters.memory``).
 """
 
 from __future__ import annotations
@@ -10,11 +10,14 @@ import hashlib
 import hmac
 import json
 import secrets
+import urllib.parse
 from collections.abc import AsyncGenerator, Iterable
 from datetime import UTC, datetime, timedelta
 
-from chatcore.errors import InvalidToken, LLMError
+from chatcore.errors import InvalidToken, LLMError, ProviderError
+from chatcore.model import Provider
 from chatcore.ports.llm import Completion, Prompt
+from chatcore.ports.oauth import ProviderAccount
 from chatcore.ports.security import IssuedToken
 
 
@@ -168,3 +171,38 @@ class HmacTokens:
         if not isinstance(sub, str):
             raise InvalidToken
         return sub
+
+
+class ApprovingProvider:
+    """An OAuth provider where every login is approved at once as ``account`` (change it between
+    logins), with PKCE checked as a real provider does: a code is exchanged once, only with the
+    verifier whose S256 challenge the authorization carried. ``failure`` makes the exchange raise."""
+
+    def __init__(self, name: Provider, account: ProviderAccount) -> None:
+        self.name = name
+        self.account = account
+        self.failure: Exception | None = None
+        self._challenges: dict[str, str] = {}
+        self._grants: dict[str, tuple[str, ProviderAccount]] = {}
+
+    def authorization_url(self, *, state: str, code_verifier: str) -> str:
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(code_verifier.encode()).digest()).rstrip(b"=")
+        self._challenges[state] = challenge.decode()
+        query = urllib.parse.urlencode({"state": state, "code_challenge": challenge.decode()})
+        return f"https://{self.name.value}.test/authorize?{query}"
+
+    def approve(self, url: str) -> str:
+        """What the user does at the provider: the code for the authorization ``url``."""
+        state = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["state"][0]
+        code = secrets.token_urlsafe(8)
+        self._grants[code] = (self._challenges.pop(state), self.account)
+        return code
+
+    async def fetch_account(self, *, code: str, code_verifier: str) -> ProviderAccount:
+        if self.failure is not None:
+            raise self.failure
+        grant = self._grants.pop(code, None)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(code_verifier.encode()).digest()).rstrip(b"=")
+        if grant is None or grant[0] != challenge.decode():
+            raise ProviderError
+        return grant[1]

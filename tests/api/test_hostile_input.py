@@ -46,6 +46,7 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "new_password2": "new horse 22",
     },
     ("POST", "/accounts/api-keys"): {"name": "laptop", "password": PASSWORD},
+    ("POST", "/accounts/oauth/exchange"): {"code": "not-a-code", "cookie": False},
     # A wrong password: the account must survive the corpus.
     ("DELETE", "/accounts/mypage"): {"password": "wrong password 1"},
     ("POST", "/chatbot/chats"): {"title": "Hi", "mode": "interview", "topic": "backend", "message": "Hello"},

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from adapters.sql import SqlAttemptLimiter, SqlUnitOfWorkFactory, create_engine_for
 from chatcore.errors import LastAdmin
 from chatcore.model import LinkedAccount, NewMessage, Provider, RefreshRecord, Role
-from chatcore.ports.storage import UnitOfWorkFactory
+from chatcore.ports.storage import OAuthState, UnitOfWorkFactory
 from chatcore.throttling import account_key
 from contract.conftest import Storage
 from contract.helpers import T0, add_chat, add_user, at
@@ -46,6 +46,16 @@ async def give_everything(uow: UnitOfWorkFactory, user_id: int, *, tag: str) -> 
         await tx.idempotency.attach(user_id=user_id, key="k", message_id=first.id)
         await tx.quota.consume(user_id, DAY, limit=5)
         await tx.quota.consume(user_id, DAY, limit=5)
+        await tx.oauth.add_state(
+            OAuthState(
+                state_hash=f"{tag}-state".ljust(64, "0"),
+                browser_hash="b" * 64,
+                provider=Provider.KAKAO,
+                expires_at=at(600),
+                user_id=user_id,
+            )
+        )
+        await tx.oauth.add_code(code_hash=f"{tag}-code".ljust(64, "0"), user_id=user_id, expires_at=at(60))
         await tx.commit()
     return [c.id for c in chats]
 

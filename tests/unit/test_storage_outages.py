@@ -47,6 +47,7 @@ class FlakyUnitOfWork:
         self._inner = inner
         self.users = inner.users
         self.identities = inner.identities
+        self.oauth = inner.oauth
         self.chats = inner.chats
         self.messages = inner.messages
         self.quota = inner.quota

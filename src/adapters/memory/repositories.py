@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime
 
-from adapters.memory.tables import Tables
+from adapters.memory.tables import OAuthCode, Tables
 from chatcore.errors import (
     ChatNotFound,
     Conflict,
     EmailTaken,
     LastAdmin,
+    LastLoginMethod,
     TooManyApiKeys,
     UsernameTaken,
     UserNotFound,
@@ -27,7 +28,7 @@ from chatcore.model import (
     RefreshRecord,
     User,
 )
-from chatcore.ports.storage import ChatCursor, IdempotencyRecord
+from chatcore.ports.storage import ChatCursor, IdempotencyRecord, OAuthState
 
 
 class _Repo:
@@ -127,6 +128,8 @@ class MemoryUserRepository(_Repo):
         t.refresh_tokens = {k: r for k, r in t.refresh_tokens.items() if r.user_id != user_id}
         t.api_keys = {k: v for k, v in t.api_keys.items() if v[0].user_id != user_id}
         t.idempotency = {k: r for k, r in t.idempotency.items() if r.user_id != user_id}
+        t.oauth_states = {k: s for k, s in t.oauth_states.items() if s.user_id != user_id}
+        t.oauth_codes = {k: c for k, c in t.oauth_codes.items() if c.user_id != user_id}
         del t.users[user_id]
         return True
 
@@ -146,6 +149,54 @@ class MemoryIdentityRepository(_Repo):
     async def list_for(self, user_id: int) -> list[LinkedAccount]:
         found = [acc for uid, acc in self._t.identities.values() if uid == user_id]
         return sorted(found, key=lambda a: (a.provider.value, a.subject))
+
+    async def unlink(self, user_id: int, provider: Provider) -> bool:
+        mine = {k: acc for k, (uid, acc) in self._t.identities.items() if uid == user_id}
+        gone = [k for k, acc in mine.items() if acc.provider == provider]
+        if not gone:
+            return False
+        user = self._t.users.get(user_id)
+        if (user is None or user.password_hash is None) and len(mine) == len(gone):
+            raise LastLoginMethod
+        for key in gone:
+            del self._t.identities[key]
+        return True
+
+
+class MemoryOAuthRepository(_Repo):
+    async def add_state(self, state: OAuthState) -> None:
+        self._t.oauth_states[state.state_hash] = state
+
+    async def take_state(
+        self, *, state_hash: str, browser_hash: str, provider: Provider, now: datetime
+    ) -> OAuthState | None:
+        found = self._t.oauth_states.get(state_hash)
+        if (
+            found is None
+            or found.browser_hash != browser_hash
+            or found.provider != provider
+            or found.expires_at <= now
+        ):
+            return None
+        del self._t.oauth_states[state_hash]
+        return found
+
+    async def add_code(self, *, code_hash: str, user_id: int, expires_at: datetime) -> None:
+        self._t.oauth_codes[code_hash] = OAuthCode(user_id=user_id, expires_at=expires_at)
+
+    async def use_code(self, code_hash: str, *, now: datetime) -> int | None:
+        found = self._t.oauth_codes.get(code_hash)
+        if found is None or found.used or found.expires_at <= now:
+            return None
+        self._t.oauth_codes[code_hash] = replace(found, used=True)
+        return found.user_id
+
+    async def purge(self, *, now: datetime) -> int:
+        states = {k: s for k, s in self._t.oauth_states.items() if s.expires_at >= now}
+        codes = {k: c for k, c in self._t.oauth_codes.items() if c.expires_at >= now}
+        purged = len(self._t.oauth_states) - len(states) + len(self._t.oauth_codes) - len(codes)
+        self._t.oauth_states, self._t.oauth_codes = states, codes
+        return purged
 
 
 class MemoryChatRepository(_Repo):

@@ -14,6 +14,7 @@ from chatcore.ports.storage import (
     IdempotencyRepository,
     IdentityRepository,
     MessageRepository,
+    OAuthRepository,
     QuotaLedger,
     RefreshTokenRepository,
     UserRepository,
@@ -46,6 +47,7 @@ class MemoryUnitOfWork:
         t = store.tables
         self.users: UserRepository = repos.MemoryUserRepository(t)
         self.identities: IdentityRepository = repos.MemoryIdentityRepository(t)
+        self.oauth: OAuthRepository = repos.MemoryOAuthRepository(t)
         self.chats: ChatRepository = repos.MemoryChatRepository(t)
         self.messages: MessageRepository = repos.MemoryMessageRepository(t)
         self.quota: QuotaLedger = repos.MemoryQuotaLedger(t)

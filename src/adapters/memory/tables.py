@@ -7,9 +7,19 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from chatcore.model import ApiKey, Chat, LinkedAccount, Message, RefreshRecord, User
-from chatcore.ports.storage import IdempotencyRecord
+from chatcore.ports.storage import IdempotencyRecord, OAuthState
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthCode:
+    """A one-time login code (by its hash, the table's key)."""
+
+    user_id: int
+    expires_at: datetime
+    used: bool = False
 
 
 @dataclass
@@ -26,6 +36,8 @@ class Tables:
     refresh_tokens: dict[str, RefreshRecord] = field(default_factory=dict)
     api_keys: dict[int, tuple[ApiKey, str]] = field(default_factory=dict)
     idempotency: dict[tuple[int, str], IdempotencyRecord] = field(default_factory=dict)
+    oauth_states: dict[str, OAuthState] = field(default_factory=dict)
+    oauth_codes: dict[str, OAuthCode] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=dict)
 
     def next_id(self, table: str) -> int:

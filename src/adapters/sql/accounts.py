@@ -17,7 +17,15 @@ from adapters.sql.schema import (
     users,
 )
 from adapters.sql.transaction import Repository
-from chatcore.errors import Conflict, EmailTaken, LastAdmin, TooManyApiKeys, UsernameTaken, UserNotFound
+from chatcore.errors import (
+    Conflict,
+    EmailTaken,
+    LastAdmin,
+    LastLoginMethod,
+    TooManyApiKeys,
+    UsernameTaken,
+    UserNotFound,
+)
 from chatcore.model import ApiKey, LinkedAccount, Provider, RefreshRecord, User
 from chatcore.throttling import account_key
 
@@ -194,6 +202,23 @@ class SqlIdentityRepository(Repository):
         )
         rows = (await self._tx.execute(stmt)).all()
         return [LinkedAccount(provider=Provider(r.provider), subject=r.subject, login=r.login) for r in rows]
+
+    async def unlink(self, user_id: int, provider: Provider) -> bool:
+        # The user's row is locked first (PostgreSQL; SQLite's writers take turns anyway), so two
+        # unlinks of one user's last two accounts queue, and the second sees the first's effect.
+        lock = select(users.c.password_hash).where(users.c.id == user_id).with_for_update()
+        owner = (await self._tx.execute(lock)).first()
+        mine = select(identities.c.provider).where(identities.c.user_id == user_id)
+        linked = list((await self._tx.execute(mine)).scalars().all())
+        if provider.value not in linked:
+            return False
+        if (owner is None or owner.password_hash is None) and set(linked) == {provider.value}:
+            raise LastLoginMethod
+        gone = delete(identities).where(
+            identities.c.user_id == user_id, identities.c.provider == provider.value
+        )
+        await self._tx.execute(gone)
+        return True
 
 
 _TOKEN = (

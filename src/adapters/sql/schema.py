@@ -212,7 +212,22 @@ oauth_codes = Table(
     Column("used", Boolean, nullable=False, server_default=false()),
 )
 
+Index("ix_oauth_codes_expires_at", oauth_codes.c.expires_at)  # housekeeping (migration 0006)
+
+# Logins and links started with a provider, until their callback (migration 0006). Hashes only.
+oauth_states = Table(
+    "oauth_states",
+    metadata,
+    Column("state_hash", String(64), primary_key=True),
+    Column("browser_hash", String(64), nullable=False),
+    Column("provider", String(20), nullable=False),
+    # The user linking an account; NULL for a login.
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), index=True),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
 DATA_TABLES = (
+    "oauth_states",
     "login_failures",
     "oauth_codes",
     "idempotency_keys",

@@ -15,6 +15,7 @@ from adapters.sql.accounts import (
 )
 from adapters.sql.chats import SqlChatRepository, SqlIdempotencyRepository, SqlMessageRepository
 from adapters.sql.engine import READ_ONLY
+from adapters.sql.oauth import SqlOAuthRepository
 from adapters.sql.quota import SqlQuotaLedger
 from adapters.sql.transaction import STORAGE_ERRORS, Transaction, raise_storage_error
 from chatcore.ports.storage import (
@@ -23,6 +24,7 @@ from chatcore.ports.storage import (
     IdempotencyRepository,
     IdentityRepository,
     MessageRepository,
+    OAuthRepository,
     QuotaLedger,
     RefreshTokenRepository,
     UnitOfWork,
@@ -51,6 +53,7 @@ class SqlUnitOfWork:
         self._tx = tx = Transaction(engine.dialect.name)
         self.users: UserRepository = SqlUserRepository(tx)
         self.identities: IdentityRepository = SqlIdentityRepository(tx)
+        self.oauth: OAuthRepository = SqlOAuthRepository(tx)
         self.chats: ChatRepository = SqlChatRepository(tx)
         self.messages: MessageRepository = SqlMessageRepository(tx)
         self.quota: QuotaLedger = SqlQuotaLedger(tx)

@@ -86,6 +86,55 @@ class IdentityRepository(Protocol):
 
     async def list_for(self, user_id: int) -> list[LinkedAccount]: ...
 
+    async def unlink(self, user_id: int, provider: Provider) -> bool:
+        """Remove the user's account of ``provider``; ``False`` if none is linked.
+
+        Raises ``LastLoginMethod`` (and removes nothing) when the user has no password and no
+        other linked account: concurrent unlinks cannot together leave the user without a way in.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthState:
+    """A login or link started with a provider, stored until its callback (single use).
+
+    Only hashes are kept: of the ``state`` sent through the provider and of the random value in
+    the starting browser's cookie. The PKCE verifier is derived from the two, so the database
+    alone holds nothing that finishes a login."""
+
+    state_hash: str
+    browser_hash: str
+    provider: Provider
+    expires_at: datetime
+    user_id: int | None = None
+    """The signed-in user who is linking an account; ``None`` for a login."""
+
+
+class OAuthRepository(Protocol):
+    """Started OAuth logins (states) and the one-time codes that finish them, stored hashed."""
+
+    async def add_state(self, state: OAuthState) -> None: ...
+
+    async def take_state(
+        self, *, state_hash: str, browser_hash: str, provider: Provider, now: datetime
+    ) -> OAuthState | None:
+        """Remove and return the unexpired state with these hashes of this provider; ``None``
+        otherwise. Once only: of concurrent calls, one gets it. A state presented with another
+        browser's hash is left in place (a stranger cannot spend someone else's login)."""
+        ...
+
+    async def add_code(self, *, code_hash: str, user_id: int, expires_at: datetime) -> None: ...
+
+    async def use_code(self, code_hash: str, *, now: datetime) -> int | None:
+        """The user id of an unused, unexpired code, which is used up by this call; ``None``
+        otherwise (also for every concurrent caller but one)."""
+        ...
+
+    async def purge(self, *, now: datetime) -> int:
+        """Delete the states and codes that expired before ``now``; returns how many."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class ChatCursor:
@@ -277,6 +326,7 @@ class UnitOfWork(Protocol):
 
     users: UserRepository
     identities: IdentityRepository
+    oauth: OAuthRepository
     chats: ChatRepository
     messages: MessageRepository
     quota: QuotaLedger
