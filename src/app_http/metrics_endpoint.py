@@ -12,7 +12,7 @@ import hmac
 import ipaddress
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import MediaType, Request, Response, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 
@@ -39,6 +39,7 @@ def metrics_handler(metrics: Metrics, *, token: str) -> HTTPRouteHandler:
     def scrape(request: Request[Any, Any, Any]) -> Response[bytes] | Response[ErrorBody]:
         refused = _refusal(request, token)
         if refused is not None:
+            refused.media_type = MediaType.JSON  # not the route's text/plain
             return refused
         body, content_type = metrics.render()
         # Litestar adds the charset of a text type itself.
