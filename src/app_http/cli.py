@@ -68,8 +68,6 @@ def serve(settings: Settings) -> int:
         f"chatcore: serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s)",
         file=sys.stderr,
     )
-    # Before any worker starts: each writes its metrics there, /metrics on any of them reads all.
-    metrics_dir = multiprocess_dir()
     server = Granian(
         "app_http.asgi:create",
         factory=True,
@@ -86,6 +84,8 @@ def serve(settings: Settings) -> int:
         respawn_failed_workers=True,
         workers_kill_timeout=10,
     )
+    # Before any worker starts: each writes its metrics there, /metrics on any of them reads all.
+    metrics_dir = multiprocess_dir()
     try:
         server.serve()
     finally:

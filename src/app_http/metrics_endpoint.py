@@ -32,7 +32,7 @@ def metrics_handler(metrics: Metrics, *, token: str) -> HTTPRouteHandler:
         media_type="text/plain",
         sync_to_thread=False,
         responses={
-            401: ResponseSpec(ErrorBody, description="A metrics token is set and was not sent"),
+            401: ResponseSpec(ErrorBody, description="A metrics token is set and was not presented"),
             403: ResponseSpec(ErrorBody, description="No metrics token is set and the client is not local"),
         },
     )
