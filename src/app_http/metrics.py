@@ -24,6 +24,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import AsyncGenerator
+from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from app_http.errors import status_and_code
@@ -79,7 +80,7 @@ class Metrics:
             )
         # The ``*_created`` series: noise here, and never there across workers.
         disable_created_metrics()  # type: ignore[no-untyped-call]
-        self.registry = registry = CollectorRegistry(auto_describe=True)
+        self.registry = registry = CollectorRegistry()
         self.requests = Counter(
             "chatcore_http_requests",
             "HTTP requests answered, by route template, method and status.",
@@ -183,7 +184,8 @@ def forget_dead_workers(directory: str) -> None:
     for path in glob.glob(os.path.join(directory, "gauge_live*.db")):
         found = _LIVE_FILE.search(os.path.basename(path))
         if found is not None and not _alive(int(found["pid"])):
-            mark_process_dead(int(found["pid"]), directory)  # type: ignore[no-untyped-call]
+            with suppress(FileNotFoundError):  # another worker's scrape was first
+                mark_process_dead(int(found["pid"]), directory)  # type: ignore[no-untyped-call]
 
 
 def _alive(pid: int) -> bool:
