@@ -23,6 +23,7 @@ from app_http.errors import handle_domain_error, handle_http_exception, handle_u
 from app_http.health import HealthController
 from app_http.housekeeping import run_housekeeping
 from app_http.json_body import JsonRequest
+from app_http.metrics_endpoint import metrics_handler
 from app_http.middleware import RequestContextMiddleware
 from app_http.oauth import MyOAuthController, OAuthController
 from app_http.openai_compat import OpenAICompatController
@@ -46,7 +47,7 @@ def create_app(container: Container) -> Litestar:
             await asyncio.gather(housekeeping, return_exceptions=True)
             await container.aclose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
             AccountController,
@@ -57,9 +58,9 @@ def create_app(container: Container) -> Litestar:
             ChatController,
             AdminController,
             OpenAICompatController,
+            metrics_handler(container.metrics, token=container.settings.metrics_token),
         ],
         middleware=[
-            RequestContextMiddleware,
             DefineMiddleware(RequestGuard, read_timeout=container.settings.request_read_timeout),
         ],
         request_class=JsonRequest,
@@ -89,6 +90,10 @@ def create_app(container: Container) -> Litestar:
         ),
         debug=False,
     )
+    # Around the router rather than per route: a request no route takes (404, 405) gets its
+    # request id, headers, log line and metrics too.
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler, container.metrics)
+    return app
 
 
 def _services(container: Container) -> dict[str, Provide]:

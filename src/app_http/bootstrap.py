@@ -25,6 +25,7 @@ from adapters.sql import (
     upgrade_to_head,
 )
 from app_http.container import Container
+from app_http.metrics import MeteredLLM, Metrics
 from app_http.settings import ConfigError, OAuthClientSettings, Settings
 from chatcore.accounts import AccountService
 from chatcore.chats import ChatService
@@ -174,7 +175,8 @@ def build_container(
     """Wire the services from ``settings``. Each keyword replaces one part (tests bring fakes);
     what is not given is built from the settings."""
     clock = clock or SystemClock()
-    llm = llm or build_llm(settings)
+    metrics = Metrics()
+    llm = MeteredLLM(llm or build_llm(settings), metrics)
     # The SQL database (CHATCORE_DATABASE_URL, or SQLite in the data dir) unless a test brings
     # its own storage; the engine connects lazily, prepare_database() has checked the schema.
     engine = None
@@ -228,6 +230,7 @@ def build_container(
         clock=clock,
         ready=ready or database_answers,
         housekeeping=Housekeeping(uow=uow, limiter=limiter, clock=clock),
+        metrics=metrics,
         closers=closers,
     )
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from app_http.bootstrap import build_container, prepare_database, resolve_secret_key
 from app_http.logs import configure_logging
+from app_http.metrics import multiprocess_dir, remove_multiprocess_dir
 from app_http.settings import ConfigError, Settings
 from chatcore.errors import ChatcoreError
 
@@ -67,7 +68,7 @@ def serve(settings: Settings) -> int:
         f"chatcore: serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s)",
         file=sys.stderr,
     )
-    Granian(
+    server = Granian(
         "app_http.asgi:create",
         factory=True,
         interface=Interfaces.ASGI,
@@ -82,7 +83,13 @@ def serve(settings: Settings) -> int:
         log_access=False,
         respawn_failed_workers=True,
         workers_kill_timeout=10,
-    ).serve()
+    )
+    # Before any worker starts: each writes its metrics there, /metrics on any of them reads all.
+    metrics_dir = multiprocess_dir()
+    try:
+        server.serve()
+    finally:
+        remove_multiprocess_dir(metrics_dir)
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from app_http.metrics import Metrics
 from app_http.settings import Settings
 from chatcore.accounts import AccountService
 from chatcore.chats import ChatService
@@ -37,6 +38,8 @@ class Container:
     ready: Callable[[], Awaitable[bool]]
     """``True`` when the database answers (``/readyz``)."""
     housekeeping: Housekeeping
+    metrics: Metrics
+    """The worker's Prometheus metrics (``GET /metrics``)."""
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def aclose(self) -> None:

@@ -112,6 +112,8 @@ def llm_failure_response(error: e.LLMError, quota: Quota, now: datetime) -> Resp
 
 def handle_domain_error(request: Request[Any, Any, Any], exc: e.ChatcoreError) -> Response[ErrorBody]:
     status, code = status_and_code(exc)
+    # For the request's metrics (app_http.middleware counts the refusals among them).
+    request.scope.setdefault("state", {})["error_code"] = code
     headers = extra_headers(exc)
     if isinstance(exc, e.StorageUnavailable):
         log.warning("storage_unavailable", reason=exc.reason, path=request.scope.get("path", ""))

@@ -1,5 +1,6 @@
-"""One pure-ASGI middleware for every response: a request id, security headers, and exactly one
-structured log line per request (request id, user id, method, route template, status, duration).
+"""One pure-ASGI middleware for every response: a request id, security headers, exactly one
+structured log line per request (request id, user id, method, route template, status, duration),
+and the request's metrics (``app_http.metrics``: count, duration, streams open, refusals).
 Never a token, password or message text: only those fields are logged.
 """
 
@@ -15,6 +16,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from app_http.client_address import client_of
+from app_http.metrics import Metrics
 
 log = structlog.get_logger("chatcore.http")
 
@@ -49,8 +51,9 @@ def _request_id(scope: Scope) -> str:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -61,15 +64,20 @@ class RequestContextMiddleware:
         request_id = _request_id(scope)
         status = 500
         is_schema = scope["path"].startswith("/schema")
+        streaming = False
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, streaming
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = list(message.get("headers", ()))
+                content_type = next((v for k, v in headers if k == b"content-type"), b"")
+                if content_type.startswith(b"text/event-stream"):
+                    streaming = True
+                    self.metrics.streams_open.inc()
                 headers.append((b"x-request-id", request_id.encode()))
                 headers.extend(_BASE_HEADERS)
-                if any(k == b"content-type" and v.startswith(b"text/html") for k, v in headers):
+                if content_type.startswith(b"text/html"):
                     headers.append((b"content-security-policy", SCHEMA_CSP if is_schema else HTML_CSP))
                 message["headers"] = headers
             await send(message)
@@ -77,14 +85,22 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
+            seconds = time.perf_counter() - started
+            if streaming:
+                self.metrics.streams_open.dec()
             state: dict[str, Any] = scope.get("state", {})
+            route = scope.get("path_template")
+            method = http_scope["method"]
+            self.metrics.request_done(route=route, method=method, status=status, seconds=seconds)
+            if "error_code" in state:
+                self.metrics.refused(state["error_code"], route=route)
             log.info(
                 "request",
                 request_id=request_id,
                 user_id=state.get("user_id"),
                 client=client_of(scope),
-                method=http_scope["method"],
-                route=scope.get("path_template") or "<unmatched>",
+                method=method,
+                route=route or "<unmatched>",
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(seconds * 1000, 2),
             )

@@ -26,6 +26,8 @@ KAKAO_ENDPOINTS = (
     "https://kauth.kakao.com/oauth/token",
     "https://kapi.kakao.com/v2/user/me",
 )
+MIN_METRICS_TOKEN = 16
+"""Characters, at least, of ``CHATCORE_METRICS_TOKEN``: ``/metrics`` does not throttle guesses."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,8 @@ class Settings:
     """Failed password checks per client address within 15 minutes (every account together)."""
     signup_address_limit: int = 300
     """Sign-ups per client address within 15 minutes."""
+    metrics_token: str = field(default="", repr=False)
+    """Bearer token ``GET /metrics`` asks for; empty means loopback clients only."""
     github: OAuthClientSettings | None = None
     kakao: OAuthClientSettings | None = None
     oauth_timeout: float = 10.0
@@ -130,6 +134,7 @@ class Settings:
             signup_address_limit=_int(
                 get("CHATCORE_SIGNUP_ADDRESS_LIMIT", "300"), "CHATCORE_SIGNUP_ADDRESS_LIMIT", low=1
             ),
+            metrics_token=get("CHATCORE_METRICS_TOKEN"),
             github=_oauth(e, "GITHUB", GITHUB_ENDPOINTS),
             kakao=_oauth(e, "KAKAO", KAKAO_ENDPOINTS),
             oauth_timeout=_float(get("CHATCORE_OAUTH_TIMEOUT", "10"), "CHATCORE_OAUTH_TIMEOUT"),
@@ -142,6 +147,8 @@ class Settings:
             raise ConfigError("CHATCORE_DATABASE_URL must be set when CHATCORE_ENV=production.")
         if settings.secret_key and len(settings.secret_key) < 32:
             raise ConfigError("CHATCORE_SECRET_KEY must be at least 32 characters long.")
+        if settings.metrics_token and len(settings.metrics_token) < MIN_METRICS_TOKEN:
+            raise ConfigError(f"CHATCORE_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN} characters long.")
         if settings.database_url and not settings.database_url.startswith(
             ("sqlite+aiosqlite://", "postgresql+asyncpg://")
         ):
