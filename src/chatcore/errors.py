@@ -8,12 +8,15 @@
     │   ├── ChatNotFound                  also for another user's chat (never reveal it exists)
     │   ├── UserNotFound
     │   ├── MessageNotFound
-    │   └── ApiKeyNotFound
+    │   ├── ApiKeyNotFound
+    │   ├── ScorecardNotFound             the chat has no scorecard (yet)
+    │   └── NotebookEntryNotFound
     ├── Conflict
     │   ├── UsernameTaken
     │   ├── EmailTaken
     │   ├── TooManyApiKeys                a user holds at most MAX_API_KEYS personal keys
     │   ├── PasswordRequired              the account has no password to confirm a change with
+    │   ├── NothingToScore                not an interview, or no answer to a question yet
     │   └── LastAdmin                     the last administrator cannot delete their account
     ├── AuthError
     │   ├── InvalidCredentials            same for unknown user and wrong password
@@ -80,6 +83,18 @@ class ApiKeyNotFound(NotFound):
 
 class Conflict(ChatcoreError):
     default_detail = "This conflicts with existing data."
+
+
+class NothingToScore(Conflict):
+    default_detail = "There is nothing to score yet: answer at least one of the interviewer's questions."
+
+
+class ScorecardNotFound(NotFound):
+    default_detail = "This chat has no scorecard yet."
+
+
+class NotebookEntryNotFound(NotFound):
+    default_detail = "Notebook entry not found."
 
 
 class UsernameTaken(Conflict):

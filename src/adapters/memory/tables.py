@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
+from chatcore.learning import NotebookEntry, SavedScorecard
 from chatcore.model import ApiKey, Chat, LinkedAccount, Message, RefreshRecord, User
 from chatcore.ports.storage import IdempotencyRecord
 
@@ -26,6 +27,8 @@ class Tables:
     refresh_tokens: dict[str, RefreshRecord] = field(default_factory=dict)
     api_keys: dict[int, tuple[ApiKey, str]] = field(default_factory=dict)
     idempotency: dict[tuple[int, str], IdempotencyRecord] = field(default_factory=dict)
+    notebook: dict[int, NotebookEntry] = field(default_factory=dict)
+    scorecards: dict[int, SavedScorecard] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=dict)
 
     def next_id(self, table: str) -> int:
