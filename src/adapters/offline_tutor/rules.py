@@ -1,0 +1,52 @@
+"""The shape of a correction rule of the offline tutor, and small helpers to write rules with.
+
+A rule finds a pattern and builds the natural version of the matched words, with a reason in
+English (a simpler one for beginners when the plain reason is not simple already) and in Korean.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+Fix = Callable[[re.Match[str]], str]
+"""The natural version of the matched words, or ``""`` when this match is fine after all."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    pattern: re.Pattern[str]
+    fix: Fix
+    why: str
+    why_ko: str
+    simple: str = ""
+    """The reason in simpler words, for beginners; empty when ``why`` is simple already."""
+    fine_after: frozenset[str] = frozenset()
+    """Words that make the match correct when they come just before it ("does he have")."""
+
+
+def say(text: str) -> Fix:
+    return lambda match: text
+
+
+def swap(table: dict[str, str]) -> Fix:
+    """Keep the first group and replace the second through ``table`` ("didn't went" -> "didn't go")."""
+    return lambda match: f"{match.group(1)} {same_case(match.group(2), table[match.group(2).lower()])}"
+
+
+def same_case(model: str, word: str) -> str:
+    """``word`` with the capital first letter of ``model`` if it has one ("Went" -> "Go")."""
+    return word[:1].upper() + word[1:] if model[:1].isupper() else word
+
+
+def rx(pattern: str, *, ignore_case: bool = True) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE if ignore_case else 0)
+
+
+def names(words: dict[str, str]) -> str:
+    return "|".join(words)
+
+
+def article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
