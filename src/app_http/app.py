@@ -23,6 +23,7 @@ from app_http.errors import handle_domain_error, handle_http_exception, handle_u
 from app_http.health import HealthController
 from app_http.housekeeping import run_housekeeping
 from app_http.json_body import JsonRequest
+from app_http.learning import LearningController
 from app_http.middleware import RequestContextMiddleware
 from app_http.openai_compat import OpenAICompatController
 from app_http.privacy import PrivacyController
@@ -52,6 +53,7 @@ def create_app(container: Container) -> Litestar:
             MyAccountController,
             PrivacyController,
             ChatController,
+            LearningController,
             AdminController,
             OpenAICompatController,
         ],
@@ -94,6 +96,7 @@ def _services(container: Container) -> dict[str, Provide]:
         "tutor": constant(container.tutor),
         "relay": constant(container.relay),
         "privacy": constant(container.privacy),
+        "learning": constant(container.learning),
         "clock": constant(container.clock),
         "database_ready": constant(container.ready),
     }

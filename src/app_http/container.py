@@ -13,6 +13,7 @@ from app_http.settings import Settings
 from chatcore.accounts import AccountService
 from chatcore.chats import ChatService
 from chatcore.housekeeping import Housekeeping
+from chatcore.learning_service import LearningService
 from chatcore.ports.clock import Clock
 from chatcore.ports.llm import LLMGateway
 from chatcore.privacy import PrivacyService
@@ -30,6 +31,7 @@ class Container:
     tutor: TutorService
     relay: RelayService
     privacy: PrivacyService
+    learning: LearningService
     llm: LLMGateway
     clock: Clock
     ready: Callable[[], Awaitable[bool]]
