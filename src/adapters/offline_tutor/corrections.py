@@ -1,4 +1,5 @@
-"""Finding common mistakes of English learners in a message, with the rules of ``grammar.py``.
+"""Finding common mistakes of English learners in a message: the rules of ``grammar.py`` (verb
+forms), ``konglish.py`` (words made in Korea) and ``usage.py`` (articles, nouns, prepositions).
 
 The conversation and interview replies note the first mistake only (rules are ordered by how
 much the fix helps): one gentle correction at a time. The feedback on a message lists up to a
@@ -11,8 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from adapters.offline_tutor.grammar import RULES
+from adapters.offline_tutor import grammar, konglish, usage
 from adapters.offline_tutor.rules import Rule
+
+RULES: tuple[Rule, ...] = (*grammar.RULES, *konglish.RULES, *usage.RULES)
+"""Most useful first: a wrong verb form or a word English speakers would not understand before
+a missing article, a preposition or a small letter "i"."""
 
 
 @dataclass(frozen=True, slots=True)

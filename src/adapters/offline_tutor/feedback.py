@@ -36,7 +36,9 @@ def feedback_for(learner_text: str, *, mode: Mode, level: Level, question: str |
     return Feedback(
         corrections=corrections,
         better_phrasing=_better_phrasing(learner_text, mistakes),
-        score=score(learner_text, question=question, level=level) if scored and question else None,
+        score=score(learner_text, question=question, level=level)
+        if question is not None and scored
+        else None,
     )
 
 

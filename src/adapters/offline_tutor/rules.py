@@ -48,5 +48,17 @@ def names(words: dict[str, str]) -> str:
     return "|".join(words)
 
 
+_SOUNDS_LIKE_YOU = ("uni", "use", "usu", "uti", "eu", "one", "once")
+_SILENT_H = ("hour", "honest", "honour", "honor", "heir")
+
+
 def article(word: str) -> str:
-    return "an" if word[:1].lower() in "aeiou" else "a"
+    """The indefinite article for ``word`` by its first sound ("a university", "an hour")."""
+    low = word.lower()
+    vowel_sound = low[:1] in "aeiou" and not low.startswith(_SOUNDS_LIKE_YOU)
+    return "an" if vowel_sound or low.startswith(_SILENT_H) else "a"
+
+
+def following(match: re.Match[str]) -> str:
+    """The text after the match, for rules that look ahead ("arrived to Seoul" -> "in")."""
+    return match.string[match.end() :]
