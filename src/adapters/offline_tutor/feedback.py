@@ -47,7 +47,7 @@ def scorecard_for(exchanges: Sequence[tuple[str, str]], *, topic: str, level: Le
     if not exchanges:
         raise ValueError("a scorecard needs at least one answered question")
     scores = [score(answer, question=question, level=level) for question, answer in exchanges]
-    readings = [read(answer, question=question) for question, answer in exchanges]
+    readings = [read(answer, question=question, level=level) for question, answer in exchanges]
     criteria = Criteria(
         relevance=_mean(s.criteria.relevance for s in scores),
         structure=_mean(s.criteria.structure for s in scores),

@@ -52,8 +52,15 @@ _SOUNDS_LIKE_YOU = ("uni", "use", "usu", "uti", "eu", "one", "once")
 _SILENT_H = ("hour", "honest", "honour", "honor", "heir")
 
 
+_LETTERS_WITH_A_VOWEL_SOUND = "AEFHILMNORSX"
+"""Letters whose names start with a vowel sound: "an MBA", "an HR manager", but "a UX designer"."""
+
+
 def article(word: str) -> str:
     """The indefinite article for ``word`` by its first sound ("a university", "an hour")."""
+    first = word.split(maxsplit=1)[0] if word.split() else ""
+    if first.isupper() and len(first) <= 5:
+        return "an" if first[:1] in _LETTERS_WITH_A_VOWEL_SOUND else "a"
     low = word.lower()
     vowel_sound = low[:1] in "aeiou" and not low.startswith(_SOUNDS_LIKE_YOU)
     return "an" if vowel_sound or low.startswith(_SILENT_H) else "a"
