@@ -141,6 +141,22 @@ CORRECT = [
     "I usually go to the gym on the weekend.",
     "Did she go to Busan last week?",
     "I don't know.",
+    # sentences that look like the mistakes above, but are right
+    "Since yesterday I have felt sick, and last year we have grown by 20 percent.",
+    "They work as hard as last year, and I play better than last year.",
+    "They call it the best game of last year. I watch last week's video.",
+    "May has 31 days, and Will likes tea.",
+    "My mom and my dad like hiking. I was watching my son play.",
+    "He is doctor Kim's patient, and she became manager of the team.",
+    "She is married with two children.",
+    "I went to downtown Seoul and to the home page, then to swimming lessons.",
+    "We love weekend trips, and I work night shifts at the morning meeting.",
+    "I used a Jupyter notebook with Python to train the model on my laptop.",
+    "What sets her apart is her attitude.",
+    "It's service with a smile, and the service was quick.",
+    "I had a meeting with some women from the marketing team.",
+    "I need a sharp pencil for drawing, and the engine is a smoothly running machine.",
+    "for i in range(10): print(i)",
 ]
 
 

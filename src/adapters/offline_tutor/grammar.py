@@ -3,6 +3,8 @@ learners (Korean speakers among them) make most, most useful first."""
 
 from __future__ import annotations
 
+import re
+
 from adapters.offline_tutor.rules import Rule, following, names, rx, same_case, say, swap
 from adapters.offline_tutor.words import wordset
 
@@ -58,7 +60,8 @@ _BEFORE_PLAIN_VERB = wordset(
     "do does did don't doesn't didn't can could will would shall should must might may can't cannot "
     "won't wouldn't couldn't shouldn't let let's make makes made help helps helped to "
     "see saw watch watched hear heard feel felt notice noticed have had that suggest suggested "
-    "recommend recommended insist insisted"
+    "recommend recommended insist insisted watching seeing hearing helping letting making "
+    "having noticing"
 )
 """After these, "he go" is right ("does he go", "let it go", "I suggest that he go")."""
 _FAMILY = "mother|father|mom|dad|mum|brother|sister|friend|boss|wife|husband|son|daughter|teacher"
@@ -70,14 +73,39 @@ _PAST_TIME = (
 )
 _NEW_CLAUSE = (
     r"and|but|because|so|when|if|every|usually|always|often|sometimes|will|now|today|since|until|till"
-    r"|from|before|after|while|who|that|which|i|you|he|she|we|they|tomorrow|next"
+    r"|from|before|after|while|who|that|which|i|you|he|she|we|they|tomorrow|next|as|than|like|same"
+    r"|of|about|compared|unlike|including|except|instead"
 )
-_PAST_PARTICIPLE = r"been|done|gone|seen|taken|eaten|made|had|met|got|gotten|bought|written|given|\w+ed"
+_PAST_PARTICIPLE = (
+    r"been|done|gone|had|made|met|got|bought|brought|thought|taught|caught|felt|left|lost|kept|spent"
+    r"|sent|heard|built|paid|read|run|begun|drunk|won|found|held|told|said|sold|slept|stood|become"
+    r"|come|\w+(?:ed|en|wn|ne)"
+)
+
+
+def _to_past(start: str, verb: str, after: str, before: str) -> str:
+    """ "Yesterday I go" -> "Yesterday I went"; the same words when a past participle follows
+    ("last year I have been"): that needs a rewrite this rule cannot make."""
+    low = verb.lower()
+    if low in ("have", "has") and rx(rf"^ (?:{_PAST_PARTICIPLE})\b").match(after):
+        return ""
+    if rx(r"\b(?:since|until|till|from)\s*$").search(before):
+        return ""  # "since yesterday I have..." is right
+    return f"{start} {same_case(verb, _PAST.get(low) or _BE_PAST[low])}"
+
+
+def _base_after_modal(match: re.Match[str]) -> str:
+    """ "can speaks" -> "can speak"; silence for "May has 31 days" or "Will likes tea" (names)."""
+    modal = match.group(1)
+    if modal[:1].isupper() and modal.lower() in ("may", "will", "can", "must", "might"):
+        return ""
+    return f"{modal} {same_case(match.group(2), _BASE[match.group(2).lower()])}"
+
 
 RULES: tuple[Rule, ...] = (
     Rule(
         rx(rf"\b((?:{_PAST_TIME}),? (?:i|we|they|he|she|you)) ({names(_PAST)}|{names(_BE_PAST)})\b"),
-        lambda m: _to_past(m.group(1), m.group(2), following(m)),
+        lambda m: _to_past(m.group(1), m.group(2), following(m), m.string[: m.start()]),
         "this happened in the past, so the verb takes the past form",
         "과거에 일어난 일(yesterday, last week, ~ ago)이라서 동사를 과거형으로 써요.",
         simple="it is in the past: use the past form",
@@ -85,7 +113,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         rx(
             rf"\b(i|we|they|he|she) ({names(_ACTIONS)})\b(?=(?:(?!\b(?:{_NEW_CLAUSE})\b)[^.,;:!?])*?"
-            rf"\b(?:{_PAST_TIME})\b)"
+            rf"\b(?:{_PAST_TIME})\b(?!'s))"
         ),
         lambda m: f"{m.group(1)} {_ACTIONS[m.group(2).lower()]}",
         "this happened in the past, so the verb takes the past form",
@@ -133,7 +161,7 @@ RULES: tuple[Rule, ...] = (
             rf"\b(didn't|did not|doesn't|does not|don't|do not|can|could|can't|cannot|will|won't"
             rf"|would|should|must|might|may) ({names(_BASE)})\b"
         ),
-        swap(_BASE),
+        _base_after_modal,
         "after 'do', 'did' or a word like 'can' and 'will', use the base form of the verb",
         "do/does/did나 can, will 같은 조동사 뒤에는 동사원형을 써요.",
         simple="after this word, use the simple verb",
@@ -146,11 +174,18 @@ RULES: tuple[Rule, ...] = (
         "주어가 he, she, it이면 'don't' 대신 'doesn't'를 써요.",
     ),
     Rule(
-        rx(rf"\b(he|she|it|(?:my|his|her|our|your|their) (?:{_FAMILY})) ({names(_THIRD)})\b"),
+        rx(rf"\b(he|she|it) ({names(_THIRD)})\b"),
         swap(_THIRD),
-        "with he, she, it or one person the verb takes -s",
-        "주어가 he, she, it이나 한 사람(my mother 등)이면 현재형 동사에 -s(-es)를 붙여요.",
+        "with he, she or it the verb takes -s",
+        "주어가 he, she, it이면 현재형 동사에 -s(-es)를 붙여요.",
         fine_after=_BEFORE_PLAIN_VERB,
+    ),
+    Rule(
+        rx(rf"\b((?:my|his|her|our|your|their) (?:{_FAMILY})) ({names(_THIRD)})\b"),
+        swap(_THIRD),
+        "with one person as the subject the verb takes -s",
+        "주어가 한 사람(my mother, my friend 등)이면 현재형 동사에 -s(-es)를 붙여요.",
+        fine_after=_BEFORE_PLAIN_VERB | {"and", "or", "nor", "&"},
     ),
     Rule(
         rx(rf"\b(i|you|we|they) ({names(_PLAIN)})\b"),
@@ -196,12 +231,3 @@ RULES: tuple[Rule, ...] = (
         simple="say 'really like', not 'very like'",
     ),
 )
-
-
-def _to_past(start: str, verb: str, after: str) -> str:
-    """ "Yesterday I go" -> "Yesterday I went"; the same words when a past participle follows
-    ("last year I have been"): that needs a rewrite this rule cannot make."""
-    low = verb.lower()
-    if low in ("have", "has") and rx(rf"^ (?:{_PAST_PARTICIPLE})\b").match(after):
-        return ""
-    return f"{start} {same_case(verb, _PAST.get(low) or _BE_PAST[low])}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from adapters.offline_tutor.rules import Rule, following, rx, same_case, say
+from adapters.offline_tutor.rules import PHRASE_ENDS, Rule, following, rx, same_case, say
 from adapters.offline_tutor.words import tokens, wordset
 
 _CHEERED = wordset("interview interviews exam exams test tests presentation audition game match today")
@@ -17,6 +17,8 @@ _COMPUTER = wordset(
     "computer pc battery charger screen keyboard wifi internet slow crashed install installed windows "
     "mac macbook program software code coding gaming ram cpu laptop monitor mouse usb"
 )
+_CODE_NOTEBOOKS = wordset("jupyter colab kaggle ipython python databricks observable notebooks")
+"""A "notebook" where code runs is right in English."""
 _DRINKS = wordset("drink drinks drank drinking soju beer makgeolli cheers wine")
 _CHEAT = {"do": "cheat", "does": "cheats", "did": "cheated", "doing": "cheating"}
 _WORK_PART_TIME = {"do": "work part-time", "did": "worked part-time", "doing": "working part-time"}
@@ -51,7 +53,10 @@ def _fighting(match: re.Match[str]) -> str:
 
 
 def _notebook(match: re.Match[str]) -> str:
-    if match.group(2) or {w.lower() for w in tokens(match.string)} & _COMPUTER:
+    said = {w.lower() for w in tokens(match.string)}
+    if said & _CODE_NOTEBOOKS:
+        return ""
+    if match.group(2) or said & _COMPUTER:
         return same_case(match.group(1), "laptop")
     return ""
 
@@ -109,7 +114,7 @@ RULES: tuple[Rule, ...] = (
         "'셀카'는 영어로 'selfie'라고 해요.",
     ),
     Rule(
-        rx(r"\b(my|an|our|the|his|her|their|new|big|small|old) apart\b(?! from)"),
+        rx(r"\b(my|an|our|the|his|their|new|big|small|old) apart\b(?! from)"),
         lambda m: f"{m.group(1)} apartment",
         "'apart' means 'separated'; the home is an 'apartment'",
         "'아파트'는 영어로 'apartment'예요. 'apart'는 '떨어져서'라는 뜻이에요.",
@@ -117,7 +122,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         rx(
             r"\b(it's|it is|this is|that's|that is|it was|this was) (?:a )?service\b"
-            r"(?! (?:of|for|to|that|which|center|centre|industry))"
+            r"(?=\s*(?:[.!?,~)]|$))"
         ),
         lambda m: f"{m.group(1)} on the house",
         "something free from a shop or restaurant is 'on the house' (or 'free')",
@@ -138,7 +143,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         rx(
             r"\b(go|went|going|had|have) (?:to |on )?(?:a )?meeting with "
-            r"(?:some |a few |two |three |four )?(girls|boys|guys|women|men)\b"
+            r"(?:some |a few |two |three |four )?(girls|boys)\b"
         ),
         lambda m: f"{m.group(1)} on a group blind date with {m.group(2)}",
         "a 'meeting' is for work; a group date set up by friends is a 'group blind date'",
@@ -161,13 +166,15 @@ RULES: tuple[Rule, ...] = (
         "'아르바이트(알바)'는 독일어에서 온 말이에요. 영어로는 'part-time job'이라고 해요.",
     ),
     Rule(
-        rx(r"\b(?:dutch pay|dutch-pay)\b"),
-        lambda m: same_case(m.group(0), "split the bill"),
+        rx(r"\b(?:(do|did|doing) )?dutch[- ]pay\b"),
+        lambda m: same_case(
+            m.group(0), "splitting the bill" if (m.group(1) or "").lower() == "doing" else "split the bill"
+        ),
         "to share the cost, say 'split the bill' (or 'go Dutch')",
         "'더치페이'는 영어로 'split the bill'이나 'go Dutch'라고 해요.",
     ),
     Rule(
-        rx(r"\b(go|goes|went|going) to (?:the )?health\b(?! (?:center|centre|clinic|check))"),
+        rx(rf"\b(go|goes|went|going) to (?:the )?health\b{PHRASE_ENDS}"),
         lambda m: f"{m.group(1)} to the gym",
         "a place to exercise is a 'gym'",
         "운동하는 '헬스장'은 영어로 'gym'이라고 해요.",
@@ -185,16 +192,8 @@ RULES: tuple[Rule, ...] = (
         "'호치키스'는 상표 이름이에요. 영어로는 'stapler'라고 해요.",
     ),
     Rule(
-        rx(r"\bsharp pencils?\b"),
-        lambda m: same_case(
-            m.group(0), "mechanical pencil" + ("s" if m.group(0).lower().endswith("s") else "")
-        ),
-        "in English it is a 'mechanical pencil'",
-        "'샤프'는 영어로 'mechanical pencil'이라고 해요.",
-    ),
-    Rule(
-        rx(r"\brunning machines?\b"),
-        lambda m: same_case(m.group(0), "treadmill" + ("s" if m.group(0).lower().endswith("s") else "")),
+        rx(r"\b(?:(?:on )?(?:the|a|my)) running machines?\b"),
+        lambda m: re.sub(r"(?i)running machine", "treadmill", m.group(0)),
         "in English it is a 'treadmill'",
         "'러닝머신'은 영어로 'treadmill'이라고 해요.",
     ),

@@ -40,6 +40,15 @@ def same_case(model: str, word: str) -> str:
     return word[:1].upper() + word[1:] if model[:1].isupper() else word
 
 
+PHRASE_ENDS = (
+    r"(?=\s*(?:[.,!?;:)~]|$|(?:for|about|on|from|to|with|of|and|or|but|because|so|that|which|please"
+    r"|today|now|yesterday|tomorrow|is|was|are|were|i|you|he|she|we|they|it|in|at|here|there|after"
+    r"|before|every|last|this|next|again|too|together|alone)\b))"
+)
+"""The phrase ends here (a mark or a small word follows): "a feedback." or "go to home after
+work", not "a feedback loop" or "go to home page"."""
+
+
 def rx(pattern: str, *, ignore_case: bool = True) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE if ignore_case else 0)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from adapters.offline_tutor.rules import Rule, article, following, names, rx, same_case, say
+from adapters.offline_tutor.rules import PHRASE_ENDS, Rule, article, following, names, rx, same_case, say
 
 _JOBS = "developer|engineer|student|teacher|designer|nurse|doctor|manager|programmer|analyst"
 _JOBS += "|accountant|consultant|intern|researcher|scientist|architect|marketer|lawyer|pilot"
@@ -23,11 +23,6 @@ _UNCOUNTABLE = {"information": "information", "advice": "advice", "homework": "h
 _UNCOUNTABLE |= {"furniture": "furniture", "knowledge": "knowledge", "equipment": "equipment"}
 _UNCOUNTABLE |= {"luggage": "luggage", "baggage": "baggage", "feedback": "feedback", "software": "software"}
 _PLURAL = {f"{noun}s": noun for noun in _UNCOUNTABLE}
-_NOUN_ENDS = (
-    r"(?=\s*(?:[.,!?;:)]|$|(?:for|about|on|from|to|with|of|and|or|but|because|so|that|which|please|today"
-    r"|now|yesterday|tomorrow|is|was|are|were|i|you|he|she|we|they|it|in|at|here|there)\b))"
-)
-"""The noun is not describing another one: "a feedback" is wrong, "a feedback loop" is not."""
 _ANY_FORM = _UNCOUNTABLE | _PLURAL
 _STRONG = "amazing|awesome|excellent|fantastic|terrible|horrible|huge|enormous|exhausted|starving"
 _STRONG += "|freezing|furious|gorgeous|brilliant|awful|incredible"
@@ -37,7 +32,12 @@ _TELL = {"say": "tell", "said": "told", "says": "tells", "saying": "telling"}
 _ADVERB_FIRST = "|".join(("shopping", "swimming", "hiking", "fishing", "camping", "skiing", "jogging"))
 
 
+_BECOME = ("to become", "became", "become")
+
+
 def _job(match: re.Match[str]) -> str:
+    if match.group(1).lower() in _BECOME and match.group(3).lower() == "manager":
+        return ""  # "she became manager of the team" is right: one person holds that post
     words = f"{match.group(2)}{match.group(3)}"
     return f"{match.group(1)} {article(words)} {words}"
 
@@ -55,21 +55,21 @@ RULES: tuple[Rule, ...] = (
     Rule(
         rx(
             rf"\b(i am|i'm|he is|she is|he's|she's|to be|to become|became|work as|worked as|works as"
-            rf"|working as) ((?:{_DESCRIBING_WORD}){{0,2}})({_JOBS})(?![\w'-])"
+            rf"|working as) ((?:{_DESCRIBING_WORD}){{0,2}})({_JOBS})(?![\w'-])(?! (?-i:[A-Z]))"
         ),
         _job,
         "a job title needs 'a' or 'an'",
         "직업을 말할 때는 앞에 'a'나 'an'을 붙여요: 'I am a student'.",
     ),
     Rule(
-        rx(rf"\b(an?) ({names(_ANY_FORM)})\b{_NOUN_ENDS}"),
+        rx(rf"\b(an?) ({names(_ANY_FORM)})\b{PHRASE_ENDS}"),
         lambda m: f"{same_case(m.group(1), 'some')} {_ANY_FORM[m.group(2).lower()]}",
         "this noun is uncountable: no 'a', but 'some' (or 'a piece of')",
         "셀 수 없는 명사라서 'a'를 붙이지 않아요. 'some'이나 'a piece of'를 써요.",
         simple="you cannot count this word: say 'some'",
     ),
     Rule(
-        rx(rf"\bmany ({names(_ANY_FORM)})\b{_NOUN_ENDS}"),
+        rx(rf"\bmany ({names(_ANY_FORM)})\b{PHRASE_ENDS}"),
         lambda m: f"{same_case(m.group(0), 'a lot of')} {_ANY_FORM[m.group(1).lower()]}",
         "this noun is uncountable: use 'a lot of' (or 'much'), not 'many'",
         "셀 수 없는 명사라서 'many' 대신 'a lot of'나 'much'를 써요.",
@@ -83,10 +83,8 @@ RULES: tuple[Rule, ...] = (
         simple="this word has no -s form",
     ),
     Rule(
-        rx(r"\b(i|we) have a plan to\b"),
-        lambda m: (
-            "I'm planning to" if m.group(1).lower() == "i" else same_case(m.group(1), "we're planning to")
-        ),
+        rx(r"\bi have a plan to\b"),
+        say("I'm planning to"),
         "to talk about what you intend to do, 'I'm planning to' (or 'I plan to') sounds natural",
         "앞으로 할 일을 말할 때는 'I have a plan to'보다 'I'm planning to'나 'I plan to'가 자연스러워요.",
         simple="say 'I'm planning to'",
@@ -147,19 +145,25 @@ RULES: tuple[Rule, ...] = (
         simple="say 'arrive in' a city and 'arrive at' a place",
     ),
     Rule(
-        rx(r"\b(go|goes|going|went|come|comes|coming|came|get|got) to (home|abroad|overseas|downtown)\b"),
+        rx(
+            rf"\b(go|goes|going|went|come|comes|coming|came|get|got) to (home|abroad|overseas|downtown)\b"
+            rf"{PHRASE_ENDS}"
+        ),
         lambda m: f"{m.group(1)} {m.group(2)}",
         "'home' and 'abroad' need no 'to'",
         "'home', 'abroad'에는 '집으로', '해외로'라는 뜻이 이미 있어서 앞에 'to'를 쓰지 않아요.",
     ),
     Rule(
-        rx(rf"\b(go|goes|going|went) to ({_ADVERB_FIRST})\b"),
+        rx(rf"\b(go|goes|going|went) to ({_ADVERB_FIRST})\b{PHRASE_ENDS}"),
         lambda m: f"{m.group(1)} {m.group(2)}",
         "we say 'go shopping', 'go hiking', with no 'to'",
         "'쇼핑하러 가다'는 'go shopping'이에요. -ing 활동 앞에는 'to'를 쓰지 않아요.",
     ),
     Rule(
-        rx(r"\bmarried with\b"),
+        rx(
+            r"\bmarried with(?= (?:him|her|me|you|my (?:boyfriend|girlfriend|partner|fiance|fiancee|friend)\b"
+            rf"|an? (?:[a-z]+ )?(?:man|woman|guy|girl|foreigner|{_JOBS})\b|(?-i:[A-Z][a-z]+)\b))"
+        ),
         say("married to"),
         "we say 'married to' someone",
         "'~와 결혼했다'는 'married with'가 아니라 'married to'라고 해요.",
@@ -171,7 +175,7 @@ RULES: tuple[Rule, ...] = (
         "'~와 다르다'는 'different from', '~와 비슷하다'는 'similar to'라고 해요.",
     ),
     Rule(
-        rx(r"\bin (the )?weekend(s?)\b"),
+        rx(rf"\bin (the )?weekend(s?)\b{PHRASE_ENDS}"),
         lambda m: "on weekends" if m.group(2) else "on the weekend",
         "we say 'on the weekend' (or 'at the weekend' in British English)",
         "'주말에'는 'in the weekend'가 아니라 'on the weekend'(미국식)나 'at the weekend'(영국식)라고 해요.",
@@ -183,13 +187,13 @@ RULES: tuple[Rule, ...] = (
         "요일 앞에는 'on'을 써요: 'on Monday'.",
     ),
     Rule(
-        rx(r"\bin night\b"),
+        rx(rf"\bin night\b{PHRASE_ENDS}"),
         say("at night"),
         "we say 'at night'",
         "'밤에'는 'at night'이라고 해요.",
     ),
     Rule(
-        rx(r"\bat the (morning|afternoon|evening)\b"),
+        rx(rf"\bat the (morning|afternoon|evening)\b{PHRASE_ENDS}"),
         lambda m: f"in the {m.group(1)}",
         "parts of the day take 'in': 'in the morning'",
         "아침·오후·저녁에는 'in the morning'처럼 'in'을 써요.",
@@ -250,7 +254,7 @@ RULES: tuple[Rule, ...] = (
         "'return'에 이미 '돌아가다'라는 뜻이 있어서 'back'이 필요 없어요.",
     ),
     Rule(
-        rx(r"\bi\b(?!\.e\.)", ignore_case=False),
+        rx(r"(?<![(\[])(?<!for )\bi\b(?!\.e\.)(?![)\]=+<>-])", ignore_case=False),
         say("I"),
         "'I' is always a capital letter",
         "'I'(나)는 문장 어디에 있든 항상 대문자로 써요.",
