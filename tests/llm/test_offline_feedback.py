@@ -36,6 +36,9 @@ MISTAKES: list[tuple[str, list[tuple[str, str]]]] = [
     ("Yesterday I didn't went to the office.", [("didn't went", "didn't go")]),
     ("He doesn't likes coffee.", [("doesn't likes", "doesn't like")]),
     ("She can speaks English very well.", [("can speaks", "can speak")]),
+    ("I am work at Samsung.", [("I am work", "I work")]),
+    ("I can't able to go.", [("can't able to", "can't")]),
+    ("He is more taller than me.", [("more taller", "taller")]),
     # agree
     ("I am agree with your opinion.", [("I am agree", "I agree")]),
     ("I am not agree with him.", [("I am not agree", "I don't agree")]),
@@ -69,6 +72,7 @@ MISTAKES: list[tuple[str, list[tuple[str, str]]]] = [
     ("I will arrive to the airport soon.", [("arrive to", "arrive at")]),
     ("What do you do in the weekend?", [("in the weekend", "on the weekend")]),
     ("Please reply me soon.", [("reply me", "reply to me")]),
+    ("I am waiting you.", [("waiting you", "waiting for you")]),
     ("I like to listen music on the bus.", [("listen music", "listen to music")]),
     ("Can you explain me the rules?", [("explain me", "explain to me")]),
     ("My style is different with my sister's.", [("different with", "different from")]),
@@ -79,6 +83,7 @@ MISTAKES: list[tuple[str, list[tuple[str, str]]]] = [
     ("Fighting!", [("Fighting", "You can do it")]),
     ("Interview fighting!", [("Interview fighting", "Good luck with your interview")]),
     ("Korea fighting!", [("Korea fighting", "Go, Korea")]),
+    ("Fighting, Minji!", [("Fighting", "You can do it")]),
     ("I like eye shopping in Myeongdong.", [("eye shopping", "window shopping")]),
     ("Koreans think skinship is important.", [("skinship", "physical affection")]),
     ("I lost my handphone.", [("handphone", "cell phone")]),
@@ -157,6 +162,8 @@ CORRECT = [
     "I had a meeting with some women from the marketing team.",
     "I need a sharp pencil for drawing, and the engine is a smoothly running machine.",
     "for i in range(10): print(i)",
+    "I'm like my dad. I am going home. I'm thinking about it.",
+    "They were fighting, and I left.",
 ]
 
 

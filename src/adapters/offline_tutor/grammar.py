@@ -151,8 +151,16 @@ RULES: tuple[Rule, ...] = (
         "'~에 관심이 있다'는 'interested in'이라고 해요.",
     ),
     Rule(
-        rx(r"\bcan able to\b"),
-        say("can"),
+        rx(r"\b(i am|i'm) (work|live|study|want|need|know|have|go|think)(?![\w'-])"),
+        lambda m: f"{same_case(m.group(1), 'I')} {m.group(2)}",
+        "with a verb like 'work' or 'live', say 'I work', not 'I am work'",
+        "'work', 'live' 같은 동사 앞에는 'am'을 쓰지 않아요: 'I work at ...'. "
+        "지금 하는 중이라면 'I'm working'처럼 -ing를 써요.",
+        simple="say 'I work', not 'I am work'",
+    ),
+    Rule(
+        rx(r"\b(can|can't|cannot) able to\b"),
+        lambda m: m.group(1),
         "'can' and 'be able to' mean the same: use one of them",
         "'can'과 'be able to'는 같은 뜻이라 둘 중 하나만 써요.",
     ),
@@ -218,7 +226,10 @@ RULES: tuple[Rule, ...] = (
         "'look forward to'의 'to'는 전치사라서 뒤에 동사의 -ing 형태가 와요.",
     ),
     Rule(
-        rx(r"\bmore (better|worse|easier|bigger|faster|cheaper|smaller|happier|harder)\b"),
+        rx(
+            r"\bmore (better|worse|easier|bigger|faster|cheaper|smaller|happier|harder|taller|shorter|older"
+            r"|younger|higher|lower|larger|longer|stronger|busier|prettier|nicer|warmer|colder|hotter)\b"
+        ),
         lambda m: m.group(1),
         "this word is already comparative",
         "이 단어는 이미 비교급이라서 'more'를 붙이지 않아요.",

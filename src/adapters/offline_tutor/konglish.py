@@ -45,7 +45,7 @@ def _cheer(match: re.Match[str]) -> str:
 def _is_cheer_position(match: re.Match[str]) -> bool:
     """Alone, or after a comma or a sentence, and closing the sentence ("Fighting!", "Thanks, fighting")."""
     rest = following(match).lstrip()
-    return not rest or rest[0] in "!.~" or rest.startswith(("ㅎ", "ㅋ", ":)", "^^"))
+    return not rest or rest[0] in "!.,~" or rest.startswith(("ㅎ", "ㅋ", ":)", "^^"))
 
 
 def _fighting(match: re.Match[str]) -> str:

@@ -132,6 +132,12 @@ RULES: tuple[Rule, ...] = (
         fine_after=frozenset({"in", "a", "the"}),
     ),
     Rule(
+        rx(r"\b(wait|waits|waited|waiting) (you|me|him|her|us|them)\b"),
+        lambda m: f"{m.group(1)} for {m.group(2)}",
+        "we wait for someone",
+        "'~를 기다리다'는 'wait for + 사람'이라고 해요.",
+    ),
+    Rule(
         rx(r"\b(say|said|says|saying) (me|him|us)\b"),
         lambda m: f"{_TELL[m.group(1).lower()]} {m.group(2)}",
         "'say' does not take a person after it; 'tell' does",
