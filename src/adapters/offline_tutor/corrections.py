@@ -41,10 +41,14 @@ class Found:
     rule: Rule
 
 
-def find_correction(text: str) -> Correction | None:
-    """The first common mistake in ``text``, with its natural version, or ``None``."""
+def find_correction(text: str, *, simple: bool = False) -> Correction | None:
+    """The first common mistake in ``text``, with its natural version, or ``None``; ``simple``
+    gives the reason in the simpler words for beginners where the rule has them."""
     first = next(_matches(text), None)
-    return Correction(wrong=first.wrong, right=first.right, why=first.rule.why) if first else None
+    if first is None:
+        return None
+    why = first.rule.simple if simple and first.rule.simple else first.rule.why
+    return Correction(wrong=first.wrong, right=first.right, why=why)
 
 
 def find_mistakes(text: str, *, limit: int) -> list[Found]:
