@@ -71,9 +71,10 @@ RULES: tuple[Rule, ...] = (
     Rule(
         rx(r"(?:\b([A-Za-z]+) )?\b(?:fighting|hwaiting|hwaiting)\b"),
         _fighting,
-        "'fighting' means a fight in English; to cheer someone on say 'You can do it!' or 'Good luck!'",
+        "'fighting' means a fight in English; to cheer someone on say 'You can do it!', 'Good luck!' "
+        "or 'Go, Korea!'",
         "'fighting'은 영어로 '싸움'이라는 뜻이라 응원할 때 쓰지 않아요. "
-        "'You can do it!'이나 'Good luck!'이라고 해요.",
+        "'You can do it!', 'Good luck!', 'Go, Korea!'처럼 말해요.",
         simple="to cheer, say 'You can do it!' or 'Good luck!'",
     ),
     Rule(
