@@ -313,6 +313,15 @@ def test_the_scorecard_names_what_is_missing() -> None:
     assert card.model_answer.answer.startswith("Let me tell you about a challenge I faced at work or school")
 
 
+def test_the_scorecard_names_a_mistake_to_watch() -> None:
+    answer = STAR_ANSWER + " My manager say she has never seen such a fast fix."
+
+    card = scorecard_for([(QUESTION, answer)], topic="backend developer", level=Level.INTERMEDIATE)
+
+    watch = 'Watch "My manager say" → "My manager says": with one person as the subject the verb takes -s.'
+    assert watch in card.improvements
+
+
 def test_a_strong_interview_gets_specific_strengths() -> None:
     card = scorecard_for([(QUESTION, STAR_ANSWER)] * 2, topic="backend developer", level=Level.ADVANCED)
 

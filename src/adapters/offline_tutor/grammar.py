@@ -40,7 +40,10 @@ _ACTIONS = {verb: past for verb, past in _PAST.items() if verb not in {"have", "
 verbs of thinking, which often start a new clause ("I see he left yesterday")."""
 
 _VERBS = "have do go want like make work need know live study eat play watch come get take think "
-_VERBS += "feel look try teach speak drink cook walk use sleep enjoy call start finish love hate miss"
+_VERBS += (
+    "feel look try teach speak drink cook walk use sleep enjoy call start finish love hate miss say tell "
+)
+_VERBS += "give write"
 _THIRD = {plain: _third(plain) for plain in _VERBS.split()}
 _PLAIN = {third: plain for plain, third in _THIRD.items()}
 _BASE = {"went": "go", "saw": "see", "came": "come", "did": "do", "had": "have", "made": "make"}

@@ -82,6 +82,8 @@ class Reading:
     star: frozenset[str]
     has_number: bool
     has_reason: bool
+    first_person: bool
+    """The answer speaks from experience: "I", "my", "we"."""
     no_answer: bool
     about_self: bool
     """The question asks about the speaker and the answer talks about the speaker."""
@@ -102,6 +104,7 @@ def read(answer: str, *, question: str, level: Level) -> Reading:
         star=frozenset(part for part, cue in _STAR.items() if cue.search(answer)),
         has_number=bool(_NUMBER.search(answer)),
         has_reason=bool(_REASON.search(answer)),
+        first_person=first_person,
         no_answer=bool(_NO_ANSWER.search(answer)) and len(words) < _SHORT_WORDS[level],
         about_self=first_person and bool(_ABOUT_YOU.search(question)),
         fillers=len(_FILLER.findall(answer)),
@@ -113,9 +116,12 @@ def read(answer: str, *, question: str, level: Level) -> Reading:
 
 def score(answer: str, *, question: str, level: Level) -> Score:
     """The interview score of ``answer`` to ``question``, every number from 0 to 100."""
-    reading = read(answer, question=question, level=level)
+    return score_of(read(answer, question=question, level=level), level)
+
+
+def score_of(reading: Reading, level: Level) -> Score:
     criteria = Criteria(
-        relevance=_relevance(reading, answer),
+        relevance=_relevance(reading),
         structure=_structure(reading),
         clarity=_clarity(reading),
         grammar=_grammar(reading, level),
@@ -139,11 +145,11 @@ def _stem(word: str) -> str:
     return word
 
 
-def _relevance(reading: Reading, answer: str) -> int:
+def _relevance(reading: Reading) -> int:
     if reading.words == 0 or reading.no_answer:
         return 5
     points = 40 + min(len(reading.shared) + (2 if reading.about_self else 0), 3) * 12
-    if {w.lower() for w in tokens(answer)} & _FIRST_PERSON:
+    if reading.first_person:
         points += 12
     if reading.star & {"situation", "action"}:
         points += 12
