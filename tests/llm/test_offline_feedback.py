@@ -10,11 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.offline_tutor import OfflineTutorGateway
 from adapters.offline_tutor.corrections import RULES
 from adapters.offline_tutor.feedback import feedback_for, scorecard_for
 from adapters.offline_tutor.scoring import WEIGHTS
 from chatcore.learning import MAX_CORRECTIONS, Criteria, Feedback, Level, Score
 from chatcore.model import Mode
+from llm.conftest import prompt
 
 HANGUL = re.compile("[\uac00-\ud7a3]")
 QUESTION = "Tell me about a challenge you faced at work or school and how you handled it."
@@ -212,6 +214,16 @@ def test_the_better_phrasing_is_the_whole_message_with_the_corrections_applied()
     feedback = _feedback("yesterday i go to the park and she have a dog")
 
     assert feedback.better_phrasing == "Yesterday I went to the park and she has a dog."
+
+
+@pytest.mark.parametrize(("sentence", "expected"), MISTAKES[::7])
+def test_the_replys_correction_note_is_the_first_correction_of_the_feedback(
+    sentence: str, expected: list[tuple[str, str]]
+) -> None:
+    reply = OfflineTutorGateway().reply_to(prompt(sentence))
+
+    original, corrected = expected[0]
+    assert f'Correction: "{original}" → "{corrected}"' in reply
 
 
 def test_beginners_get_the_simpler_explanation() -> None:

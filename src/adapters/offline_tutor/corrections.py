@@ -54,18 +54,20 @@ def find_correction(text: str, *, simple: bool = False) -> Correction | None:
 def find_mistakes(text: str, *, limit: int) -> list[Found]:
     """Up to ``limit`` mistakes in ``text`` that do not overlap, the most useful first."""
     found: list[Found] = []
+    taken = bytearray(len(text))
     for candidate in _matches(text):
         if len(found) == limit:
             break
-        if all(candidate.end <= other.start or other.end <= candidate.start for other in found):
+        if not any(taken[candidate.start : candidate.end]):
             found.append(candidate)
+            taken[candidate.start : candidate.end] = b"\x01" * (candidate.end - candidate.start)
     return found
 
 
 def _matches(text: str) -> Iterator[Found]:
     for rule in RULES:
         for match in rule.pattern.finditer(text):
-            before = text[: match.start()].split()
+            before = text[max(0, match.start() - 40) : match.start()].split()  # the word just before
             if before and before[-1].lower().strip(",;:") in rule.fine_after:
                 continue
             right = rule.fix(match)
