@@ -25,7 +25,7 @@ _PAST |= {"come": "came", "take": "took", "make": "made", "get": "got", "leave":
 _PAST |= {"drink": "drank", "give": "gave", "write": "wrote", "watch": "watched", "play": "played"}
 _PAST |= {"study": "studied", "visit": "visited", "work": "worked", "stay": "stayed", "cook": "cooked"}
 _PAST |= {"walk": "walked", "call": "called", "start": "started", "finish": "finished", "move": "moved"}
-_PAST |= {"travel": "travelled", "arrive": "arrived", "enjoy": "enjoyed", "see": "saw", "buys": "bought"}
+_PAST |= {"travel": "travelled", "arrive": "arrived", "enjoy": "enjoyed", "see": "saw"}
 _PAST |= {_third(plain): past for plain, past in list(_PAST.items())}
 _BE_PAST = {
     "am": "was",

@@ -11,8 +11,10 @@ from adapters.offline_tutor.words import tokens, wordset
 _CHEERED = wordset("interview interviews exam exams test tests presentation audition game match today")
 _NOT_A_CHEER = wordset(
     "are were is was am be been being stop stopped start started keep kept about of the a for against "
-    "with and or like love hate enjoy no without not them him her us me they dogs cats street"
+    "with and or like love hate enjoy no without not them him her us me they dogs cats street good nice "
+    "great bad fist sword gun dog cat kick"
 )
+_EVERYONE = wordset("everyone everybody guys all")
 _COMPUTER = wordset(
     "computer pc battery charger screen keyboard wifi internet slow crashed install installed windows "
     "mac macbook program software code coding gaming ram cpu laptop monitor mouse usb"
@@ -27,7 +29,7 @@ _WORK_PART_TIME = {"do": "work part-time", "did": "worked part-time", "doing": "
 def _cheer(match: re.Match[str]) -> str:
     """ "Fighting!" -> "You can do it!"; "interview fighting" -> "good luck with your interview";
     "Korea fighting" -> "go, Korea". Silence when "fighting" means fighting."""
-    before = match.string[: match.start()].split()
+    before = match.string[max(0, match.start() - 40) : match.start()].split()
     cheered = match.group(1)
     if cheered is None:
         if before and before[-1].lower().strip(",.!?;:") in _NOT_A_CHEER and before[-1][-1:] not in ",.!?":
@@ -37,6 +39,8 @@ def _cheer(match: re.Match[str]) -> str:
         return ""
     if cheered.lower() in _CHEERED:
         return same_case(cheered, f"good luck with your {cheered.lower()}")
+    if cheered.lower() in _EVERYONE:
+        return same_case(cheered, "good luck, everyone")
     if cheered[:1].isupper() and cheered != "I":
         return f"{same_case(cheered, 'go')}, {cheered}"
     return ""
@@ -69,7 +73,7 @@ def _one_shot(match: re.Match[str]) -> str:
 
 RULES: tuple[Rule, ...] = (
     Rule(
-        rx(r"(?:\b([A-Za-z]+) )?\b(?:fighting|hwaiting|hwaiting)\b"),
+        rx(r"(?:\b([A-Za-z]+) )?\b(?:fighting|hwaiting|paiting)\b"),
         _fighting,
         "'fighting' means a fight in English; to cheer someone on say 'You can do it!', 'Good luck!' "
         "or 'Go, Korea!'",
