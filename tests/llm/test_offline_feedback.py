@@ -97,6 +97,8 @@ MISTAKES: list[tuple[str, list[tuple[str, str]]]] = [
     ("My friend set up a sogaeting for me.", [("sogaeting", "blind date")]),
     ("He did cunning on the test.", [("did cunning", "cheated")]),
     ("I go to health after work.", [("go to health", "go to the gym")]),
+    ("She wore a one piece to the party.", [("wore a one piece", "wore a dress")]),
+    ("Can I get a morning call at 7?", [("morning call", "wake-up call")]),
     # word choice
     ("I have a plan to study abroad.", [("I have a plan to", "I'm planning to")]),
     ("The view was very amazing.", [("very amazing", "really amazing")]),

@@ -203,6 +203,42 @@ RULES: tuple[Rule, ...] = (
         "'러닝머신'은 영어로 'treadmill'이라고 해요.",
     ),
     Rule(
+        rx(r"\bauto[- ]?bikes?\b"),
+        lambda m: same_case(m.group(0), "motorcycles" if m.group(0).lower().endswith("s") else "motorcycle"),
+        "in English it is a 'motorcycle' (or 'motorbike')",
+        "'오토바이'는 영어로 'motorcycle'이나 'motorbike'라고 해요.",
+    ),
+    Rule(
+        rx(r"\bsign ?pens?\b"),
+        lambda m: same_case(
+            m.group(0), "felt-tip pens" if m.group(0).lower().endswith("s") else "felt-tip pen"
+        ),
+        "in English it is a 'felt-tip pen' (or 'marker')",
+        "'사인펜'은 영어로 'felt-tip pen'이나 'marker'라고 해요.",
+    ),
+    Rule(
+        rx(r"\by-shirts?\b"),
+        lambda m: same_case(
+            m.group(0), "dress shirts" if m.group(0).lower().endswith("s") else "dress shirt"
+        ),
+        "in English it is a 'dress shirt'",
+        "'와이셔츠'는 영어로 'dress shirt'라고 해요.",
+    ),
+    Rule(
+        rx(r"\b(wear|wears|wore|wearing|bought|buy) (?:a |an |my |her )?one[- ]?piece\b"),
+        lambda m: f"{m.group(1)} a dress",
+        "a one-piece dress is simply a 'dress' ('one-piece' is a swimsuit)",
+        "'원피스'는 영어로 그냥 'dress'라고 해요. 영어의 'one-piece'는 보통 수영복을 뜻해요.",
+    ),
+    Rule(
+        rx(r"\bmorning calls?\b"),
+        lambda m: same_case(
+            m.group(0), "wake-up calls" if m.group(0).lower().endswith("s") else "wake-up call"
+        ),
+        "a call that wakes you up is a 'wake-up call'",
+        "'모닝콜'은 영어로 'wake-up call'이라고 해요.",
+    ),
+    Rule(
         rx(r"\bremocon\b"),
         lambda m: same_case(m.group(0), "remote control"),
         "in English it is a 'remote control' (or just 'remote')",
