@@ -112,7 +112,7 @@ MISTAKES: list[tuple[str, list[tuple[str, str]]]] = [
         [("Yesterday I go", "Yesterday I went"), ("i am boring", "i am bored")],
     ),
     (
-        "i am student and she have many informations about interview fighting!",
+        "i am student and she have many informations. interview fighting!",
         [
             ("she have", "she has"),
             ("interview fighting", "good luck with your interview"),
@@ -168,6 +168,7 @@ CORRECT = [
     "for i in range(10): print(i)",
     "I'm like my dad. I am going home. I'm thinking about it.",
     "They were fighting, and I left.",
+    "We talked about interview fighting techniques.",
 ]
 
 
@@ -226,6 +227,24 @@ def test_the_replys_correction_note_is_the_first_correction_of_the_feedback(
 
     original, corrected = expected[0]
     assert f'Correction: "{original}" → "{corrected}"' in reply
+
+
+def test_the_better_phrasing_starts_each_sentence_with_a_capital() -> None:
+    feedback = _feedback("we met at 9 a.m. and talked. yesterday i go home at 6 p.m. then i slept")
+
+    assert (
+        feedback.better_phrasing
+        == "We met at 9 a.m. and talked. Yesterday I went home at 6 p.m. then I slept."
+    )
+
+
+def test_the_better_phrasing_fixes_every_mistake_found_even_past_the_third() -> None:
+    feedback = _feedback("i am student and she have many informations. interview fighting!")
+
+    assert len(feedback.corrections) == MAX_CORRECTIONS
+    assert feedback.better_phrasing == (
+        "I am a student and she has a lot of information. Good luck with your interview!"
+    )
 
 
 def test_beginners_get_the_simpler_explanation() -> None:

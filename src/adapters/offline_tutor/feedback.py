@@ -25,13 +25,15 @@ from chatcore.learning import (
 from chatcore.model import Mode
 
 _LONE_I = re.compile(r"\bi\b(?!\.e\.)")
+_SENTENCE_START = re.compile(r"(?:^|(?<=[.!?])\s+)([a-z])")
+_ABBREVIATIONS = ("a.m.", "p.m.", "e.g.", "i.e.", "etc.", "vs.", "mr.", "mrs.", "ms.", "dr.")
 
 
 def feedback_for(learner_text: str, *, mode: Mode, level: Level, question: str | None) -> Feedback:
     """The feedback on ``learner_text``: its common mistakes, the message with them fixed, and in
     interview mode, when it answers the interviewer's ``question``, its score."""
-    mistakes = find_mistakes(learner_text, limit=MAX_CORRECTIONS)
-    corrections = tuple(_correction(found, level) for found in mistakes)
+    mistakes = find_mistakes(learner_text, limit=len(learner_text))
+    corrections = tuple(_correction(found, level) for found in mistakes[:MAX_CORRECTIONS])
     answer_score = None
     if mode is Mode.INTERVIEW and question is not None:
         answer_score = score(learner_text, question=question, level=level)
@@ -77,18 +79,25 @@ def _correction(found: Found, level: Level) -> Correction:
 
 
 def _better_phrasing(text: str, mistakes: list[Found]) -> str | None:
-    """``text`` with the mistakes fixed, a capital first letter and an ending mark; ``None`` when
-    there was nothing to fix (a missing full stop alone is not worth a better phrasing)."""
+    """``text`` with every mistake found fixed (not only the ones listed), a capital first letter
+    and an ending mark; ``None`` when there was nothing to fix (a missing full stop alone is not
+    worth a better phrasing)."""
     if not mistakes:
         return None
     fixed = text
     for found in sorted(mistakes, key=lambda f: f.start, reverse=True):
         fixed = fixed[: found.start] + found.right + fixed[found.end :]
-    fixed = _LONE_I.sub("I", fixed.strip())
-    fixed = fixed[:1].upper() + fixed[1:]
+    fixed = _SENTENCE_START.sub(_capital, _LONE_I.sub("I", fixed.strip()))
     if fixed and fixed[-1].isalnum():
         fixed += "."
     return fixed if fixed != text else None
+
+
+def _capital(match: re.Match[str]) -> str:
+    """The first letter of a sentence in capitals, unless the "sentence" ended in "a.m." or "e.g."."""
+    if match.string[: match.start()].rstrip().lower().endswith(_ABBREVIATIONS):
+        return match.group(0)
+    return match.group(0)[:-1] + match.group(1).upper()
 
 
 def _mean(values: Iterable[int]) -> int:

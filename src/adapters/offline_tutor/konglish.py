@@ -35,8 +35,8 @@ def _cheer(match: re.Match[str]) -> str:
         if before and before[-1].lower().strip(",.!?;:") in _NOT_A_CHEER and before[-1][-1:] not in ",.!?":
             return ""
         return same_case(match.group(0), "you can do it")
-    if cheered.lower() in _NOT_A_CHEER:
-        return ""
+    if cheered.lower() in _NOT_A_CHEER or (before and before[-1][-1:] not in ".,!?~"):
+        return ""  # "X fighting!" cheers only as a sentence of its own, not "... about interview fighting"
     if cheered.lower() in _CHEERED:
         return same_case(cheered, f"good luck with your {cheered.lower()}")
     if cheered.lower() in _EVERYONE:
