@@ -1,8 +1,8 @@
 """The offline tutor's feedback on a learner message and its interview scorecard (SPEC §4.7).
 
 Deterministic, like the rest of the offline tutor: the same text gives the same feedback.
-Corrections come from the rules in ``grammar.py`` (at most three, most useful first, never
-overlapping), scores from ``scoring.py``, the model answer from ``model_answer.py``.
+Corrections come from ``corrections.py`` (at most three, most useful first, never overlapping),
+scores from ``scoring.py``, the scorecard's model answer from ``model_answer.py``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from adapters.offline_tutor.corrections import Found, find_mistakes
 from adapters.offline_tutor.model_answer import model_answer
-from adapters.offline_tutor.scoring import LONG_ANSWER_WORDS, Reading, overall, read, score
+from adapters.offline_tutor.scoring import LONG_ANSWER_WORDS, Reading, overall, read, score, score_of
 from chatcore.learning import (
     MAX_CORRECTIONS,
     Correction,
@@ -25,18 +25,22 @@ from chatcore.learning import (
 from chatcore.model import Mode
 
 _LONE_I = re.compile(r"\bi\b(?!\.e\.)")
+_SENTENCE_START = re.compile(r"(?:^|(?<=[.!?])\s+)([a-z])")
+_ABBREVIATIONS = ("a.m.", "p.m.", "e.g.", "i.e.", "etc.", "vs.", "mr.", "mrs.", "ms.", "dr.")
 
 
 def feedback_for(learner_text: str, *, mode: Mode, level: Level, question: str | None) -> Feedback:
     """The feedback on ``learner_text``: its common mistakes, the message with them fixed, and in
     interview mode, when it answers the interviewer's ``question``, its score."""
-    mistakes = find_mistakes(learner_text, limit=MAX_CORRECTIONS)
-    corrections = tuple(_correction(found, level) for found in mistakes)
-    scored = mode is Mode.INTERVIEW and question is not None
+    mistakes = find_mistakes(learner_text, limit=len(learner_text))
+    corrections = tuple(_correction(found, level) for found in mistakes[:MAX_CORRECTIONS])
+    answer_score = None
+    if mode is Mode.INTERVIEW and question is not None:
+        answer_score = score(learner_text, question=question, level=level)
     return Feedback(
         corrections=corrections,
         better_phrasing=_better_phrasing(learner_text, mistakes),
-        score=score(learner_text, question=question, level=level) if scored and question else None,
+        score=answer_score,
     )
 
 
@@ -44,8 +48,8 @@ def scorecard_for(exchanges: Sequence[tuple[str, str]], *, topic: str, level: Le
     """The scorecard of an interview: ``exchanges`` are (question, answer) pairs, oldest first."""
     if not exchanges:
         raise ValueError("a scorecard needs at least one answered question")
-    scores = [score(answer, question=question, level=level) for question, answer in exchanges]
-    readings = [read(answer, question=question) for question, answer in exchanges]
+    readings = [read(answer, question=question, level=level) for question, answer in exchanges]
+    scores = [score_of(reading, level) for reading in readings]
     criteria = Criteria(
         relevance=_mean(s.criteria.relevance for s in scores),
         structure=_mean(s.criteria.structure for s in scores),
@@ -75,18 +79,25 @@ def _correction(found: Found, level: Level) -> Correction:
 
 
 def _better_phrasing(text: str, mistakes: list[Found]) -> str | None:
-    """``text`` with the mistakes fixed, a capital first letter and an ending mark; ``None`` when
-    there was nothing to fix (a missing full stop alone is not worth a better phrasing)."""
+    """``text`` with every mistake found fixed (not only the ones listed), a capital first letter
+    and an ending mark; ``None`` when there was nothing to fix (a missing full stop alone is not
+    worth a better phrasing)."""
     if not mistakes:
         return None
     fixed = text
     for found in sorted(mistakes, key=lambda f: f.start, reverse=True):
         fixed = fixed[: found.start] + found.right + fixed[found.end :]
-    fixed = _LONE_I.sub("I", fixed.strip())
-    fixed = fixed[:1].upper() + fixed[1:]
+    fixed = _SENTENCE_START.sub(_capital, _LONE_I.sub("I", fixed.strip()))
     if fixed and fixed[-1].isalnum():
         fixed += "."
     return fixed if fixed != text else None
+
+
+def _capital(match: re.Match[str]) -> str:
+    """The first letter of a sentence in capitals, unless the "sentence" ended in "a.m." or "e.g."."""
+    if match.string[: match.start()].rstrip().lower().endswith(_ABBREVIATIONS):
+        return match.group(0)
+    return match.group(0)[:-1] + match.group(1).upper()
 
 
 def _mean(values: Iterable[int]) -> int:
@@ -138,12 +149,10 @@ def _improvements(
         (words > LONG_ANSWER_WORDS, "Keep each answer to about two minutes."),
         (any(r.fillers >= 2 for r in readings), "Use fewer filler words (um, you know, kind of)."),
         (criteria.relevance < 60, "Answer the question directly: use its key words in your first sentence."),
-        (
-            mistake is not None,
-            f'Watch "{mistake.wrong}" → "{mistake.right}": {mistake.rule.why}.' if mistake else "",
-        ),
     )
     found = [text for holds, text in candidates if holds]
+    if mistake is not None:
+        found.append(f'Watch "{mistake.wrong}" → "{mistake.right}": {mistake.rule.why}.')
     fallbacks = [
         "Prepare a 60-second introduction of yourself.",
         "Prepare two questions to ask the interviewer at the end.",
