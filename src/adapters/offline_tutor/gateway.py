@@ -37,8 +37,8 @@ class OfflineTutorGateway:
     def reply_to(self, prompt: Prompt) -> str:
         """The reply text for ``prompt`` (pure: no I/O, no randomness)."""
         if prompt.mode is Mode.INTERVIEW:
-            return interview_reply(prompt)
-        return conversation_reply(prompt)
+            return interview_reply(prompt, level=prompt.level)
+        return conversation_reply(prompt, level=prompt.level)
 
     async def complete(self, prompt: Prompt) -> Completion:
         return Completion(text=self.reply_to(prompt), model=MODEL_NAME)
