@@ -170,11 +170,11 @@ class OpenAIGateway:
 
     async def scorecard(self, request: ScorecardRequest) -> Scorecard:
         """The scorecard as JSON; an answer that is not a valid scorecard is ``LLMUpstreamError``."""
-        card = scorecard_from(await self._json_call(request.turns, name="scorecard", schema=SCORECARD_SCHEMA))
-        if card is None:
-            with translated(model=self._model, host=self._host, answering=True):
+        text = await self._json_call(request.turns, name="scorecard", schema=SCORECARD_SCHEMA)
+        with translated(model=self._model, host=self._host, answering=True):
+            card = scorecard_from(text)
+            if card is None:
                 raise BrokenAnswer("the scorecard is not valid JSON of its schema")
-        assert card is not None  # translated() always raises
         return card
 
     async def _json_call(self, turns: tuple[Turn, ...], *, name: str, schema: dict[str, object]) -> str:
