@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0005"
+down_revision: str | None = "0005"  # to be "0007" when merged after the 0006 and 0007 migrations
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
