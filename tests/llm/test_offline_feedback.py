@@ -355,11 +355,20 @@ def test_the_scorecard_names_a_mistake_to_watch() -> None:
     assert watch in card.improvements
 
 
+def test_the_improvements_start_with_the_weakest_criterion() -> None:
+    answer = STAR_ANSWER + " My boss say she have never seen it. He go home happy and I am agree."
+
+    card = scorecard_for([(QUESTION, answer)], topic="backend developer", level=Level.ADVANCED)
+
+    assert card.criteria.grammar == min(_values(card.criteria))
+    assert card.improvements[0] == "Watch \"I am agree\" → \"I agree\": 'agree' is a verb, so no 'am'."
+
+
 def test_a_strong_interview_gets_specific_strengths() -> None:
     card = scorecard_for([(QUESTION, STAR_ANSWER)] * 2, topic="backend developer", level=Level.ADVANCED)
 
     assert "You described what you did yourself in 2 of 2 answers." in card.strengths
-    assert "You used numbers to show the result of your work." in card.strengths
+    assert "You used numbers to make your answers concrete." in card.strengths
 
 
 def test_a_scorecard_needs_an_answer() -> None:
