@@ -166,6 +166,27 @@ RULES: tuple[Rule, ...] = (
         "'쇼핑하러 가다'는 'go shopping'이에요. -ing 활동 앞에는 'to'를 쓰지 않아요.",
     ),
     Rule(
+        rx(r"\b(borrow|borrowed) (me|him|her|us|them)\b"),
+        lambda m: f"{'lend' if m.group(1).lower() == 'borrow' else 'lent'} {m.group(2)}",
+        "you borrow something from someone; you lend something to someone",
+        "'빌려주다'는 'lend', '빌리다'는 'borrow'예요: 'Can you lend me your pen?'",
+    ),
+    Rule(
+        rx(
+            r"\b(go|goes|went|going|come|comes|came|coming|move|moved|get|got|drive|drove|walk|walked)"
+            r" to (there|here)\b"
+        ),
+        lambda m: f"{m.group(1)} {m.group(2)}",
+        "'there' and 'here' need no 'to'",
+        "'there', 'here'에는 '거기로', '여기로'라는 뜻이 이미 있어서 앞에 'to'를 쓰지 않아요.",
+    ),
+    Rule(
+        rx(rf"\b(watch|watched|watching|watches|see|saw|seeing) movie\b{PHRASE_ENDS}"),
+        lambda m: f"{m.group(1)} a movie",
+        "'movie' is countable: 'a movie' (or 'movies', 'the movie')",
+        "'movie'는 셀 수 있는 명사라서 'a movie', 'the movie', 'movies'처럼 써요.",
+    ),
+    Rule(
         rx(
             r"\bmarried with(?= (?:him|her|me|you|my (?:boyfriend|girlfriend|partner|fiance|fiancee|friend)\b"
             rf"|an? (?:[a-z]+ )?(?:man|woman|guy|girl|foreigner|{_JOBS})\b|(?-i:[A-Z][a-z]+)\b))"
