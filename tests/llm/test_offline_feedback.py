@@ -416,6 +416,31 @@ def test_a_strong_interview_gets_specific_strengths() -> None:
     assert "You used numbers to make your answers concrete." in card.strengths
 
 
+@pytest.mark.parametrize(
+    ("question", "story"),
+    [
+        ("How do you handle a difficult customer?", "a customer was frustrated"),
+        ("How do you communicate with patients who are worried or upset?", "a patient was frustrated"),
+        ("Describe a time you worked in a team with people who disagreed.", "disagreed about a launch"),
+        ("Tell me about a time you had to stay calm under pressure.", "one hour before a deadline"),
+        ("How do you make a web page fast on a slow mobile connection?", "a tight deadline"),
+    ],
+)
+def test_the_model_answer_tells_a_story_about_what_the_question_asks(question: str, story: str) -> None:
+    card = scorecard_for([(question, "I don't know.")], topic="nurse", level=Level.INTERMEDIATE)
+
+    assert story in card.model_answer.answer
+    assert "as a nurse" in card.model_answer.answer
+
+
+def test_a_beginners_model_answer_has_shorter_sentences() -> None:
+    def longest_sentence(level: Level) -> int:
+        card = scorecard_for([(QUESTION, "I don't know.")], topic="nurse", level=level)
+        return max(len(sentence.split()) for sentence in card.model_answer.answer.split(". "))
+
+    assert longest_sentence(Level.BEGINNER) < longest_sentence(Level.ADVANCED)
+
+
 def test_a_scorecard_needs_an_answer() -> None:
     with pytest.raises(ValueError, match="at least one"):
         scorecard_for([], topic="nurse", level=Level.INTERMEDIATE)
