@@ -88,7 +88,7 @@ MISTAKES: list[tuple[str, list[tuple[str, str]]]] = [
     ("I watched movie with my sister.", [("watched movie", "watched a movie")]),
     ("I like to listen music on the bus.", [("listen music", "listen to music")]),
     ("Can you explain me the rules?", [("explain me", "explain to me")]),
-    ("My style is different with my sister's.", [("different with", "different from")]),
+    ("My style is similar with my sister's.", [("similar with", "similar to")]),
     ("We went to shopping after lunch.", [("went to shopping", "went shopping")]),
     ("The class starts in Monday.", [("in Monday", "on Monday")]),
     ("I worked here since three years.", [("since three years", "for three years")]),
@@ -183,6 +183,9 @@ CORRECT = [
     "I used to wake up early. I'm good at work but bad at sports.",
     "I'm interested in travel and dance. They are used to make paper.",
     "Can I borrow your pen? From here to there it takes an hour. I watched movie trailers.",
+    "We arrived to find the door locked. What's different with you lately?",
+    "I cleaned the windows and found my notebook. I only have one shot!",
+    "Can I borrow him for a minute?",
     # everyday correct English of learners, in chats and interviews
     "Hi! I'm Minji and I'm preparing for a job interview next week.",
     "Last weekend I went hiking with my coworkers and we had a great time.",
