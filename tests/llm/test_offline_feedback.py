@@ -261,6 +261,13 @@ def test_at_most_three_corrections_the_most_useful_first() -> None:
     assert [c.original for c in corrections] == ["I am boring", "She have", "handphone"]
 
 
+def test_a_mistake_made_twice_is_listed_once_and_fixed_twice() -> None:
+    feedback = _feedback("She have a cat and she have a dog. I am boring.")
+
+    assert [c.original for c in feedback.corrections] == ["I am boring", "She have"]
+    assert feedback.better_phrasing == "She has a cat and she has a dog. I am bored."
+
+
 def test_the_better_phrasing_is_the_whole_message_with_the_corrections_applied() -> None:
     feedback = _feedback("yesterday i go to the park and she have a dog")
 

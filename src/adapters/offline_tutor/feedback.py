@@ -33,7 +33,7 @@ def feedback_for(learner_text: str, *, mode: Mode, level: Level, question: str |
     """The feedback on ``learner_text``: its common mistakes, the message with them fixed, and in
     interview mode, when it answers the interviewer's ``question``, its score."""
     mistakes = find_mistakes(learner_text, limit=len(learner_text))
-    corrections = tuple(_correction(found, level) for found in mistakes[:MAX_CORRECTIONS])
+    corrections = tuple(_correction(found, level) for found in _distinct(mistakes)[:MAX_CORRECTIONS])
     answer_score = None
     if mode is Mode.INTERVIEW and question is not None:
         answer_score = score(learner_text, question=question, level=level)
@@ -65,6 +65,18 @@ def scorecard_for(exchanges: Sequence[tuple[str, str]], *, topic: str, level: Le
         improvements=tuple(_improvements(readings, exchanges, criteria)[:3]),
         model_answer=ModelAnswer(question=question, answer=model_answer(question, topic=topic, level=level)),
     )
+
+
+def _distinct(mistakes: list[Found]) -> list[Found]:
+    """The mistakes without repeats: "she have" twice is one thing to learn."""
+    seen: set[tuple[str, str]] = set()
+    distinct = []
+    for found in mistakes:
+        key = (found.wrong.lower(), found.right.lower())
+        if key not in seen:
+            seen.add(key)
+            distinct.append(found)
+    return distinct
 
 
 def _correction(found: Found, level: Level) -> Correction:
