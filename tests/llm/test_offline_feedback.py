@@ -41,6 +41,14 @@ MISTAKES: list[tuple[str, list[tuple[str, str]]]] = [
     ("I am work at Samsung.", [("I am work", "I work")]),
     ("I can't able to go.", [("can't able to", "can't")]),
     ("He is more taller than me.", [("more taller", "taller")]),
+    ("Did you ate lunch?", [("Did you ate", "Did you eat")]),
+    ("Does he likes it?", [("Does he likes", "Does he like")]),
+    # -ing forms
+    ("I enjoyed to play tennis.", [("enjoyed to play", "enjoyed playing")]),
+    ("I'm looking forward to see you.", [("looking forward to see", "looking forward to seeing")]),
+    ("Thank you for come to my party.", [("Thank you for come", "Thank you for coming")]),
+    ("I'm good at cook.", [("good at cook", "good at cooking")]),
+    ("I'm used to wake up early.", [("I'm used to wake", "I'm used to waking")]),
     # agree
     ("I am agree with your opinion.", [("I am agree", "I agree")]),
     ("I am not agree with him.", [("I am not agree", "I don't agree")]),
@@ -75,9 +83,12 @@ MISTAKES: list[tuple[str, list[tuple[str, str]]]] = [
     ("What do you do in the weekend?", [("in the weekend", "on the weekend")]),
     ("Please reply me soon.", [("reply me", "reply to me")]),
     ("I am waiting you.", [("waiting you", "waiting for you")]),
+    ("Can you borrow me your pen?", [("borrow me", "lend me")]),
+    ("I want to go to there again.", [("go to there", "go there")]),
+    ("I watched movie with my sister.", [("watched movie", "watched a movie")]),
     ("I like to listen music on the bus.", [("listen music", "listen to music")]),
     ("Can you explain me the rules?", [("explain me", "explain to me")]),
-    ("My style is different with my sister's.", [("different with", "different from")]),
+    ("My style is similar with my sister's.", [("similar with", "similar to")]),
     ("We went to shopping after lunch.", [("went to shopping", "went shopping")]),
     ("The class starts in Monday.", [("in Monday", "on Monday")]),
     ("I worked here since three years.", [("since three years", "for three years")]),
@@ -169,6 +180,43 @@ CORRECT = [
     "I'm like my dad. I am going home. I'm thinking about it.",
     "They were fighting, and I left.",
     "We talked about interview fighting techniques.",
+    "I used to wake up early. I'm good at work but bad at sports.",
+    "I'm interested in travel and dance. They are used to make paper.",
+    "Can I borrow your pen? From here to there it takes an hour. I watched movie trailers.",
+    "We arrived to find the door locked. What's different with you lately?",
+    "I cleaned the windows and found my notebook. I only have one shot!",
+    "Can I borrow him for a minute?",
+    # everyday correct English of learners, in chats and interviews
+    "Hi! I'm Minji and I'm preparing for a job interview next week.",
+    "Last weekend I went hiking with my coworkers and we had a great time.",
+    "I usually get up at 7 and go to work by subway.",
+    "I studied computer science at university and graduated in 2021.",
+    "My boss asked me to prepare a presentation for Monday.",
+    "We celebrated my grandmother's birthday yesterday.",
+    "I've been learning English for five years, but speaking is still hard.",
+    "She said she would call me back tomorrow.",
+    "It was the most exciting game I have ever watched.",
+    "I don't like spicy food, but my husband loves it.",
+    "He works at a bank and she teaches at a middle school.",
+    "My team launched a new app last month and it has 10,000 users now.",
+    "I'm a junior developer and I want to become a senior engineer in five years.",
+    "When I was in college, I worked part-time at a cafe.",
+    "I listened to both sides and we found a compromise.",
+    "I'm so tired today because I worked late last night.",
+    "I have an interview with Samsung on Friday.",
+    "My weakness is that I sometimes spend too much time on details.",
+    "We moved to a new apartment in Busan two years ago.",
+    "My daughter goes to kindergarten, and I feel a bit stressed about the deadline.",
+    "I used to live in Canada when I was a child.",
+    "At the weekend I like to relax at home.",
+    "She is an engineer at Hyundai, and they are students at Seoul National University.",
+    "My manager gives me a lot of feedback, and I need more information about the position.",
+    "We watched the game at a sports bar and everyone was cheering.",
+    "I arrived home late last night.",
+    "I want to go abroad next year, and I go to the gym three times a week.",
+    "I went shopping with my mom on Saturday.",
+    "She replied to my email quickly, and I listen to podcasts on my way to work.",
+    "We discussed the budget at the meeting. She is married to a doctor.",
 ]
 
 
@@ -211,6 +259,13 @@ def test_at_most_three_corrections_the_most_useful_first() -> None:
 
     assert len(corrections) == MAX_CORRECTIONS
     assert [c.original for c in corrections] == ["I am boring", "She have", "handphone"]
+
+
+def test_a_mistake_made_twice_is_listed_once_and_fixed_twice() -> None:
+    feedback = _feedback("She have a cat and she have a dog. I am boring.")
+
+    assert [c.original for c in feedback.corrections] == ["I am boring", "She have"]
+    assert feedback.better_phrasing == "She has a cat and she has a dog. I am bored."
 
 
 def test_the_better_phrasing_is_the_whole_message_with_the_corrections_applied() -> None:
@@ -355,11 +410,45 @@ def test_the_scorecard_names_a_mistake_to_watch() -> None:
     assert watch in card.improvements
 
 
+def test_the_improvements_start_with_the_weakest_criterion() -> None:
+    answer = STAR_ANSWER + " My boss say she have never seen it. He go home happy and I am agree."
+
+    card = scorecard_for([(QUESTION, answer)], topic="backend developer", level=Level.ADVANCED)
+
+    assert card.criteria.grammar == min(_values(card.criteria))
+    assert card.improvements[0] == "Watch \"I am agree\" → \"I agree\": 'agree' is a verb, so no 'am'."
+
+
 def test_a_strong_interview_gets_specific_strengths() -> None:
     card = scorecard_for([(QUESTION, STAR_ANSWER)] * 2, topic="backend developer", level=Level.ADVANCED)
 
     assert "You described what you did yourself in 2 of 2 answers." in card.strengths
-    assert "You used numbers to show the result of your work." in card.strengths
+    assert "You used numbers to make your answers concrete." in card.strengths
+
+
+@pytest.mark.parametrize(
+    ("question", "story"),
+    [
+        ("How do you handle a difficult customer?", "a customer was frustrated"),
+        ("How do you communicate with patients who are worried or upset?", "a patient was frustrated"),
+        ("Describe a time you worked in a team with people who disagreed.", "disagreed about a launch"),
+        ("Tell me about a time you had to stay calm under pressure.", "one hour before a deadline"),
+        ("How do you make a web page fast on a slow mobile connection?", "a tight deadline"),
+    ],
+)
+def test_the_model_answer_tells_a_story_about_what_the_question_asks(question: str, story: str) -> None:
+    card = scorecard_for([(question, "I don't know.")], topic="nurse", level=Level.INTERMEDIATE)
+
+    assert story in card.model_answer.answer
+    assert "as a nurse" in card.model_answer.answer
+
+
+def test_a_beginners_model_answer_has_shorter_sentences() -> None:
+    def longest_sentence(level: Level) -> int:
+        card = scorecard_for([(QUESTION, "I don't know.")], topic="nurse", level=level)
+        return max(len(sentence.split()) for sentence in card.model_answer.answer.split(". "))
+
+    assert longest_sentence(Level.BEGINNER) < longest_sentence(Level.ADVANCED)
 
 
 def test_a_scorecard_needs_an_answer() -> None:

@@ -1,5 +1,6 @@
 """Finding common mistakes of English learners in a message: the rules of ``grammar.py`` (verb
-forms), ``konglish.py`` (words made in Korea) and ``usage.py`` (articles, nouns, prepositions).
+forms), ``gerunds.py`` (-ing forms), ``konglish.py`` (words made in Korea) and ``usage.py``
+(articles, nouns, prepositions).
 
 The conversation and interview replies note the first mistake only (rules are ordered by how
 much the fix helps): one gentle correction at a time. The feedback on a message lists up to a
@@ -12,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from adapters.offline_tutor import grammar, konglish, usage
+from adapters.offline_tutor import gerunds, grammar, konglish, usage
 from adapters.offline_tutor.rules import Rule
 
-RULES: tuple[Rule, ...] = (*grammar.RULES, *konglish.RULES, *usage.RULES)
+RULES: tuple[Rule, ...] = (*grammar.RULES, *gerunds.RULES, *konglish.RULES, *usage.RULES)
 """Most useful first: a wrong verb form or a word English speakers would not understand before
 a missing article, a preposition or a small letter "i"."""
 

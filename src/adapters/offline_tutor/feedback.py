@@ -33,7 +33,7 @@ def feedback_for(learner_text: str, *, mode: Mode, level: Level, question: str |
     """The feedback on ``learner_text``: its common mistakes, the message with them fixed, and in
     interview mode, when it answers the interviewer's ``question``, its score."""
     mistakes = find_mistakes(learner_text, limit=len(learner_text))
-    corrections = tuple(_correction(found, level) for found in mistakes[:MAX_CORRECTIONS])
+    corrections = tuple(_correction(found, level) for found in _distinct(mistakes)[:MAX_CORRECTIONS])
     answer_score = None
     if mode is Mode.INTERVIEW and question is not None:
         answer_score = score(learner_text, question=question, level=level)
@@ -65,6 +65,18 @@ def scorecard_for(exchanges: Sequence[tuple[str, str]], *, topic: str, level: Le
         improvements=tuple(_improvements(readings, exchanges, criteria)[:3]),
         model_answer=ModelAnswer(question=question, answer=model_answer(question, topic=topic, level=level)),
     )
+
+
+def _distinct(mistakes: list[Found]) -> list[Found]:
+    """The mistakes without repeats: "she have" twice is one thing to learn."""
+    seen: set[tuple[str, str]] = set()
+    distinct = []
+    for found in mistakes:
+        key = (found.wrong.lower(), found.right.lower())
+        if key not in seen:
+            seen.add(key)
+            distinct.append(found)
+    return distinct
 
 
 def _correction(found: Found, level: Level) -> Correction:
@@ -110,7 +122,7 @@ def _strengths(readings: list[Reading], criteria: Criteria) -> list[str]:
     examples = sum(1 for r in readings if "action" in r.star)
     candidates = (
         (examples > 0, f"You described what you did yourself in {examples} of {count} answers."),
-        (any(r.has_number for r in readings), "You used numbers to show the result of your work."),
+        (any(r.has_number for r in readings), "You used numbers to make your answers concrete."),
         (any("result" in r.star for r in readings), "You ended with a clear result."),
         (criteria.relevance >= 70, "Your answers stayed close to the questions."),
         (criteria.clarity >= 80, "Your sentences were clear and easy to follow."),
@@ -128,31 +140,44 @@ def _strengths(readings: list[Reading], criteria: Criteria) -> list[str]:
 def _improvements(
     readings: list[Reading], exchanges: Sequence[tuple[str, str]], criteria: Criteria
 ) -> list[str]:
+    """What to practise, for the weakest criterion first."""
     star = frozenset().union(*(r.star for r in readings))
     words = sum(r.words for r in readings) / len(readings)
     mistake = next((m for _, a in exchanges for m in find_mistakes(a, limit=1)), None)
-    candidates = (
-        (words < 25, "Give longer answers: four to six sentences around one real example."),
+    candidates = [
+        (words < 25, "structure", "Give longer answers: four to six sentences around one real example."),
         (
             not any(r.has_number for r in readings),
+            "structure",
             "Add a number to show the result of your work (users, percent, time saved).",
         ),
         (
             "action" not in star,
+            "structure",
             'Say what you did yourself with strong verbs: "I led", "I built", "I decided".',
         ),
         (
             "situation" not in star,
+            "structure",
             'Start with the situation: when and where it happened ("When I was at ...").',
         ),
-        ("result" not in star, 'End with the result: "As a result, ...".'),
-        (words > LONG_ANSWER_WORDS, "Keep each answer to about two minutes."),
-        (any(r.fillers >= 2 for r in readings), "Use fewer filler words (um, you know, kind of)."),
-        (criteria.relevance < 60, "Answer the question directly: use its key words in your first sentence."),
-    )
-    found = [text for holds, text in candidates if holds]
+        ("result" not in star, "structure", 'End with the result: "As a result, ...".'),
+        (
+            criteria.relevance < 60,
+            "relevance",
+            "Answer the question directly: use its key words in your first sentence.",
+        ),
+        (words > LONG_ANSWER_WORDS, "clarity", "Keep each answer to about two minutes."),
+        (any(r.fillers >= 2 for r in readings), "clarity", "Use fewer filler words (um, you know, kind of)."),
+    ]
     if mistake is not None:
-        found.append(f'Watch "{mistake.wrong}" → "{mistake.right}": {mistake.rule.why}.')
+        watch = f'Watch "{mistake.wrong}" → "{mistake.right}": {mistake.rule.why}.'
+        candidates.append((True, "grammar", watch))
+    weakest_first = sorted(
+        (candidate for candidate in candidates if candidate[0]),
+        key=lambda candidate: getattr(criteria, candidate[1]),
+    )
+    found = [text for _, _, text in weakest_first]
     fallbacks = [
         "Prepare a 60-second introduction of yourself.",
         "Prepare two questions to ask the interviewer at the end.",

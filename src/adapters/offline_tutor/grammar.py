@@ -56,8 +56,6 @@ _FEELING = {"interesting": "interested", "exciting": "excited", "boring": "bored
 _FEELING |= {"confusing": "confused", "tiring": "tired", "disappointing": "disappointed"}
 _FEELING |= {"surprising": "surprised", "embarrassing": "embarrassed", "frustrating": "frustrated"}
 _FEELING |= {"satisfying": "satisfied", "shocking": "shocked", "depressing": "depressed"}
-_ING = {"see": "seeing", "meet": "meeting", "hear": "hearing", "work": "working", "talk": "talking"}
-_ING |= {"visit": "visiting", "join": "joining", "start": "starting", "go": "going", "get": "getting"}
 
 _BEFORE_PLAIN_VERB = wordset(
     "do does did don't doesn't didn't can could will would shall should must might may can't cannot "
@@ -179,6 +177,13 @@ RULES: tuple[Rule, ...] = (
         fine_after=wordset("the a an his her my your their our free own good"),
     ),
     Rule(
+        rx(rf"\b((?:did|didn't|does|doesn't) (?:i|you|he|she|it|we|they)) ({names(_BASE)})\b"),
+        swap(_BASE),
+        "in a question with 'did' or 'does', the verb takes its base form",
+        "'did'나 'does'로 묻는 질문에서는 동사를 원형으로 써요: 'Did you go?'",
+        simple="after 'did you', use the simple verb",
+    ),
+    Rule(
         rx(r"\b(he|she|it) don't\b"),
         lambda m: f"{m.group(1)} doesn't",
         "he, she and it take 'doesn't'",
@@ -221,12 +226,6 @@ RULES: tuple[Rule, ...] = (
         lambda m: f"for {m.group(1)}",
         "'for' goes with a length of time; 'since' with a starting point",
         "기간(3년 동안) 앞에는 'for', 시작 시점(2019년부터) 앞에는 'since'를 써요.",
-    ),
-    Rule(
-        rx(rf"\b(look(?:ing)? forward to) ({names(_ING)})\b"),
-        swap(_ING),
-        "'look forward to' is followed by the -ing form",
-        "'look forward to'의 'to'는 전치사라서 뒤에 동사의 -ing 형태가 와요.",
     ),
     Rule(
         rx(

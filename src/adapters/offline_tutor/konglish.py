@@ -16,12 +16,14 @@ _NOT_A_CHEER = wordset(
 )
 _EVERYONE = wordset("everyone everybody guys all")
 _COMPUTER = wordset(
-    "computer pc battery charger screen keyboard wifi internet slow crashed install installed windows "
-    "mac macbook program software code coding gaming ram cpu laptop monitor mouse usb"
+    "computer pc battery charger charging keyboard wifi internet slow crashed install installed boot "
+    "macbook program programs software gaming ram cpu usb"
 )
+"""Words that, in the same sentence, show a "notebook" is a computer."""
 _CODE_NOTEBOOKS = wordset("jupyter colab kaggle ipython python databricks observable notebooks")
 """A "notebook" where code runs is right in English."""
-_DRINKS = wordset("drink drinks drank drinking soju beer makgeolli cheers wine")
+_BEFORE_A_TOAST = wordset("cheers okay ok everyone guys let's come on")
+_SENTENCE = re.compile(r"[^.!?]*[.!?]?")
 _CHEAT = {"do": "cheat", "does": "cheats", "did": "cheated", "doing": "cheating"}
 _WORK_PART_TIME = {"do": "work part-time", "did": "worked part-time", "doing": "working part-time"}
 
@@ -56,17 +58,27 @@ def _fighting(match: re.Match[str]) -> str:
     return _cheer(match) if _is_cheer_position(match) else ""
 
 
+def _sentence_of(match: re.Match[str]) -> tuple[str, str]:
+    """The words of the match's sentence before it and after it."""
+    start = max(match.string.rfind(mark, 0, match.start()) for mark in ".!?") + 1
+    ends = [end for mark in ".!?" if (end := match.string.find(mark, match.end())) >= 0]
+    return match.string[start : match.start()], match.string[match.end() : min(ends, default=None)]
+
+
 def _notebook(match: re.Match[str]) -> str:
-    said = {w.lower() for w in tokens(match.string)}
-    if said & _CODE_NOTEBOOKS:
+    if {w.lower() for w in tokens(match.string)} & _CODE_NOTEBOOKS:
         return ""
-    if match.group(2) or said & _COMPUTER:
+    before, after = _sentence_of(match)
+    if match.group(2) or {w.lower() for w in tokens(f"{before} {after}")} & _COMPUTER:
         return same_case(match.group(1), "laptop")
     return ""
 
 
 def _one_shot(match: re.Match[str]) -> str:
-    if following(match).lstrip().startswith("!") or {w.lower() for w in tokens(match.string)} & _DRINKS:
+    """ "One shot!" as a toast of its own ("Cheers, one shot!"), not "I had one shot at it"."""
+    before, after = _sentence_of(match)
+    toast = all(word.lower().strip(",") in _BEFORE_A_TOAST for word in before.split())
+    if toast and not after.strip() and following(match).lstrip()[:1] in ("!", ""):
         return same_case(match.group(0), "bottoms up")
     return ""
 

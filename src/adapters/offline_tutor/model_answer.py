@@ -49,7 +49,7 @@ def model_answer(question: str, *, topic: str, level: Level) -> str:
         return _future(role, level)
     if "questions for us" in lowered or "any questions" in lowered:
         return _questions(role)
-    return _star(_opening(core), role, level)
+    return _star(_opening(core), core, role, level)
 
 
 def _opening(core: str) -> str:
@@ -76,23 +76,78 @@ def _reflect(phrase: str) -> str:
     return " ".join(out)
 
 
-def _star(opening: str, role: str, level: Level) -> str:
+_PEOPLE = {"customer": "customer", "guest": "guest", "patient": "patient", "student": "student"}
+_PEOPLE |= {"class": "student", "user": "user", "client": "client"}
+_CONFLICT = re.compile(r"\b(disagree\w*|conflict\w*|argument\w*)\b", re.IGNORECASE)
+_PROBLEM = re.compile(
+    r"\b(incident|error|mistake|problem|challenge|pressure|calm|fail\w*|bug|wrong)\b", re.IGNORECASE
+)
+_STORIES = {
+    # theme: (beginner, everyone else); {person} is the person the question is about.
+    "people": (
+        "In my last job, a {person} was frustrated and wanted to give up. My job was to help. I "
+        "listened carefully, I explained the next steps in simple words, and I checked again a few "
+        "days later. As a result, the {person} was happy, and our satisfaction score went up by 15 "
+        "percent.",
+        "In my last role, a {person} was frustrated and close to giving up, because nobody had taken "
+        "the time to understand the problem. My task was to help and win back their trust. I listened "
+        "without interrupting, explained clearly what would happen next, and checked in again a few "
+        "days later. As a result, the {person} was happy with the outcome, and our team's "
+        "satisfaction score rose by 15 percent that quarter.",
+    ),
+    "conflict": (
+        "In my last project, my teammate and I had different ideas. My job was to find an answer we "
+        "both liked. I listened to my teammate first, then I showed some data, and we chose a middle "
+        "way. As a result, we finished on time with no big problems.",
+        "In my last role, a teammate and I disagreed about a launch: I wanted more testing, and they "
+        "wanted to launch early. My task was to find a solution we could both support. I asked them to "
+        "explain their reasons first, shared data from our last two launches, and suggested a "
+        "compromise: a smaller launch with the riskiest part tested. As a result, we launched only two "
+        "days later than planned, with no serious problems, and we still work well together.",
+    ),
+    "problem": (
+        "In my last job, we found a big mistake one hour before a deadline. My job was to fix it fast. "
+        "I stayed calm, I checked each step, and I found the error. As a result, we finished on time, "
+        "and I made a checklist so it does not happen again.",
+        "In my last role, a mistake in an important report was found one hour before a deadline. My "
+        "task was to fix it quickly and keep everyone informed. I stayed calm, checked each step in "
+        "order, found the error and corrected it, while giving my manager short updates. As a result, "
+        "we met the deadline with correct numbers, and the checklist I wrote afterwards has prevented "
+        "the same mistake since.",
+    ),
+    "project": (
+        "In my last project, we had a big problem and little time. My job was to fix the most "
+        "important part. I made a simple plan, I talked to my team every day, and I finished my part "
+        "first. As a result, we finished one week early and had 30 percent fewer errors.",
+        "In my last role, our team faced a tight deadline on an important project. My task was to take "
+        "ownership of the most critical part and keep everyone aligned. I broke the work into small "
+        "steps, agreed on priorities with the people involved, and checked progress with the team "
+        "every morning. As a result, we delivered a week early and reduced errors by 30 percent.",
+    ),
+}
+
+
+def _star(opening: str, question: str, role: str, level: Level) -> str:
+    """Situation, task, action, a measured result and what was learned, about what the question
+    asks: people, a disagreement, a problem, or else a project."""
+    words = {word.lower().strip(".,?!") for word in question.split()}
+    person = next((_PEOPLE[word] for word in _PEOPLE if word in words or f"{word}s" in words), None)
+    if person:
+        theme = "people"
+    elif _CONFLICT.search(question):
+        theme = "conflict"
+    elif _PROBLEM.search(question):
+        theme = "problem"
+    else:
+        theme = "project"
+    simple, usual = _STORIES[theme]
     if level is Level.BEGINNER:
-        return (
-            f"{opening} In my last project, we had a big problem and little time. "
-            "My job was to fix the most important part. "
-            "I made a simple plan, I talked to my team every day, and I finished my part first. "
-            "As a result, we finished one week early and had 30 percent fewer errors. "
-            f"I learned to plan carefully, and I will do the same {_as(role)}."
-        )
+        story = simple.format(person=person)
+        return f"{opening} {story} I learned a lot, and I will do the same {_as(role)}."
+    story = usual.format(person=person)
     return (
-        f"{opening} In my last role, our team faced a tight deadline on an important project. "
-        "My task was to take ownership of the most critical part and keep everyone aligned. "
-        "I broke the work into small steps, agreed on priorities with the people involved, and "
-        "checked progress with the team every morning. "
-        "As a result, we delivered a week early and reduced errors by 30 percent. "
-        f"What I learned is to plan in small steps and communicate early, which is exactly how I "
-        f"would work {_as(role)}."
+        f"{opening} {story} What I learned is to listen first and act in small, clear steps, which "
+        f"is exactly how I would work {_as(role)}."
     )
 
 

@@ -16,6 +16,8 @@ Fix = Callable[[re.Match[str]], str]
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """One common mistake: where it is (``pattern``), how to fix it, and why."""
+
     pattern: re.Pattern[str]
     fix: Fix
     why: str
@@ -59,8 +61,6 @@ def names(words: dict[str, str]) -> str:
 
 _SOUNDS_LIKE_YOU = ("uni", "use", "usu", "uti", "eu", "one", "once")
 _SILENT_H = ("hour", "honest", "honour", "honor", "heir")
-
-
 _LETTERS_WITH_A_VOWEL_SOUND = "AEFHILMNORSX"
 """Letters whose names start with a vowel sound: "an MBA", "an HR manager", but "a UX designer"."""
 

@@ -144,7 +144,7 @@ RULES: tuple[Rule, ...] = (
         "'say' 뒤에는 사람이 바로 오지 않아요. 사람에게 말할 때는 'tell me'처럼 'tell'을 써요.",
     ),
     Rule(
-        rx(r"\b(arrive|arrived|arrives|arriving) to( home)?\b"),
+        rx(r"\b(arrive|arrived|arrives|arriving) to( home)?\b(?! (?:find|see|discover|learn|hear|a warm)\b)"),
         _arrive,
         "we arrive in a city or country, at a place, and arrive home",
         "'도착하다'는 'arrive to'가 아니라 도시·나라는 'arrive in', 장소는 'arrive at'이라고 해요.",
@@ -166,6 +166,27 @@ RULES: tuple[Rule, ...] = (
         "'쇼핑하러 가다'는 'go shopping'이에요. -ing 활동 앞에는 'to'를 쓰지 않아요.",
     ),
     Rule(
+        rx(r"\b(borrow|borrowed) (me|us)\b"),
+        lambda m: f"{'lend' if m.group(1).lower() == 'borrow' else 'lent'} {m.group(2)}",
+        "you borrow something from someone; you lend something to someone",
+        "'빌려주다'는 'lend', '빌리다'는 'borrow'예요: 'Can you lend me your pen?'",
+    ),
+    Rule(
+        rx(
+            r"\b(go|goes|went|going|come|comes|came|coming|move|moved|get|got|drive|drove|walk|walked)"
+            r" to (there|here)\b"
+        ),
+        lambda m: f"{m.group(1)} {m.group(2)}",
+        "'there' and 'here' need no 'to'",
+        "'there', 'here'에는 '거기로', '여기로'라는 뜻이 이미 있어서 앞에 'to'를 쓰지 않아요.",
+    ),
+    Rule(
+        rx(rf"\b(watch|watched|watching|watches|see|saw|seeing) movie\b{PHRASE_ENDS}"),
+        lambda m: f"{m.group(1)} a movie",
+        "'movie' is countable: 'a movie' (or 'movies', 'the movie')",
+        "'movie'는 셀 수 있는 명사라서 'a movie', 'the movie', 'movies'처럼 써요.",
+    ),
+    Rule(
         rx(
             r"\bmarried with(?= (?:him|her|me|you|my (?:boyfriend|girlfriend|partner|fiance|fiancee|friend)\b"
             rf"|an? (?:[a-z]+ )?(?:man|woman|guy|girl|foreigner|{_JOBS})\b|(?-i:[A-Z][a-z]+)\b))"
@@ -175,10 +196,10 @@ RULES: tuple[Rule, ...] = (
         "'~와 결혼했다'는 'married with'가 아니라 'married to'라고 해요.",
     ),
     Rule(
-        rx(r"\b(different|similar) with\b"),
-        lambda m: f"{m.group(1)} {'from' if m.group(1).lower() == 'different' else 'to'}",
-        "we say 'different from' and 'similar to'",
-        "'~와 다르다'는 'different from', '~와 비슷하다'는 'similar to'라고 해요.",
+        rx(r"\bsimilar with\b"),
+        lambda m: same_case(m.group(0), "similar to"),
+        "we say 'similar to'",
+        "'~와 비슷하다'는 'similar with'가 아니라 'similar to'라고 해요.",
     ),
     Rule(
         rx(rf"\bin (the )?weekend(s?)\b{PHRASE_ENDS}"),
