@@ -94,6 +94,7 @@ def _services(container: Container) -> dict[str, Provide]:
         "tutor": constant(container.tutor),
         "relay": constant(container.relay),
         "privacy": constant(container.privacy),
+        "admin": constant(container.admin),
         "clock": constant(container.clock),
         "database_ready": constant(container.ready),
     }

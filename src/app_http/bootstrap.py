@@ -26,6 +26,7 @@ from adapters.sql import (
 from app_http.container import Container
 from app_http.settings import ConfigError, Settings
 from chatcore.accounts import AccountService
+from chatcore.admin import AdminService
 from chatcore.chats import ChatService
 from chatcore.clock import SystemClock
 from chatcore.housekeeping import Housekeeping
@@ -190,6 +191,7 @@ def build_container(
         tutor=tutor,
         relay=relay,
         privacy=PrivacyService(uow=uow, accounts=accounts, limiter=limiter, clock=clock),
+        admin=AdminService(uow=uow, clock=clock, policy=policy, limiter=limiter),
         llm=llm,
         clock=clock,
         ready=ready or database_answers,

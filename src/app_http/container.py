@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from app_http.settings import Settings
 from chatcore.accounts import AccountService
+from chatcore.admin import AdminService
 from chatcore.chats import ChatService
 from chatcore.housekeeping import Housekeeping
 from chatcore.ports.clock import Clock
@@ -30,6 +31,7 @@ class Container:
     tutor: TutorService
     relay: RelayService
     privacy: PrivacyService
+    admin: AdminService
     llm: LLMGateway
     clock: Clock
     ready: Callable[[], Awaitable[bool]]
