@@ -13,7 +13,7 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, delete, get, post, put
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromQuery, JSONBody
+from litestar.params import JSONBody, QueryParameter
 
 from app_http.auth import provide_token_user_id
 from app_http.openapi import responses
@@ -172,8 +172,12 @@ def _before(cursor: str | None) -> int | None:
     return int(cursor)
 
 
-Limit = Annotated[int, msgspec.Meta(ge=1, le=200)]
-Query = Annotated[str, msgspec.Meta(max_length=254)]
+Limit = Annotated[int, QueryParameter(ge=1, le=200, description="How many items, 1-200")]
+Days = Annotated[int, QueryParameter(ge=1, le=366, description="How many quota days back, 1-366")]
+Search = Annotated[
+    str | None, QueryParameter(max_length=254, description="Part of a username or e-mail, any case")
+]
+Cursor = Annotated[str | None, QueryParameter(max_length=32, description="next_cursor of the page before")]
 
 
 class AdminController(Controller):
@@ -191,9 +195,9 @@ class AdminController(Controller):
         self,
         admin: NamedDependency[AdminService],
         user_id: NamedDependency[int],
-        q: FromQuery[Query | None] = None,
-        limit: FromQuery[Limit] = 50,
-        cursor: FromQuery[str | None] = None,
+        q: Search = None,
+        limit: Limit = 50,
+        cursor: Cursor = None,
     ) -> UserListOut:
         page = await admin.list_users(Operator(user_id), query=q, limit=limit, before=_before(cursor))
         return UserListOut.of(page)
@@ -284,7 +288,7 @@ class AdminController(Controller):
         self,
         admin: NamedDependency[AdminService],
         user_id: NamedDependency[int],
-        days: FromQuery[Annotated[int, msgspec.Meta(ge=1, le=366)]] = 30,
+        days: Days = 30,
     ) -> StatsOut:
         return StatsOut(days=[DayOut.of(d) for d in await admin.stats(Operator(user_id), days=days)])
 
@@ -298,7 +302,7 @@ class AdminController(Controller):
         self,
         admin: NamedDependency[AdminService],
         user_id: NamedDependency[int],
-        limit: FromQuery[Limit] = 50,
-        cursor: FromQuery[str | None] = None,
+        limit: Limit = 50,
+        cursor: Cursor = None,
     ) -> AuditListOut:
         return AuditListOut.of(await admin.audit(Operator(user_id), limit=limit, before=_before(cursor)))
