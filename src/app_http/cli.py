@@ -107,12 +107,11 @@ async def create_admin(settings: Settings, username: str, email: str | None, fro
             return 0
         password, password2 = _new_password(from_stdin)
         user = await container.accounts.register(
-            username=username,
-            email=email,
-            password=password,
-            password2=password2,
-            is_admin=True,
+            username=username, email=email, password=password, password2=password2
         )
+        # Promoted as a second step, so that the audit trail records it like any promotion (if
+        # it failed, running the command again promotes the account it made).
+        await container.admin.set_role(SHELL, user.id, is_admin=True)
     except ChatcoreError as exc:
         print(f"chatcore: {exc.detail}", file=sys.stderr)
         return 1

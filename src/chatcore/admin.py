@@ -216,6 +216,8 @@ class AdminService:
             admins = await uow.users.lock_active_admins()
             name = await _actor_name(uow, by, active_admins=admins)
             target = await _target(uow, user_id)
+            if by.user_id != user_id and set(admins) == {user_id}:  # (their own: the repository's words)
+                raise LastAdmin(LAST_ADMIN_CHANGE)
             # Recorded first: the deletion then clears the entry's ids of the user, not its names.
             await self._record(uow, by, name, "delete", target, _settings(target), None)
             if not await uow.users.delete(user_id):

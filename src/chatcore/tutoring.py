@@ -134,7 +134,9 @@ class TutorService:
         # Reads first, outside the writing transaction: a database with a single writer
         # (SQLite) then holds its write lock only for the two writes below.
         async with self._uow(read_only=True) as uow:
-            limit = await daily_limit_of(uow, user_id, self._policy)  # first: a deleted account is 401
+            limit = await daily_limit_of(
+                uow, user_id, self._policy
+            )  # first: a deleted (401) or deactivated (403) account
             chat = await owned_chat(uow, user_id, chat_id)
             history = await uow.messages.recent(chat_id, limit=self._budget.max_messages - 1)
         async with self._uow() as uow:
