@@ -196,8 +196,8 @@ class AccountService:
         ``AccountGone`` for a deleted one."""
         pair, record = self._new_pair(user_id, family=family or secrets.token_urlsafe(16))
         async with self._uow() as uow:
-            # In the transaction that stores the chain: a deactivation that commits first is
-            # seen here, one that commits after revokes this chain too.
+            # A deactivation that commits first is seen here; a chain stored just after one is
+            # still refused, as refreshing reads the owner first.
             require_active(await uow.users.get(user_id))
             await uow.refresh_tokens.add(record)
             await uow.commit()

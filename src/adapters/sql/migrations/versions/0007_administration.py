@@ -6,7 +6,7 @@
 - ``day_events``: counters per quota day tied to no one (``refused``, one per failure code).
 - ``admin_audit``: the append-only record of administrative actions; the admin's and the
   target's names are copied so an entry outlives a deletion (which only clears the ids).
-- Indexes for the statistics (``quota_usage.day``, ``users.date_joined``) and for clearing a
+- Indexes for the statistics (``quota_usage (day, used)``, ``users.date_joined``) and for clearing a
   deleted user's ids from the audit trail.
 
 Revision ID: 0007
@@ -36,7 +36,7 @@ def upgrade() -> None:
         "anonymous_usage", sa.Column("users", sa.Integer(), server_default=sa.text("0"), nullable=False)
     )
     op.create_index("ix_users_date_joined", "users", ["date_joined"])
-    op.create_index("ix_quota_usage_day", "quota_usage", ["day"])
+    op.create_index("ix_quota_usage_day_used", "quota_usage", ["day", "used"])
     op.create_table(
         "day_events",
         sa.Column("day", sa.Date(), nullable=False),
@@ -76,7 +76,7 @@ def downgrade() -> None:
     op.drop_index("ix_admin_audit_admin_id", table_name="admin_audit")
     op.drop_table("admin_audit")
     op.drop_table("day_events")
-    op.drop_index("ix_quota_usage_day", table_name="quota_usage")
+    op.drop_index("ix_quota_usage_day_used", table_name="quota_usage")
     op.drop_index("ix_users_date_joined", table_name="users")
     op.drop_column("anonymous_usage", "users")
     op.drop_column("quota_usage", "failed")
