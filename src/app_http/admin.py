@@ -74,7 +74,7 @@ class UsageOut(msgspec.Struct):
 
 
 class UserDetailOut(UserItemOut):
-    usage: list[UsageOut] = msgspec.field(default_factory=list)
+    usage: list[UsageOut]
     """Every quota day of the last 30, oldest first."""
 
     @classmethod
