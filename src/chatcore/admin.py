@@ -162,11 +162,11 @@ class AdminService:
         """Deactivate the user: no more logins; their refresh chains are revoked here, and their
         access tokens and API keys are refused at their next use. An administrator cannot
         deactivate themself, nor anyone the last active administrator."""
-        if by.user_id == user_id:
-            raise SelfDeactivation
         async with self._uow() as uow:
             admins = await uow.users.lock_active_admins()
             name = await _actor_name(uow, by, active_admins=admins)
+            if by.user_id == user_id:
+                raise SelfDeactivation
             target = await _target(uow, user_id)
             if set(admins) == {user_id}:
                 raise LastAdmin(LAST_ADMIN_CHANGE)
