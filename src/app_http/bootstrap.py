@@ -190,7 +190,7 @@ def build_container(
         chats=chats,
         tutor=tutor,
         relay=relay,
-        privacy=PrivacyService(uow=uow, accounts=accounts, limiter=limiter, clock=clock),
+        privacy=PrivacyService(uow=uow, accounts=accounts, limiter=limiter, clock=clock, policy=policy),
         admin=AdminService(uow=uow, clock=clock, policy=policy, limiter=limiter),
         llm=llm,
         clock=clock,
