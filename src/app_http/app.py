@@ -112,6 +112,7 @@ def _services(container: Container) -> dict[str, Provide]:
         "privacy": constant(container.privacy),
         "oauth": constant(container.oauth),
         "learning": constant(container.learning),
+        "admin": constant(container.admin),
         "clock": constant(container.clock),
         "database_ready": constant(container.ready),
     }

@@ -28,6 +28,7 @@ from app_http.container import Container
 from app_http.metrics import MeteredLLM, Metrics
 from app_http.settings import ConfigError, OAuthClientSettings, Settings
 from chatcore.accounts import AccountService
+from chatcore.admin import AdminService
 from chatcore.chats import ChatService
 from chatcore.clock import SystemClock
 from chatcore.housekeeping import Housekeeping
@@ -221,7 +222,7 @@ def build_container(
         chats=chats,
         tutor=tutor,
         relay=relay,
-        privacy=PrivacyService(uow=uow, accounts=accounts, limiter=limiter, clock=clock),
+        privacy=PrivacyService(uow=uow, accounts=accounts, limiter=limiter, clock=clock, policy=policy),
         oauth=OAuthService(
             uow=uow,
             accounts=accounts,
@@ -229,6 +230,7 @@ def build_container(
             clock=clock,
         ),
         learning=LearningService(uow=uow, coach=llm, clock=clock, policy=policy),
+        admin=AdminService(uow=uow, clock=clock, policy=policy, limiter=limiter),
         llm=llm,
         clock=clock,
         ready=ready or database_answers,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from app_http.metrics import Metrics
 from app_http.settings import Settings
 from chatcore.accounts import AccountService
+from chatcore.admin import AdminService
 from chatcore.chats import ChatService
 from chatcore.housekeeping import Housekeeping
 from chatcore.learning_service import LearningService
@@ -35,6 +36,7 @@ class Container:
     privacy: PrivacyService
     oauth: OAuthService
     learning: LearningService
+    admin: AdminService
     llm: LLMGateway
     clock: Clock
     ready: Callable[[], Awaitable[bool]]

@@ -13,8 +13,14 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from chatcore.chats import MAX_ID, MAX_MESSAGES_PAGE, owned_chat
-from chatcore.counted import Slot, call_counted, daily_limit_of, take_slot
-from chatcore.errors import NotebookEntryNotFound, NothingToScore, ScorecardNotFound, ValidationFailed
+from chatcore.counted import Slot, call_counted, count_refusal, daily_limit_of, take_slot
+from chatcore.errors import (
+    NotebookEntryNotFound,
+    NothingToScore,
+    QuotaExceeded,
+    ScorecardNotFound,
+    ValidationFailed,
+)
 from chatcore.learning import NotebookEntry, NotebookPage, Progress, SavedScorecard, Scorecard
 from chatcore.model import Mode, Quota
 from chatcore.ports.clock import Clock
@@ -64,9 +70,13 @@ class LearningService:
         exchanges = exchanges_of(history)
         if not exchanges:
             raise NothingToScore
-        async with self._uow() as uow:
-            slot = await take_slot(uow, self._policy, user_id=user_id, limit=limit, now=now)
-            await uow.commit()
+        try:
+            async with self._uow() as uow:
+                slot = await take_slot(uow, self._policy, user_id=user_id, limit=limit, now=now)
+                await uow.commit()
+        except QuotaExceeded:
+            await count_refusal(self._uow, self._policy.day_of(now))
+            raise
         request = ScorecardRequest(
             exchanges=tuple(exchanges),
             topic=chat.topic,
@@ -144,11 +154,11 @@ class ScorecardOutcome:
             await uow.commit()
         return ScoredInterview(saved=saved, quota=self.slot.quota)
 
-    async def failed(self, *, give_back: bool) -> None:
+    async def failed(self, *, give_back: bool, failure: str | None = None) -> None:
         if not give_back:
             return
         async with self.uow() as uow:
-            await uow.quota.give_back(self.slot.user_id, self.slot.day)
+            await uow.quota.give_back(self.slot.user_id, self.slot.day, failure=failure)
             await uow.commit()
 
 

@@ -24,13 +24,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from chatcore.accounts import AccountService
+from chatcore.accounts import AccountService, require_active
 from chatcore.errors import AccountGone, ValidationFailed
 from chatcore.learning import NotebookEntry, SavedScorecard
 from chatcore.model import ApiKey, Chat, LinkedAccount, Message, User
 from chatcore.ports.clock import Clock
 from chatcore.ports.security import AttemptLimiter
 from chatcore.ports.storage import UnitOfWorkFactory
+from chatcore.quota import QuotaPolicy
 from chatcore.throttling import account_key
 
 EXPORT_FORMAT = "chatcore-export"
@@ -137,6 +138,7 @@ class PrivacyService:
         accounts: AccountService,
         limiter: AttemptLimiter,
         clock: Clock,
+        policy: QuotaPolicy,
         chat_page: int = CHAT_PAGE,
         message_page: int = MESSAGE_PAGE,
     ) -> None:
@@ -144,6 +146,7 @@ class PrivacyService:
         self._accounts = accounts
         self._limiter = limiter
         self._clock = clock
+        self._policy = policy
         self._chat_page = chat_page
         self._message_page = message_page
 
@@ -151,9 +154,7 @@ class PrivacyService:
         """Everything stored about the user, as JSON text chunks. Raises ``AccountGone`` now,
         before anything is streamed; the profile part is read at once, the chats as they go."""
         async with self._uow(read_only=True) as uow:
-            user = await uow.users.get(user_id)
-            if user is None:
-                raise AccountGone
+            user = require_active(await uow.users.get(user_id))
             linked = await uow.identities.list_for(user_id)
             keys = await uow.api_keys.list_for(user_id)
             usage = await uow.quota.days(user_id)
@@ -231,15 +232,13 @@ class PrivacyService:
         Raises ``ValidationFailed``, ``TooManyAttempts``, ``LastAdmin``, ``AccountGone``.
         """
         async with self._uow(read_only=True) as uow:
-            user = await uow.users.get(user_id)
-        if user is None:
-            raise AccountGone
+            user = require_active(await uow.users.get(user_id))
         if user.password_hash is not None:
             await self._accounts.confirm_password(user_id, password or "")
         elif (confirm or "").strip().casefold() != user.username.casefold():
             raise ValidationFailed("Type your username to confirm the deletion.", field="confirm")
         async with self._uow() as uow:
-            if not await uow.users.delete(user_id):
+            if not await uow.users.delete(user_id, joined_day=self._policy.day_of(user.date_joined)):
                 raise AccountGone
             await uow.commit()
         # A SQL store dropped these in the transaction; a limiter elsewhere (Redis, memory) keeps

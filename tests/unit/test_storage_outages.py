@@ -56,6 +56,8 @@ class FlakyUnitOfWork:
         self.idempotency = inner.idempotency
         self.notebook = inner.notebook
         self.scorecards = inner.scorecards
+        self.admin = inner.admin
+        self.audit = inner.audit
 
     async def __aenter__(self) -> Self:
         await self._inner.__aenter__()

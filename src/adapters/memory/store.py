@@ -7,9 +7,12 @@ from types import TracebackType
 from typing import Self
 
 from adapters.memory import repositories as repos
+from adapters.memory.admin import MemoryAdminQueries, MemoryAuditLog
 from adapters.memory.tables import Tables
 from chatcore.ports.storage import (
+    AdminQueries,
     ApiKeyRepository,
+    AuditLog,
     ChatRepository,
     IdempotencyRepository,
     IdentityRepository,
@@ -58,6 +61,8 @@ class MemoryUnitOfWork:
         self.idempotency: IdempotencyRepository = repos.MemoryIdempotencyRepository(t)
         self.notebook: NotebookRepository = repos.MemoryNotebookRepository(t)
         self.scorecards: ScorecardRepository = repos.MemoryScorecardRepository(t)
+        self.admin: AdminQueries = MemoryAdminQueries(t)
+        self.audit: AuditLog = MemoryAuditLog(t)
 
     async def __aenter__(self) -> Self:
         await self._store.lock.acquire()
