@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -275,6 +275,7 @@ async def test_nothing_to_score_is_refused_before_anything_is_counted(
 
 
 async def test_a_failed_scorecard_gives_the_slot_back_and_another_users_chat_is_not_found(
+    store: MemoryStore,
     tutor: TutorService,
     chats: ChatService,
     learning: LearningService,
@@ -287,6 +288,8 @@ async def test_a_failed_scorecard_gives_the_slot_back_and_another_users_chat_is_
     with pytest.raises(LLMUpstreamError):
         await learning.score_interview(alice.id, chat_id)
     assert (await tutor.quota(alice.id)).used == 2
+    # Counted for the statistics like a message the tutor failed: by its failure code.
+    assert await _day_events(store) == {"llm_error": 1}
     with pytest.raises(ScorecardNotFound):
         await learning.latest_scorecard(alice.id, chat_id)
     with pytest.raises(ChatNotFound):
@@ -296,7 +299,12 @@ async def test_a_failed_scorecard_gives_the_slot_back_and_another_users_chat_is_
 
 
 async def test_a_scorecard_past_the_quota_is_refused(
-    tutor: TutorService, chats: ChatService, learning: LearningService, alice: User, llm: ScriptedLLM
+    store: MemoryStore,
+    tutor: TutorService,
+    chats: ChatService,
+    learning: LearningService,
+    alice: User,
+    llm: ScriptedLLM,
 ) -> None:
     chat_id = await _interview(tutor, chats, alice, llm)
     for _ in range(3):
@@ -304,6 +312,18 @@ async def test_a_scorecard_past_the_quota_is_refused(
     with pytest.raises(QuotaExceeded):
         await learning.score_interview(alice.id, chat_id)
     assert llm.scorecard_requests == []
+    assert await _day_events(store) == {"refused": 1}  # counted for the statistics
+
+
+async def _day_events(store: MemoryStore) -> dict[str, int]:
+    """The statistics' day counters, all days together."""
+    async with store.unit_of_work(read_only=True) as uow:
+        totals = await uow.admin.totals(since=date(2000, 1, 1))
+    events: dict[str, int] = {}
+    for day in totals:
+        for name, count in day.events.items():
+            events[name] = events.get(name, 0) + count
+    return {name: count for name, count in events.items() if count}
 
 
 # --- notebook -----------------------------------------------------------------------------------
