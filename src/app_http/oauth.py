@@ -5,7 +5,8 @@ cookie (``SameSite=Lax``: it must come back on the provider's redirect, a top-le
 from another site). The callback never answers with a JSON error (but 404 for a provider that is
 not configured): every outcome is a redirect to the web page, ``/#/oauth?code=...``,
 ``?linked=<provider>`` or ``?error=<code>``, and a failure is logged in one line that holds no
-code, state or token.
+code, state or token. The page's exchange of the one-time code sends the same cookie (its path
+covers ``/accounts/oauth/exchange/``): a code is worth nothing in another browser.
 """
 
 from __future__ import annotations
@@ -163,7 +164,10 @@ class OAuthController(Controller):
         if finished.linked:
             return _to_web_page(linked=finished.provider.value)
         assert finished.code is not None
-        return _to_web_page(code=finished.code)
+        page = _to_web_page(code=finished.code)
+        # The page exchanges the code with this cookie: it gets a fresh lifetime for that.
+        page.set_cookie(_browser_cookie(request, request.cookies[BROWSER_COOKIE]))
+        return page
 
     @post(
         "/exchange/",
@@ -173,9 +177,15 @@ class OAuthController(Controller):
         responses=responses(401),
         cache_control=NO_STORE,
     )
-    async def exchange(self, oauth: NamedDependency[OAuthService], data: JSONBody[ExchangeIn]) -> TokenOut:
+    async def exchange(
+        self,
+        oauth: NamedDependency[OAuthService],
+        request: Request[Any, Any, Any],
+        data: JSONBody[ExchangeIn],
+    ) -> TokenOut:
         # ``cookie`` is accepted; the refresh-token cookie is answered as on /accounts/token/.
-        return TokenOut.of(await oauth.exchange(data.code))
+        # The code counts only with the browser cookie of the login it finished.
+        return TokenOut.of(await oauth.exchange(data.code, browser=request.cookies.get(BROWSER_COOKIE)))
 
 
 class MyOAuthController(Controller):

@@ -9,7 +9,9 @@ used once, within :data:`STATE_TTL`, by the browser that started it.
 
 A finished login yields a one-time code (stored hashed, used once, within :data:`CODE_TTL`)
 which the page exchanges for tokens, through the same :meth:`AccountService.sign_in` as a
-password login: no token ever appears in a URL.
+password login: no token ever appears in a URL. The code is bound to the browser value too (its
+stored hash covers both), so a code carried to another browser is worth nothing there: an
+attacker cannot log a victim's page in as themself with ``/#/oauth?code=<the attacker's>``.
 
 A provider account is found by its provider and numeric id only, never by e-mail: the same
 provider account is always the same user, and an address the provider reports never merges two
@@ -79,6 +81,12 @@ def _verifier(state: str, browser: str) -> str:
     """The PKCE verifier of a login: 43 URL-safe characters only its two random values give."""
     mac = hmac.new(browser.encode(), state.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def _code_hash(code: str, browser: str) -> str:
+    """The stored form of a one-time code, bound to the browser value of its login ("." is in
+    neither, so the pair is unambiguous)."""
+    return digest(f"{browser}.{code}")
 
 
 def username_base(account: ProviderAccount) -> str:
@@ -188,7 +196,9 @@ class OAuthService:
         one_time = secrets.token_urlsafe(32)
         async with self._uow() as uow:
             await uow.oauth.add_code(
-                code_hash=digest(one_time), user_id=user_id, expires_at=self._clock.now() + CODE_TTL
+                code_hash=_code_hash(one_time, browser),
+                user_id=user_id,
+                expires_at=self._clock.now() + CODE_TTL,
             )
             await uow.commit()
         return Finished(provider=provider.name, code=one_time)
@@ -252,11 +262,14 @@ class OAuthService:
             return None
         return None if await uow.users.find_by_login(address) is not None else address
 
-    async def exchange(self, code: str) -> TokenPair:
-        """Tokens for a one-time login code (once, within :data:`CODE_TTL`), through the same
-        :meth:`AccountService.sign_in` as a password login. Raises ``InvalidLoginCode``."""
+    async def exchange(self, code: str, *, browser: str | None) -> TokenPair:
+        """Tokens for a one-time login code (once, within :data:`CODE_TTL`, in the ``browser``
+        that finished the login), through the same :meth:`AccountService.sign_in` as a password
+        login. Raises ``InvalidLoginCode``."""
+        if not browser or not BROWSER_VALUE.fullmatch(browser):
+            raise InvalidLoginCode
         async with self._uow() as uow:
-            user_id = await uow.oauth.use_code(digest(code), now=self._clock.now())
+            user_id = await uow.oauth.use_code(_code_hash(code, browser), now=self._clock.now())
             user = None if user_id is None else await uow.users.get(user_id)
             await uow.commit()
         if user is None:

@@ -161,6 +161,42 @@ async def test_the_code_works_once_and_takes_the_cookie_flag(oauth_api: OAuthApi
     )
 
 
+async def test_a_code_carried_to_another_browser_is_refused(oauth_api: OAuthApi) -> None:
+    # Login CSRF: an attacker finishes a login as themself and sends the victim
+    # "/#/oauth?code=<it>"; the victim's page must not log in as the attacker.
+    landed = await oauth_api.callback("kakao", await oauth_api.start())
+    attacker_cookies = dict(oauth_api.client.cookies)
+    oauth_api.client.cookies.clear()  # the victim's browser: no cookie, then one of its own
+    assert_error(
+        await oauth_api.client.post("/accounts/oauth/exchange/", json={"code": landed["code"]}),
+        401,
+        "invalid_code",
+    )
+    await oauth_api.start()
+    assert_error(
+        await oauth_api.client.post("/accounts/oauth/exchange/", json={"code": landed["code"]}),
+        401,
+        "invalid_code",
+    )
+    oauth_api.client.cookies.clear()
+    oauth_api.client.cookies.update(attacker_cookies)
+    response = await oauth_api.client.post("/accounts/oauth/exchange/", json={"code": landed["code"]})
+    assert response.status_code == 200, response.text
+
+
+async def test_the_callback_renews_the_browser_cookie_for_the_exchange(oauth_api: OAuthApi) -> None:
+    url = await oauth_api.start()
+    oauth_api.clock.advance(seconds=590)  # a slow consent: the cookie started 10 minutes ago
+    query = {"state": parse_qs(urlsplit(url).query)["state"][0], "code": oauth_api.kakao.approve(url)}
+    response = await oauth_api.client.get(
+        "/accounts/oauth/kakao/callback", params=query, follow_redirects=False
+    )
+    assert "code=" in response.headers["location"]
+    cookie = response.headers["set-cookie"]
+    for part in ("chatcore_oauth=", "HttpOnly", "Path=/accounts/oauth/", "SameSite=lax", "Max-Age=600"):
+        assert part in cookie
+
+
 async def test_the_code_expires_after_60_seconds(oauth_api: OAuthApi) -> None:
     landed = await oauth_api.callback("kakao", await oauth_api.start())
     oauth_api.clock.advance(seconds=61)

@@ -200,6 +200,9 @@ async def test_the_code_works_once_and_not_after_60_seconds(stack: Stack) -> Non
     stack.kakao.configure(mode="ok", kakao_user={"id": 400, "login": "dana"})
     browser = Browser(stack.server)
     code = (await browser.land(await browser.start("kakao")))["code"]
+    # Carried to another browser (a login CSRF), the code is refused there and not spent.
+    carried = await Browser(stack.server).post("/accounts/oauth/exchange/", json={"code": code})
+    assert (carried.status_code, carried.json()["code"]) == (401, "invalid_code")
     exchanges = await asyncio.gather(
         *(browser.post("/accounts/oauth/exchange/", json={"code": code, "cookie": True}) for _ in range(6))
     )
