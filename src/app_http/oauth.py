@@ -23,6 +23,7 @@ from litestar.params import JSONBody, PathParameter
 
 from app_http.accounts import NO_STORE, TokenOut
 from app_http.auth import provide_user_id
+from app_http.client_address import client_of
 from app_http.errors import status_and_code
 from app_http.openapi import responses
 from chatcore.errors import ChatcoreError, ProviderNotFound
@@ -119,12 +120,14 @@ class OAuthController(Controller):
         operation_id="startOAuthLogin",
         summary="Log in with a provider: a redirect to it (state and PKCE S256)",
         status_code=302,
-        responses=responses(404),
+        responses=responses(404, 429),
     )
     async def login(
         self, oauth: NamedDependency[OAuthService], request: Request[Any, Any, Any], provider: ProviderName
     ) -> Response[None]:
-        started = await oauth.start_login(provider, browser=request.cookies.get(BROWSER_COOKIE))
+        started = await oauth.start_login(
+            provider, browser=request.cookies.get(BROWSER_COOKIE), client=client_of(request.scope)
+        )
         return self._to_provider(request, started)
 
     @staticmethod
@@ -200,7 +203,7 @@ class MyOAuthController(Controller):
         status_code=200,
         operation_id="linkOAuthProvider",
         summary="Start linking a provider account to mine: the URL to send the browser to",
-        responses=responses(401, 404),
+        responses=responses(401, 404, 429),
         cache_control=NO_STORE,
     )
     async def link(
@@ -210,7 +213,9 @@ class MyOAuthController(Controller):
         request: Request[Any, Any, Any],
         provider: ProviderName,
     ) -> Response[LinkOut]:
-        started = await oauth.start_link(user_id, provider, browser=request.cookies.get(BROWSER_COOKIE))
+        started = await oauth.start_link(
+            user_id, provider, browser=request.cookies.get(BROWSER_COOKIE), client=client_of(request.scope)
+        )
         return Response(LinkOut(url=started.url), cookies=[_browser_cookie(request, started.browser)])
 
     @delete(

@@ -66,6 +66,8 @@ class Settings:
     """Failed password checks per client address within 15 minutes (every account together)."""
     signup_address_limit: int = 300
     """Sign-ups per client address within 15 minutes."""
+    oauth_address_limit: int = 300
+    """Kakao/GitHub logins and links started per client address within 15 minutes."""
     github: OAuthClientSettings | None = None
     kakao: OAuthClientSettings | None = None
     oauth_timeout: float = 10.0
@@ -129,6 +131,9 @@ class Settings:
             ),
             signup_address_limit=_int(
                 get("CHATCORE_SIGNUP_ADDRESS_LIMIT", "300"), "CHATCORE_SIGNUP_ADDRESS_LIMIT", low=1
+            ),
+            oauth_address_limit=_int(
+                get("CHATCORE_OAUTH_ADDRESS_LIMIT", "300"), "CHATCORE_OAUTH_ADDRESS_LIMIT", low=1
             ),
             github=_oauth(e, "GITHUB", GITHUB_ENDPOINTS),
             kakao=_oauth(e, "KAKAO", KAKAO_ENDPOINTS),

@@ -48,6 +48,7 @@ from chatcore.model import Provider, User
 from chatcore.ports.clock import Clock
 from chatcore.ports.oauth import OAuthProvider, ProviderAccount
 from chatcore.ports.storage import OAuthState, UnitOfWork, UnitOfWorkFactory
+from chatcore.throttling import Throttle
 from chatcore.validation import validate_email
 
 STATE_TTL = timedelta(minutes=10)
@@ -108,11 +109,13 @@ class OAuthService:
         accounts: AccountService,
         providers: Mapping[Provider, OAuthProvider],
         clock: Clock,
+        throttle: Throttle | None = None,
     ) -> None:
         self._uow = uow
         self._accounts = accounts
         self._providers = dict(providers)
         self._clock = clock
+        self._throttle = throttle
 
     def providers(self) -> list[Provider]:
         """The configured providers, in a stable order."""
@@ -124,19 +127,30 @@ class OAuthService:
         except (ValueError, KeyError):
             raise ProviderNotFound from None
 
-    async def start_login(self, name: str, *, browser: str | None) -> Started:
+    async def start_login(self, name: str, *, browser: str | None, client: str | None = None) -> Started:
         """Begin a login: store a state bound to ``browser`` (a new browser value unless the
-        one given is well-formed, so two tabs can log in at once). Raises ``ProviderNotFound``."""
-        return await self._start(self._provider(name), browser=browser, user_id=None)
+        one given is well-formed, so two tabs can log in at once). Raises ``ProviderNotFound``,
+        and ``TooManyAttempts`` when ``client``'s address has started too many (each start
+        stores a state until it expires)."""
+        provider = self._provider(name)
+        await self._count_start(client)
+        return await self._start(provider, browser=browser, user_id=None)
 
-    async def start_link(self, user_id: int, name: str, *, browser: str | None) -> Started:
+    async def start_link(
+        self, user_id: int, name: str, *, browser: str | None, client: str | None = None
+    ) -> Started:
         """Begin linking a provider account to the signed-in user: as a login, and the state
         also names the user, so the callback links instead of logging in."""
         provider = self._provider(name)
         async with self._uow(read_only=True) as uow:
             if await uow.users.get(user_id) is None:
                 raise AccountGone
+        await self._count_start(client)
         return await self._start(provider, browser=browser, user_id=user_id)
+
+    async def _count_start(self, client: str | None) -> None:
+        if self._throttle is not None and client is not None:
+            await self._throttle.oauth_start_attempt(client=client)
 
     async def _start(self, provider: OAuthProvider, *, browser: str | None, user_id: int | None) -> Started:
         if browser is None or not BROWSER_VALUE.fullmatch(browser):

@@ -66,7 +66,7 @@ class OAuthApi(Api):
 
 
 @asynccontextmanager
-async def running(tmp_path: Path, public_url: str = PUBLIC) -> AsyncIterator[OAuthApi]:
+async def running(tmp_path: Path, public_url: str = PUBLIC, **settings: Any) -> AsyncIterator[OAuthApi]:
     clock, llm, store = FrozenClock(), ScriptedLLM(), MemoryStore()
     kakao = ApprovingProvider(
         Provider.KAKAO, ProviderAccount(LinkedAccount(Provider.KAKAO, "1001", "minji"), "minji@kakao.example")
@@ -75,7 +75,7 @@ async def running(tmp_path: Path, public_url: str = PUBLIC) -> AsyncIterator[OAu
         Provider.GITHUB, ProviderAccount(LinkedAccount(Provider.GITHUB, "2002", "octo"))
     )
     container = build_container(
-        Settings(secret_key=SECRET, data_dir=tmp_path, public_url=public_url),
+        Settings(secret_key=SECRET, data_dir=tmp_path, public_url=public_url, **settings),
         clock=clock,
         llm=llm,
         uow=store.unit_of_work,
@@ -133,6 +133,23 @@ async def test_the_cookie_is_secure_when_the_public_url_is_https(tmp_path: Path)
     async with running(tmp_path, "https://practice.example.com") as api:
         response = await api.client.get("/accounts/oauth/kakao/login", follow_redirects=False)
     assert "Secure" in response.headers["set-cookie"]
+
+
+async def test_logins_started_from_one_address_are_bounded(tmp_path: Path) -> None:
+    # Each start stores a state for 10 minutes: a flood of GET /login must not fill the database.
+    async with running(tmp_path, oauth_address_limit=2) as api:
+        for _ in range(2):
+            assert (
+                await api.client.get("/accounts/oauth/kakao/login", follow_redirects=False)
+            ).status_code == 302
+        api.client.cookies.clear()  # a new browser value changes nothing: the address counts
+        refused = await api.client.get("/accounts/oauth/github/login", follow_redirects=False)
+        assert_error(refused, 429, "too_many_attempts")
+        assert int(refused.headers["retry-after"]) == 15 * 60
+        api.clock.advance(minutes=15)
+        assert (
+            await api.client.get("/accounts/oauth/kakao/login", follow_redirects=False)
+        ).status_code == 302
 
 
 async def test_a_login_round_trip_gives_tokens_and_a_linked_account(oauth_api: OAuthApi) -> None:

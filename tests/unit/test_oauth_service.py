@@ -4,11 +4,12 @@ linking and unlinking, with an approving fake provider and the in-memory store."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from adapters.memory import MemoryStore
+from adapters.memory import MemoryAttemptLimiter, MemoryStore
 from chatcore.accounts import AccountService, TokenPair
 from chatcore.errors import (
     AlreadyLinked,
@@ -21,12 +22,14 @@ from chatcore.errors import (
     ProviderError,
     ProviderNotFound,
     ProviderUnavailable,
+    TooManyAttempts,
     ValidationFailed,
 )
 from chatcore.model import LinkedAccount, Provider, User
 from chatcore.oauth import OAuthService
 from chatcore.ports.oauth import ProviderAccount
 from chatcore.testing import ApprovingProvider, FrozenClock
+from chatcore.throttling import Throttle, ThrottlePolicy
 
 from .conftest import PASSWORD
 
@@ -231,6 +234,39 @@ async def test_the_one_time_code_works_only_in_the_browser_that_logged_in(world:
         with pytest.raises(InvalidLoginCode):
             await world.oauth.exchange(code, browser=browser)
     await world.exchange(code)  # not spent by the refusals
+
+
+async def test_logins_and_links_started_from_one_address_are_bounded(
+    accounts: AccountService,
+    store: MemoryStore,
+    clock: FrozenClock,
+    limiter: MemoryAttemptLimiter,
+    alice: User,
+) -> None:
+    # Every start stores a state until it expires: a flood from one address must not fill the table.
+    throttle = Throttle(limiter=limiter, clock=clock, policy=ThrottlePolicy(oauth_starts_per_address=3))
+    kakao = ApprovingProvider(Provider.KAKAO, kakao_account())
+    oauth = OAuthService(
+        uow=store.unit_of_work,
+        accounts=accounts,
+        providers={Provider.KAKAO: kakao},
+        clock=clock,
+        throttle=throttle,
+    )
+    await oauth.start_login("kakao", browser=None, client="203.0.113.9")
+    await oauth.start_link(alice.id, "kakao", browser=None, client="203.0.113.9")
+    await oauth.start_login("kakao", browser=None, client="203.0.113.9")
+    with pytest.raises(TooManyAttempts):
+        await oauth.start_login("kakao", browser=None, client="203.0.113.9")
+    with pytest.raises(TooManyAttempts):
+        await oauth.start_link(alice.id, "kakao", browser=None, client="203.0.113.9")
+    with pytest.raises(ProviderNotFound):  # an unknown provider is not counted, nor refused as a flood
+        await oauth.start_login("naver", browser=None, client="203.0.113.9")
+    await oauth.start_login("kakao", browser=None, client="198.51.100.7")  # another address
+    async with store.unit_of_work() as tx:  # the stored states: the refused starts left none
+        assert await tx.oauth.purge(now=clock.now() + timedelta(hours=1)) == 4
+    clock.advance(minutes=15)
+    await oauth.start_login("kakao", browser=None, client="203.0.113.9")
 
 
 async def test_unknown_and_unconfigured_providers_are_not_found(
