@@ -196,6 +196,16 @@ async def test_tampered_state_and_another_browsers_cookie_are_refused(stack: Sta
 
 
 @pytest.mark.e2e
+async def test_of_concurrent_callbacks_with_one_state_exactly_one_logs_in(stack: Stack) -> None:
+    stack.kakao.configure(mode="ok", kakao_user={"id": 350, "login": "raced"})
+    browser = Browser(stack.server)
+    callback = await browser.start("kakao")
+    landed = await asyncio.gather(*(browser.land(callback) for _ in range(6)))
+    assert sorted("code" in page for page in landed) == [False] * 5 + [True]
+    assert [page for page in landed if "code" not in page] == [{"error": "invalid_state"}] * 5
+
+
+@pytest.mark.e2e
 async def test_the_code_works_once_and_not_after_60_seconds(stack: Stack) -> None:
     stack.kakao.configure(mode="ok", kakao_user={"id": 400, "login": "dana"})
     browser = Browser(stack.server)
