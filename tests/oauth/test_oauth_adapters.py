@@ -196,3 +196,13 @@ async def test_a_login_longer_than_the_stored_column_is_cut(fake: FakeOAuth, nam
     found = await provider.fetch_account(code=await approve(provider), code_verifier=VERIFIER)
     assert found.account.login == "x" * 255
     assert found.account.subject == str(2**63 - 1)
+
+
+@pytest.mark.parametrize("name", ["kakao", "github"])
+async def test_an_answer_nested_too_deep_to_parse_is_a_provider_error(fake: FakeOAuth, name: str) -> None:
+    # json's RecursionError is no ValueError: it escaped as a 500 instead of the error redirect.
+    provider = kakao(fake) if name == "kakao" else github(fake)
+    code = await approve(provider)
+    fake.configure(mode="nested")
+    with pytest.raises(ProviderError):
+        await provider.fetch_account(code=code, code_verifier=VERIFIER)

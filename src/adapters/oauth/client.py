@@ -68,7 +68,8 @@ async def session(config: OAuthClientConfig) -> AsyncIterator[Any]:
     except httpx2.HTTPStatusError as exc:
         status = exc.response.status_code
         raise (ProviderUnavailable if status >= 500 or status == 429 else ProviderError) from exc
-    except (OAuthError, ValueError, KeyError, TypeError) as exc:  # an error answer, or a broken one
+    # An error answer, or a broken one (JSON nested too deep for the parser: RecursionError).
+    except (OAuthError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise ProviderError from exc
     finally:
         await client.aclose()
