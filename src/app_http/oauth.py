@@ -2,11 +2,12 @@
 
 The login and the link bind their state to this browser with the HttpOnly ``chatcore_oauth``
 cookie (``SameSite=Lax``: it must come back on the provider's redirect, a top-level navigation
-from another site). The callback never answers with a JSON error (but 404 for a provider that is
-not configured): every outcome is a redirect to the web page, ``/#/oauth?code=...``,
-``?linked=<provider>`` or ``?error=<code>``, and a failure is logged in one line that holds no
-code, state or token. The page's exchange of the one-time code sends the same cookie (its path
-covers ``/accounts/oauth/exchange/``): a code is worth nothing in another browser.
+from another site; ``__Host-chatcore_oauth`` on ``Path=/`` when the public URL is https). The
+callback never answers with a JSON error (but 404 for a provider that is not configured): every
+outcome is a redirect to the web page, ``/#/oauth?code=...``, ``?linked=<provider>`` or
+``?error=<code>``, and a failure is logged in one line that holds no code, state or token. The
+page's exchange of the one-time code sends the same cookie: a code is worth nothing in another
+browser.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ log = structlog.get_logger("chatcore.oauth")
 
 BROWSER_COOKIE = "chatcore_oauth"
 COOKIE_PATH = "/accounts/oauth/"
+HOST_ONLY_COOKIE = f"__Host-{BROWSER_COOKIE}"
+"""The cookie's name when the public URL is https: a browser takes a ``__Host-`` cookie only from
+this very host, over https, with ``Path=/`` and no ``Domain``, so a sibling subdomain (or a forged
+plain-http answer) cannot plant a browser value of its own and have the victim finish its login."""
 MAX_PARAMETER = 2048
 """Longer callback parameters are not the provider's: the login fails as a bad state."""
 WEB_PAGE = "/#/oauth"
@@ -60,16 +65,27 @@ class LinkOut(msgspec.Struct):
     """The provider's authorize URL: send the browser there."""
 
 
+def _host_only(request: Request[Any, Any, Any]) -> bool:
+    # Behind a proxy that ends TLS the request itself looks like http: the public URL says.
+    public_url: str = request.app.state.public_url
+    return public_url.startswith("https://")
+
+
+def _browser_value(request: Request[Any, Any, Any]) -> str | None:
+    """The browser value this browser holds (under the one name this server sets)."""
+    return request.cookies.get(HOST_ONLY_COOKIE if _host_only(request) else BROWSER_COOKIE)
+
+
 def _browser_cookie(request: Request[Any, Any, Any], value: str) -> Cookie:
+    host_only = _host_only(request)
     return Cookie(
-        key=BROWSER_COOKIE,
+        key=HOST_ONLY_COOKIE if host_only else BROWSER_COOKIE,
         value=value,
         max_age=int(STATE_TTL.total_seconds()),
-        path=COOKIE_PATH,
+        path="/" if host_only else COOKIE_PATH,
         httponly=True,
         samesite="lax",
-        # Behind a proxy that ends TLS the request itself looks like http: the public URL says.
-        secure=request.url.scheme == "https" or request.app.state.public_url.startswith("https://"),
+        secure=host_only or request.url.scheme == "https",
     )
 
 
@@ -126,7 +142,7 @@ class OAuthController(Controller):
         self, oauth: NamedDependency[OAuthService], request: Request[Any, Any, Any], provider: ProviderName
     ) -> Response[None]:
         started = await oauth.start_login(
-            provider, browser=request.cookies.get(BROWSER_COOKIE), client=client_of(request.scope)
+            provider, browser=_browser_value(request), client=client_of(request.scope)
         )
         return self._to_provider(request, started)
 
@@ -153,7 +169,7 @@ class OAuthController(Controller):
             finished = await oauth.finish(
                 provider,
                 state=_parameter(request, "state"),
-                browser=request.cookies.get(BROWSER_COOKIE),
+                browser=_browser_value(request),
                 code=_parameter(request, "code"),
                 error=_error_of(request),
             )
@@ -169,7 +185,9 @@ class OAuthController(Controller):
         assert finished.code is not None
         page = _to_web_page(code=finished.code)
         # The page exchanges the code with this cookie: it gets a fresh lifetime for that.
-        page.set_cookie(_browser_cookie(request, request.cookies[BROWSER_COOKIE]))
+        browser = _browser_value(request)
+        assert browser is not None  # the login finished: the browser sent its value
+        page.set_cookie(_browser_cookie(request, browser))
         return page
 
     @post(
@@ -188,7 +206,7 @@ class OAuthController(Controller):
     ) -> TokenOut:
         # ``cookie`` is accepted; the refresh-token cookie is answered as on /accounts/token/.
         # The code counts only with the browser cookie of the login it finished.
-        return TokenOut.of(await oauth.exchange(data.code, browser=request.cookies.get(BROWSER_COOKIE)))
+        return TokenOut.of(await oauth.exchange(data.code, browser=_browser_value(request)))
 
 
 class MyOAuthController(Controller):
@@ -214,7 +232,7 @@ class MyOAuthController(Controller):
         provider: ProviderName,
     ) -> Response[LinkOut]:
         started = await oauth.start_link(
-            user_id, provider, browser=request.cookies.get(BROWSER_COOKIE), client=client_of(request.scope)
+            user_id, provider, browser=_browser_value(request), client=client_of(request.scope)
         )
         return Response(LinkOut(url=started.url), cookies=[_browser_cookie(request, started.browser)])
 

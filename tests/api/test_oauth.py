@@ -135,6 +135,29 @@ async def test_the_cookie_is_secure_when_the_public_url_is_https(tmp_path: Path)
     assert "Secure" in response.headers["set-cookie"]
 
 
+async def test_under_https_the_cookie_is_host_only_so_a_sibling_site_cannot_plant_one(tmp_path: Path) -> None:
+    # Cookie tossing: a site on a sibling subdomain (or a plain-http reply) can set a cookie for this
+    # host; planting its own browser value would let it finish its own login in the victim's browser.
+    # A "__Host-" cookie can only come from this host, over https, for Path=/ and without Domain.
+    async with running(tmp_path, "https://practice.example.com") as api:
+        response = await api.client.get("/accounts/oauth/kakao/login", follow_redirects=False)
+        cookie = response.headers["set-cookie"]
+        assert cookie.startswith("__Host-chatcore_oauth=")
+        for part in ("Secure", "HttpOnly", "Path=/;", "SameSite=lax", "Max-Age=600"):
+            assert part in cookie
+        assert "Domain" not in cookie
+        planted = api.client.cookies.get("__Host-chatcore_oauth")
+        api.client.cookies.clear()
+        api.client.cookies.set("chatcore_oauth", str(planted))  # the unprefixed name is not read
+        landed = await api.callback("kakao", response.headers["location"])
+        assert landed == {"error": "invalid_state"}
+        api.client.cookies.clear()
+        api.client.cookies.set("__Host-chatcore_oauth", str(planted))
+        landed = await api.callback("kakao", await api.start())  # a whole round trip works
+        response = await api.client.post("/accounts/oauth/exchange/", json={"code": landed["code"]})
+        assert response.status_code == 200, response.text
+
+
 async def test_logins_started_from_one_address_are_bounded(tmp_path: Path) -> None:
     # Each start stores a state for 10 minutes: a flood of GET /login must not fill the database.
     async with running(tmp_path, oauth_address_limit=2) as api:
