@@ -43,7 +43,7 @@ from chatcore.ports.storage import UnitOfWorkFactory
 from chatcore.privacy import PrivacyService
 from chatcore.quota import QuotaPolicy
 from chatcore.relay import RelayService
-from chatcore.throttling import ThrottlePolicy
+from chatcore.throttling import Throttle, ThrottlePolicy
 from chatcore.tutoring import TutorService
 
 if TYPE_CHECKING:
@@ -196,6 +196,11 @@ def build_container(
     if limiter is None:
         limiter = build_limiter(settings, engine, closers)
     policy = QuotaPolicy.from_names(limit=settings.daily_limit, zone=settings.quota_timezone)
+    throttle_policy = ThrottlePolicy(
+        address_failures=settings.login_address_limit,
+        joins_per_address=settings.signup_address_limit,
+        oauth_starts_per_address=settings.oauth_address_limit,
+    )
     accounts = AccountService(
         uow=uow,
         hasher=hasher,
@@ -203,10 +208,7 @@ def build_container(
         clock=clock,
         limiter=limiter,
         refresh_ttl=settings.refresh_token_ttl,
-        throttle_policy=ThrottlePolicy(
-            address_failures=settings.login_address_limit,
-            joins_per_address=settings.signup_address_limit,
-        ),
+        throttle_policy=throttle_policy,
     )
     chats = ChatService(uow=uow, clock=clock)
     # The same tutor replies and gives the feedback and scorecards (SPEC §4.7).
@@ -228,6 +230,7 @@ def build_container(
             accounts=accounts,
             providers=build_oauth_providers(settings) if oauth_providers is None else oauth_providers,
             clock=clock,
+            throttle=Throttle(limiter=limiter, clock=clock, policy=throttle_policy),
         ),
         learning=LearningService(uow=uow, coach=llm, clock=clock, policy=policy),
         admin=AdminService(uow=uow, clock=clock, policy=policy, limiter=limiter),

@@ -2,10 +2,12 @@
 
 The login and the link bind their state to this browser with the HttpOnly ``chatcore_oauth``
 cookie (``SameSite=Lax``: it must come back on the provider's redirect, a top-level navigation
-from another site). The callback never answers with a JSON error (but 404 for a provider that is
-not configured): every outcome is a redirect to the web page, ``/#/oauth?code=...``,
-``?linked=<provider>`` or ``?error=<code>``, and a failure is logged in one line that holds no
-code, state or token.
+from another site; ``__Host-chatcore_oauth`` on ``Path=/`` when the public URL is https). The
+callback never answers with a JSON error (but 404 for a provider that is not configured): every
+outcome is a redirect to the web page, ``/#/oauth?code=...``, ``?linked=<provider>`` or
+``?error=<code>``, and a failure is logged in one line that holds no code, state or token. The
+page's exchange of the one-time code sends the same cookie: a code is worth nothing in another
+browser.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from litestar.params import JSONBody, PathParameter
 
 from app_http.accounts import NO_STORE, TokenOut
 from app_http.auth import provide_user_id
+from app_http.client_address import client_of
 from app_http.errors import status_and_code
 from app_http.openapi import responses
 from chatcore.errors import ChatcoreError, ProviderNotFound
@@ -31,6 +34,10 @@ log = structlog.get_logger("chatcore.oauth")
 
 BROWSER_COOKIE = "chatcore_oauth"
 COOKIE_PATH = "/accounts/oauth/"
+HOST_ONLY_COOKIE = f"__Host-{BROWSER_COOKIE}"
+"""The cookie's name when the public URL is https: a browser takes a ``__Host-`` cookie only from
+this very host, over https, with ``Path=/`` and no ``Domain``, so a sibling subdomain (or a forged
+plain-http answer) cannot plant a browser value of its own and have the victim finish its login."""
 MAX_PARAMETER = 2048
 """Longer callback parameters are not the provider's: the login fails as a bad state."""
 WEB_PAGE = "/#/oauth"
@@ -58,16 +65,27 @@ class LinkOut(msgspec.Struct):
     """The provider's authorize URL: send the browser there."""
 
 
+def _host_only(request: Request[Any, Any, Any]) -> bool:
+    # Behind a proxy that ends TLS the request itself looks like http: the public URL says.
+    public_url: str = request.app.state.public_url
+    return public_url.startswith("https://")
+
+
+def _browser_value(request: Request[Any, Any, Any]) -> str | None:
+    """The browser value this browser holds (under the one name this server sets)."""
+    return request.cookies.get(HOST_ONLY_COOKIE if _host_only(request) else BROWSER_COOKIE)
+
+
 def _browser_cookie(request: Request[Any, Any, Any], value: str) -> Cookie:
+    host_only = _host_only(request)
     return Cookie(
-        key=BROWSER_COOKIE,
+        key=HOST_ONLY_COOKIE if host_only else BROWSER_COOKIE,
         value=value,
         max_age=int(STATE_TTL.total_seconds()),
-        path=COOKIE_PATH,
+        path="/" if host_only else COOKIE_PATH,
         httponly=True,
         samesite="lax",
-        # Behind a proxy that ends TLS the request itself looks like http: the public URL says.
-        secure=request.url.scheme == "https" or request.app.state.public_url.startswith("https://"),
+        secure=host_only or request.url.scheme == "https",
     )
 
 
@@ -118,12 +136,14 @@ class OAuthController(Controller):
         operation_id="startOAuthLogin",
         summary="Log in with a provider: a redirect to it (state and PKCE S256)",
         status_code=302,
-        responses=responses(404),
+        responses=responses(404, 429),
     )
     async def login(
         self, oauth: NamedDependency[OAuthService], request: Request[Any, Any, Any], provider: ProviderName
     ) -> Response[None]:
-        started = await oauth.start_login(provider, browser=request.cookies.get(BROWSER_COOKIE))
+        started = await oauth.start_login(
+            provider, browser=_browser_value(request), client=client_of(request.scope)
+        )
         return self._to_provider(request, started)
 
     @staticmethod
@@ -149,7 +169,7 @@ class OAuthController(Controller):
             finished = await oauth.finish(
                 provider,
                 state=_parameter(request, "state"),
-                browser=request.cookies.get(BROWSER_COOKIE),
+                browser=_browser_value(request),
                 code=_parameter(request, "code"),
                 error=_error_of(request),
             )
@@ -163,7 +183,12 @@ class OAuthController(Controller):
         if finished.linked:
             return _to_web_page(linked=finished.provider.value)
         assert finished.code is not None
-        return _to_web_page(code=finished.code)
+        page = _to_web_page(code=finished.code)
+        # The page exchanges the code with this cookie: it gets a fresh lifetime for that.
+        browser = _browser_value(request)
+        assert browser is not None  # the login finished: the browser sent its value
+        page.set_cookie(_browser_cookie(request, browser))
+        return page
 
     @post(
         "/exchange/",
@@ -173,9 +198,15 @@ class OAuthController(Controller):
         responses=responses(401),
         cache_control=NO_STORE,
     )
-    async def exchange(self, oauth: NamedDependency[OAuthService], data: JSONBody[ExchangeIn]) -> TokenOut:
+    async def exchange(
+        self,
+        oauth: NamedDependency[OAuthService],
+        request: Request[Any, Any, Any],
+        data: JSONBody[ExchangeIn],
+    ) -> TokenOut:
         # ``cookie`` is accepted; the refresh-token cookie is answered as on /accounts/token/.
-        return TokenOut.of(await oauth.exchange(data.code))
+        # The code counts only with the browser cookie of the login it finished.
+        return TokenOut.of(await oauth.exchange(data.code, browser=_browser_value(request)))
 
 
 class MyOAuthController(Controller):
@@ -190,7 +221,7 @@ class MyOAuthController(Controller):
         status_code=200,
         operation_id="linkOAuthProvider",
         summary="Start linking a provider account to mine: the URL to send the browser to",
-        responses=responses(401, 404),
+        responses=responses(401, 404, 429),
         cache_control=NO_STORE,
     )
     async def link(
@@ -200,7 +231,9 @@ class MyOAuthController(Controller):
         request: Request[Any, Any, Any],
         provider: ProviderName,
     ) -> Response[LinkOut]:
-        started = await oauth.start_link(user_id, provider, browser=request.cookies.get(BROWSER_COOKIE))
+        started = await oauth.start_link(
+            user_id, provider, browser=_browser_value(request), client=client_of(request.scope)
+        )
         return Response(LinkOut(url=started.url), cookies=[_browser_cookie(request, started.browser)])
 
     @delete(

@@ -70,6 +70,8 @@ class Settings:
     """Sign-ups per client address within 15 minutes."""
     metrics_token: str = field(default="", repr=False)
     """Bearer token ``GET /metrics`` asks for; empty means loopback clients only."""
+    oauth_address_limit: int = 300
+    """Kakao/GitHub logins and links started per client address within 15 minutes."""
     github: OAuthClientSettings | None = None
     kakao: OAuthClientSettings | None = None
     oauth_timeout: float = 10.0
@@ -135,6 +137,9 @@ class Settings:
                 get("CHATCORE_SIGNUP_ADDRESS_LIMIT", "300"), "CHATCORE_SIGNUP_ADDRESS_LIMIT", low=1
             ),
             metrics_token=get("CHATCORE_METRICS_TOKEN"),
+            oauth_address_limit=_int(
+                get("CHATCORE_OAUTH_ADDRESS_LIMIT", "300"), "CHATCORE_OAUTH_ADDRESS_LIMIT", low=1
+            ),
             github=_oauth(e, "GITHUB", GITHUB_ENDPOINTS),
             kakao=_oauth(e, "KAKAO", KAKAO_ENDPOINTS),
             oauth_timeout=_float(get("CHATCORE_OAUTH_TIMEOUT", "10"), "CHATCORE_OAUTH_TIMEOUT"),

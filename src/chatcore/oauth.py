@@ -9,7 +9,9 @@ used once, within :data:`STATE_TTL`, by the browser that started it.
 
 A finished login yields a one-time code (stored hashed, used once, within :data:`CODE_TTL`)
 which the page exchanges for tokens, through the same :meth:`AccountService.sign_in` as a
-password login: no token ever appears in a URL.
+password login: no token ever appears in a URL. The code is bound to the browser value too (its
+stored hash covers both), so a code carried to another browser is worth nothing there: an
+attacker cannot log a victim's page in as themself with ``/#/oauth?code=<the attacker's>``.
 
 A provider account is found by its provider and numeric id only, never by e-mail: the same
 provider account is always the same user, and an address the provider reports never merges two
@@ -46,6 +48,7 @@ from chatcore.model import Provider, User
 from chatcore.ports.clock import Clock
 from chatcore.ports.oauth import OAuthProvider, ProviderAccount
 from chatcore.ports.storage import OAuthState, UnitOfWork, UnitOfWorkFactory
+from chatcore.throttling import Throttle
 from chatcore.validation import validate_email
 
 STATE_TTL = timedelta(minutes=10)
@@ -81,6 +84,12 @@ def _verifier(state: str, browser: str) -> str:
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
+def _code_hash(code: str, browser: str) -> str:
+    """The stored form of a one-time code, bound to the browser value of its login ("." is in
+    neither, so the pair is unambiguous)."""
+    return digest(f"{browser}.{code}")
+
+
 def username_base(account: ProviderAccount) -> str:
     """A username made from the provider login: its allowed characters, or ``<provider>_<id>``
     when too few remain (a Korean nickname, say)."""
@@ -100,11 +109,13 @@ class OAuthService:
         accounts: AccountService,
         providers: Mapping[Provider, OAuthProvider],
         clock: Clock,
+        throttle: Throttle | None = None,
     ) -> None:
         self._uow = uow
         self._accounts = accounts
         self._providers = dict(providers)
         self._clock = clock
+        self._throttle = throttle
 
     def providers(self) -> list[Provider]:
         """The configured providers, in a stable order."""
@@ -116,19 +127,30 @@ class OAuthService:
         except (ValueError, KeyError):
             raise ProviderNotFound from None
 
-    async def start_login(self, name: str, *, browser: str | None) -> Started:
+    async def start_login(self, name: str, *, browser: str | None, client: str | None = None) -> Started:
         """Begin a login: store a state bound to ``browser`` (a new browser value unless the
-        one given is well-formed, so two tabs can log in at once). Raises ``ProviderNotFound``."""
-        return await self._start(self._provider(name), browser=browser, user_id=None)
+        one given is well-formed, so two tabs can log in at once). Raises ``ProviderNotFound``,
+        and ``TooManyAttempts`` when ``client``'s address has started too many (each start
+        stores a state until it expires)."""
+        provider = self._provider(name)
+        await self._count_start(client)
+        return await self._start(provider, browser=browser, user_id=None)
 
-    async def start_link(self, user_id: int, name: str, *, browser: str | None) -> Started:
+    async def start_link(
+        self, user_id: int, name: str, *, browser: str | None, client: str | None = None
+    ) -> Started:
         """Begin linking a provider account to the signed-in user: as a login, and the state
         also names the user, so the callback links instead of logging in."""
         provider = self._provider(name)
         async with self._uow(read_only=True) as uow:
             if await uow.users.get(user_id) is None:
                 raise AccountGone
+        await self._count_start(client)
         return await self._start(provider, browser=browser, user_id=user_id)
+
+    async def _count_start(self, client: str | None) -> None:
+        if self._throttle is not None and client is not None:
+            await self._throttle.oauth_start_attempt(client=client)
 
     async def _start(self, provider: OAuthProvider, *, browser: str | None, user_id: int | None) -> Started:
         if browser is None or not BROWSER_VALUE.fullmatch(browser):
@@ -188,7 +210,9 @@ class OAuthService:
         one_time = secrets.token_urlsafe(32)
         async with self._uow() as uow:
             await uow.oauth.add_code(
-                code_hash=digest(one_time), user_id=user_id, expires_at=self._clock.now() + CODE_TTL
+                code_hash=_code_hash(one_time, browser),
+                user_id=user_id,
+                expires_at=self._clock.now() + CODE_TTL,
             )
             await uow.commit()
         return Finished(provider=provider.name, code=one_time)
@@ -252,11 +276,14 @@ class OAuthService:
             return None
         return None if await uow.users.find_by_login(address) is not None else address
 
-    async def exchange(self, code: str) -> TokenPair:
-        """Tokens for a one-time login code (once, within :data:`CODE_TTL`), through the same
-        :meth:`AccountService.sign_in` as a password login. Raises ``InvalidLoginCode``."""
+    async def exchange(self, code: str, *, browser: str | None) -> TokenPair:
+        """Tokens for a one-time login code (once, within :data:`CODE_TTL`, in the ``browser``
+        that finished the login), through the same :meth:`AccountService.sign_in` as a password
+        login. Raises ``InvalidLoginCode``."""
+        if not browser or not BROWSER_VALUE.fullmatch(browser):
+            raise InvalidLoginCode
         async with self._uow() as uow:
-            user_id = await uow.oauth.use_code(digest(code), now=self._clock.now())
+            user_id = await uow.oauth.use_code(_code_hash(code, browser), now=self._clock.now())
             user = None if user_id is None else await uow.users.get(user_id)
             await uow.commit()
         if user is None:

@@ -16,7 +16,8 @@ concurrent guesses cannot slip past either:
   people there who have logged in before.
 
 Sign-ups are counted per address too (:attr:`ThrottlePolicy.joins_per_address`), every attempt,
-before the password is hashed.
+before the password is hashed; so are Kakao and GitHub logins and links started
+(:attr:`ThrottlePolicy.oauth_starts_per_address`), each of which stores a state until it expires.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class ThrottlePolicy:
 
     address_failures: int = 100
     joins_per_address: int = 300
+    oauth_starts_per_address: int = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +103,15 @@ class Throttle:
 
     async def join_attempt(self, *, client: str) -> None:
         """Count one sign-up from ``client``'s address; raise ``TooManyAttempts`` past its budget."""
-        budgets: list[tuple[str, int | None]] = [
-            (f"join:{address_key(client)}", self._policy.joins_per_address)
-        ]
+        await self._count(f"join:{address_key(client)}", self._policy.joins_per_address)
+
+    async def oauth_start_attempt(self, *, client: str) -> None:
+        """Count one provider login or link started from ``client``'s address (each stores a
+        state until it expires); raise ``TooManyAttempts`` past its budget."""
+        await self._count(f"oauth:{address_key(client)}", self._policy.oauth_starts_per_address)
+
+    async def _count(self, key: str, limit: int) -> None:
+        budgets: list[tuple[str, int | None]] = [(key, limit)]
         now = self._clock.now()
         await self._refuse_if_spent(budgets, now=now, allowance=0)
         await self._limiter.record_failure([budgets[0][0]], now=now)

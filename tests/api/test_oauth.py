@@ -66,7 +66,7 @@ class OAuthApi(Api):
 
 
 @asynccontextmanager
-async def running(tmp_path: Path, public_url: str = PUBLIC) -> AsyncIterator[OAuthApi]:
+async def running(tmp_path: Path, public_url: str = PUBLIC, **settings: Any) -> AsyncIterator[OAuthApi]:
     clock, llm, store = FrozenClock(), ScriptedLLM(), MemoryStore()
     kakao = ApprovingProvider(
         Provider.KAKAO, ProviderAccount(LinkedAccount(Provider.KAKAO, "1001", "minji"), "minji@kakao.example")
@@ -75,7 +75,7 @@ async def running(tmp_path: Path, public_url: str = PUBLIC) -> AsyncIterator[OAu
         Provider.GITHUB, ProviderAccount(LinkedAccount(Provider.GITHUB, "2002", "octo"))
     )
     container = build_container(
-        Settings(secret_key=SECRET, data_dir=tmp_path, public_url=public_url),
+        Settings(secret_key=SECRET, data_dir=tmp_path, public_url=public_url, **settings),
         clock=clock,
         llm=llm,
         uow=store.unit_of_work,
@@ -135,6 +135,46 @@ async def test_the_cookie_is_secure_when_the_public_url_is_https(tmp_path: Path)
     assert "Secure" in response.headers["set-cookie"]
 
 
+async def test_under_https_the_cookie_is_host_only_so_a_sibling_site_cannot_plant_one(tmp_path: Path) -> None:
+    # Cookie tossing: a site on a sibling subdomain (or a plain-http reply) can set a cookie for this
+    # host; planting its own browser value would let it finish its own login in the victim's browser.
+    # A "__Host-" cookie can only come from this host, over https, for Path=/ and without Domain.
+    async with running(tmp_path, "https://practice.example.com") as api:
+        response = await api.client.get("/accounts/oauth/kakao/login", follow_redirects=False)
+        cookie = response.headers["set-cookie"]
+        assert cookie.startswith("__Host-chatcore_oauth=")
+        for part in ("Secure", "HttpOnly", "Path=/;", "SameSite=lax", "Max-Age=600"):
+            assert part in cookie
+        assert "Domain" not in cookie
+        planted = api.client.cookies.get("__Host-chatcore_oauth")
+        api.client.cookies.clear()
+        api.client.cookies.set("chatcore_oauth", str(planted))  # the unprefixed name is not read
+        landed = await api.callback("kakao", response.headers["location"])
+        assert landed == {"error": "invalid_state"}
+        api.client.cookies.clear()
+        api.client.cookies.set("__Host-chatcore_oauth", str(planted))
+        landed = await api.callback("kakao", await api.start())  # a whole round trip works
+        response = await api.client.post("/accounts/oauth/exchange/", json={"code": landed["code"]})
+        assert response.status_code == 200, response.text
+
+
+async def test_logins_started_from_one_address_are_bounded(tmp_path: Path) -> None:
+    # Each start stores a state for 10 minutes: a flood of GET /login must not fill the database.
+    async with running(tmp_path, oauth_address_limit=2) as api:
+        for _ in range(2):
+            assert (
+                await api.client.get("/accounts/oauth/kakao/login", follow_redirects=False)
+            ).status_code == 302
+        api.client.cookies.clear()  # a new browser value changes nothing: the address counts
+        refused = await api.client.get("/accounts/oauth/github/login", follow_redirects=False)
+        assert_error(refused, 429, "too_many_attempts")
+        assert int(refused.headers["retry-after"]) == 15 * 60
+        api.clock.advance(minutes=15)
+        assert (
+            await api.client.get("/accounts/oauth/kakao/login", follow_redirects=False)
+        ).status_code == 302
+
+
 async def test_a_login_round_trip_gives_tokens_and_a_linked_account(oauth_api: OAuthApi) -> None:
     tokens = await oauth_api.oauth_login()
 
@@ -159,6 +199,42 @@ async def test_the_code_works_once_and_takes_the_cookie_flag(oauth_api: OAuthApi
     assert_error(
         await oauth_api.client.post("/accounts/oauth/exchange/", json={"code": 5}), 422, "validation_error"
     )
+
+
+async def test_a_code_carried_to_another_browser_is_refused(oauth_api: OAuthApi) -> None:
+    # Login CSRF: an attacker finishes a login as themself and sends the victim
+    # "/#/oauth?code=<it>"; the victim's page must not log in as the attacker.
+    landed = await oauth_api.callback("kakao", await oauth_api.start())
+    attacker_cookies = dict(oauth_api.client.cookies)
+    oauth_api.client.cookies.clear()  # the victim's browser: no cookie, then one of its own
+    assert_error(
+        await oauth_api.client.post("/accounts/oauth/exchange/", json={"code": landed["code"]}),
+        401,
+        "invalid_code",
+    )
+    await oauth_api.start()
+    assert_error(
+        await oauth_api.client.post("/accounts/oauth/exchange/", json={"code": landed["code"]}),
+        401,
+        "invalid_code",
+    )
+    oauth_api.client.cookies.clear()
+    oauth_api.client.cookies.update(attacker_cookies)
+    response = await oauth_api.client.post("/accounts/oauth/exchange/", json={"code": landed["code"]})
+    assert response.status_code == 200, response.text
+
+
+async def test_the_callback_renews_the_browser_cookie_for_the_exchange(oauth_api: OAuthApi) -> None:
+    url = await oauth_api.start()
+    oauth_api.clock.advance(seconds=590)  # a slow consent: the cookie started 10 minutes ago
+    query = {"state": parse_qs(urlsplit(url).query)["state"][0], "code": oauth_api.kakao.approve(url)}
+    response = await oauth_api.client.get(
+        "/accounts/oauth/kakao/callback", params=query, follow_redirects=False
+    )
+    assert "code=" in response.headers["location"]
+    cookie = response.headers["set-cookie"]
+    for part in ("chatcore_oauth=", "HttpOnly", "Path=/accounts/oauth/", "SameSite=lax", "Max-Age=600"):
+        assert part in cookie
 
 
 async def test_the_code_expires_after_60_seconds(oauth_api: OAuthApi) -> None:

@@ -196,10 +196,23 @@ async def test_tampered_state_and_another_browsers_cookie_are_refused(stack: Sta
 
 
 @pytest.mark.e2e
+async def test_of_concurrent_callbacks_with_one_state_exactly_one_logs_in(stack: Stack) -> None:
+    stack.kakao.configure(mode="ok", kakao_user={"id": 350, "login": "raced"})
+    browser = Browser(stack.server)
+    callback = await browser.start("kakao")
+    landed = await asyncio.gather(*(browser.land(callback) for _ in range(6)))
+    assert sorted("code" in page for page in landed) == [False] * 5 + [True]
+    assert [page for page in landed if "code" not in page] == [{"error": "invalid_state"}] * 5
+
+
+@pytest.mark.e2e
 async def test_the_code_works_once_and_not_after_60_seconds(stack: Stack) -> None:
     stack.kakao.configure(mode="ok", kakao_user={"id": 400, "login": "dana"})
     browser = Browser(stack.server)
     code = (await browser.land(await browser.start("kakao")))["code"]
+    # Carried to another browser (a login CSRF), the code is refused there and not spent.
+    carried = await Browser(stack.server).post("/accounts/oauth/exchange/", json={"code": code})
+    assert (carried.status_code, carried.json()["code"]) == (401, "invalid_code")
     exchanges = await asyncio.gather(
         *(browser.post("/accounts/oauth/exchange/", json={"code": code, "cookie": True}) for _ in range(6))
     )

@@ -29,6 +29,7 @@ deny            authorize redirects back with ``error=access_denied``
 error           the token endpoint refuses (as for a bad code)
 slow            the token endpoint waits ``delay`` seconds before answering
 unavailable     the token endpoint answers 503
+nested          the token endpoint answers 200 with JSON nested 100,000 deep (a hostile answer)
 ==============  ======================================================================
 """
 
@@ -47,7 +48,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fakes import http11
 
-MODES = ("ok", "deny", "error", "slow", "unavailable")
+MODES = ("ok", "deny", "error", "slow", "unavailable", "nested")
 CLIENTS = {
     "kakao": ("kakao-rest-api-key", "kakao-client-secret"),
     "github": ("github-client-id", "github-secret"),
@@ -256,6 +257,9 @@ class FakeOAuth:
             await asyncio.sleep(self.behaviour.delay)
         if mode == "unavailable":
             await http11.send_json(writer, 503, {"message": "Service Unavailable"})
+            return
+        if mode == "nested":
+            await http11.send(writer, 200, b"[" * 100_000 + b"]" * 100_000)
             return
         error = "invalid_grant" if mode == "error" else self._check_token_request(provider, request, form)
         if error is not None:

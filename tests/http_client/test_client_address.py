@@ -83,6 +83,7 @@ def test_a_bad_trusted_proxy_stops_start_up_with_one_line(raw: str) -> None:
         ("CHATCORE_LOGIN_ADDRESS_LIMIT", "5"),
         ("CHATCORE_SIGNUP_ADDRESS_LIMIT", "0"),
         ("CHATCORE_SIGNUP_ADDRESS_LIMIT", "many"),
+        ("CHATCORE_OAUTH_ADDRESS_LIMIT", "0"),
     ],
 )
 def test_bad_throttle_budgets_stop_start_up(name: str, raw: str) -> None:
@@ -92,7 +93,16 @@ def test_bad_throttle_budgets_stop_start_up(name: str, raw: str) -> None:
 
 def test_throttle_budgets_from_the_environment() -> None:
     settings = Settings.from_env(
-        {"CHATCORE_LOGIN_ADDRESS_LIMIT": "500", "CHATCORE_SIGNUP_ADDRESS_LIMIT": "7"}
+        {
+            "CHATCORE_LOGIN_ADDRESS_LIMIT": "500",
+            "CHATCORE_SIGNUP_ADDRESS_LIMIT": "7",
+            "CHATCORE_OAUTH_ADDRESS_LIMIT": "9",
+        }
     )
-    assert (settings.login_address_limit, settings.signup_address_limit) == (500, 7)
+    assert (settings.login_address_limit, settings.signup_address_limit, settings.oauth_address_limit) == (
+        500,
+        7,
+        9,
+    )
     assert (Settings().login_address_limit, Settings().signup_address_limit) == (100, 300)
+    assert Settings.from_env({}).oauth_address_limit == 300

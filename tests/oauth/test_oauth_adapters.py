@@ -174,3 +174,35 @@ async def test_the_fake_kakao_refuses_the_secret_in_a_basic_header(fake: FakeOAu
         )
     assert answer.status_code == 401
     assert answer.json()["error_code"] == "KOE010"
+
+
+@pytest.mark.parametrize("name", ["kakao", "github"])
+@pytest.mark.parametrize("subject", [0, -1, 2**63, 10**150])
+async def test_an_id_no_real_account_has_is_a_provider_error(
+    fake: FakeOAuth, name: str, subject: int
+) -> None:
+    # 0 (a broken answer's default) would make every such login one user; an id longer than the
+    # stored column would fail in the database (a 500 instead of a clean redirect).
+    fake.configure(**{f"{name}_user": {"id": subject, "login": "someone"}})
+    provider = kakao(fake) if name == "kakao" else github(fake)
+    with pytest.raises(ProviderError):
+        await provider.fetch_account(code=await approve(provider), code_verifier=VERIFIER)
+
+
+@pytest.mark.parametrize("name", ["kakao", "github"])
+async def test_a_login_longer_than_the_stored_column_is_cut(fake: FakeOAuth, name: str) -> None:
+    fake.configure(**{f"{name}_user": {"id": 2**63 - 1, "login": "x" * 5000}})
+    provider = kakao(fake) if name == "kakao" else github(fake)
+    found = await provider.fetch_account(code=await approve(provider), code_verifier=VERIFIER)
+    assert found.account.login == "x" * 255
+    assert found.account.subject == str(2**63 - 1)
+
+
+@pytest.mark.parametrize("name", ["kakao", "github"])
+async def test_an_answer_nested_too_deep_to_parse_is_a_provider_error(fake: FakeOAuth, name: str) -> None:
+    # json's RecursionError is no ValueError: it escaped as a 500 instead of the error redirect.
+    provider = kakao(fake) if name == "kakao" else github(fake)
+    code = await approve(provider)
+    fake.configure(mode="nested")
+    with pytest.raises(ProviderError):
+        await provider.fetch_account(code=code, code_verifier=VERIFIER)

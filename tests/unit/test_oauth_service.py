@@ -3,13 +3,14 @@ linking and unlinking, with an approving fake provider and the in-memory store."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from adapters.memory import MemoryStore
-from chatcore.accounts import AccountService
+from adapters.memory import MemoryAttemptLimiter, MemoryStore
+from chatcore.accounts import AccountService, TokenPair
 from chatcore.errors import (
     AlreadyLinked,
     InvalidLoginCode,
@@ -21,12 +22,14 @@ from chatcore.errors import (
     ProviderError,
     ProviderNotFound,
     ProviderUnavailable,
+    TooManyAttempts,
     ValidationFailed,
 )
 from chatcore.model import LinkedAccount, Provider, User
 from chatcore.oauth import OAuthService
 from chatcore.ports.oauth import ProviderAccount
 from chatcore.testing import ApprovingProvider, FrozenClock
+from chatcore.throttling import Throttle, ThrottlePolicy
 
 from .conftest import PASSWORD
 
@@ -47,6 +50,8 @@ class World:
     accounts: AccountService
     store: MemoryStore
     clock: FrozenClock
+    browsers: dict[str, str] = field(default_factory=dict)
+    """The browser value of each one-time code's login."""
 
     async def login(self, provider: str = "kakao", *, browser: str | None = None) -> str:
         """A whole login in one browser; the one-time code."""
@@ -57,10 +62,15 @@ class World:
             provider, state=state_of(started.url), browser=started.browser, code=code
         )
         assert finished.code is not None
+        self.browsers[finished.code] = started.browser
         return finished.code
 
+    async def exchange(self, code: str) -> TokenPair:
+        """The page of the browser that logged in exchanges the code."""
+        return await self.oauth.exchange(code, browser=self.browsers.get(code, "b" * 43))
+
     async def user_of(self, code: str) -> User:
-        pair = await self.oauth.exchange(code)
+        pair = await self.exchange(code)
         user_id = self.accounts.authenticate(pair.access)
         async with self.store.unit_of_work(read_only=True) as tx:
             user = await tx.users.get(user_id)
@@ -101,7 +111,7 @@ async def test_a_first_login_creates_a_user_and_the_next_finds_the_same(world: W
 
 
 async def test_tokens_come_from_the_password_logins_path(world: World) -> None:
-    pair = await world.oauth.exchange(await world.login())
+    pair = await world.exchange(await world.login())
     rotated = await world.accounts.refresh(pair.refresh)  # a real chain, as after /accounts/token/
     assert world.accounts.authenticate(rotated.access) == world.accounts.authenticate(pair.access)
 
@@ -205,16 +215,58 @@ async def test_a_provider_that_cannot_be_reached_creates_nothing(world: World) -
 async def test_the_one_time_code_works_once_within_60_seconds(world: World) -> None:
     code = await world.login()
     world.clock.advance(seconds=59)
-    await world.oauth.exchange(code)
+    await world.exchange(code)
     with pytest.raises(InvalidLoginCode):
-        await world.oauth.exchange(code)
+        await world.exchange(code)
 
     late = await world.login()
     world.clock.advance(seconds=60)
     with pytest.raises(InvalidLoginCode):
-        await world.oauth.exchange(late)
+        await world.exchange(late)
     with pytest.raises(InvalidLoginCode):
-        await world.oauth.exchange("made-up")
+        await world.exchange("made-up")
+
+
+async def test_the_one_time_code_works_only_in_the_browser_that_logged_in(world: World) -> None:
+    code = await world.login()
+    other = (await world.oauth.start_login("kakao", browser=None)).browser
+    for browser in (None, "", other, "not a browser value"):
+        with pytest.raises(InvalidLoginCode):
+            await world.oauth.exchange(code, browser=browser)
+    await world.exchange(code)  # not spent by the refusals
+
+
+async def test_logins_and_links_started_from_one_address_are_bounded(
+    accounts: AccountService,
+    store: MemoryStore,
+    clock: FrozenClock,
+    limiter: MemoryAttemptLimiter,
+    alice: User,
+) -> None:
+    # Every start stores a state until it expires: a flood from one address must not fill the table.
+    throttle = Throttle(limiter=limiter, clock=clock, policy=ThrottlePolicy(oauth_starts_per_address=3))
+    kakao = ApprovingProvider(Provider.KAKAO, kakao_account())
+    oauth = OAuthService(
+        uow=store.unit_of_work,
+        accounts=accounts,
+        providers={Provider.KAKAO: kakao},
+        clock=clock,
+        throttle=throttle,
+    )
+    await oauth.start_login("kakao", browser=None, client="203.0.113.9")
+    await oauth.start_link(alice.id, "kakao", browser=None, client="203.0.113.9")
+    await oauth.start_login("kakao", browser=None, client="203.0.113.9")
+    with pytest.raises(TooManyAttempts):
+        await oauth.start_login("kakao", browser=None, client="203.0.113.9")
+    with pytest.raises(TooManyAttempts):
+        await oauth.start_link(alice.id, "kakao", browser=None, client="203.0.113.9")
+    with pytest.raises(ProviderNotFound):  # an unknown provider is not counted, nor refused as a flood
+        await oauth.start_login("naver", browser=None, client="203.0.113.9")
+    await oauth.start_login("kakao", browser=None, client="198.51.100.7")  # another address
+    async with store.unit_of_work() as tx:  # the stored states: the refused starts left none
+        assert await tx.oauth.purge(now=clock.now() + timedelta(hours=1)) == 4
+    clock.advance(minutes=15)
+    await oauth.start_login("kakao", browser=None, client="203.0.113.9")
 
 
 async def test_unknown_and_unconfigured_providers_are_not_found(

@@ -68,7 +68,8 @@ async def session(config: OAuthClientConfig) -> AsyncIterator[Any]:
     except httpx2.HTTPStatusError as exc:
         status = exc.response.status_code
         raise (ProviderUnavailable if status >= 500 or status == 429 else ProviderError) from exc
-    except (OAuthError, ValueError, KeyError, TypeError) as exc:  # an error answer, or a broken one
+    # An error answer, or a broken one (JSON nested too deep for the parser: RecursionError).
+    except (OAuthError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise ProviderError from exc
     finally:
         await client.aclose()
@@ -92,8 +93,15 @@ async def get_json(client: Any, url: str, *, headers: dict[str, str] | None = No
     return response.json()
 
 
+MAX_ID = 2**63 - 1
+"""Kakao's and GitHub's ids are positive 64-bit integers."""
+MAX_LOGIN = 255
+"""The longest login or nickname kept (the stored column's length)."""
+
+
 def numeric_id(value: object) -> str:
-    """The provider's numeric account id as text; anything else is a broken answer."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    """The provider's numeric account id as text; anything else is a broken answer: 0 (a
+    default, which would make every such login one user), a negative or an oversized one."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
         raise ProviderError("The provider did not say who signed in.")
     return str(value)

@@ -9,6 +9,7 @@ from typing import Any
 import httpx2
 
 from adapters.oauth.client import (
+    MAX_LOGIN,
     OAuthClientConfig,
     authorization_url,
     fetch_token,
@@ -41,7 +42,7 @@ class GitHubOAuthProvider:
         if not isinstance(user, dict) or not isinstance(user.get("login"), str) or not user["login"]:
             raise ProviderError("GitHub did not say who signed in.")
         account = LinkedAccount(
-            provider=Provider.GITHUB, subject=numeric_id(user.get("id")), login=user["login"]
+            provider=Provider.GITHUB, subject=numeric_id(user.get("id")), login=user["login"][:MAX_LOGIN]
         )
         return ProviderAccount(account=account, email=email)
 

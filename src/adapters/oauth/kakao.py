@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.oauth.client import (
+    MAX_LOGIN,
     OAuthClientConfig,
     authorization_url,
     fetch_token,
@@ -45,7 +46,7 @@ def account_of(me: Any) -> ProviderAccount:
     kakao = kakao if isinstance(kakao, dict) else {}
     profile = kakao.get("profile")
     nickname = profile.get("nickname") if isinstance(profile, dict) else None
-    login = nickname.strip()[:255] if isinstance(nickname, str) and nickname.strip() else subject
+    login = nickname.strip()[:MAX_LOGIN] if isinstance(nickname, str) and nickname.strip() else subject
     email = kakao.get("email")
     verified = (
         isinstance(email, str)
