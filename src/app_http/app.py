@@ -63,7 +63,15 @@ def create_app(container: Container) -> Litestar:
         cors_config=_cors(container),
         dependencies=_services(container),
         # For the code outside handlers (exception handlers, middleware):
-        state=State({"clock": container.clock, "trusted_proxies": container.settings.trusted_proxies}),
+        state=State(
+            {
+                "clock": container.clock,
+                "trusted_proxies": container.settings.trusted_proxies,
+                # For the refresh cookie (app_http.refresh_cookie):
+                "refresh_token_ttl": container.settings.refresh_token_ttl,
+                "https_public_url": container.settings.effective_public_url.startswith("https://"),
+            }
+        ),
         lifespan=[lifespan],
         exception_handlers={
             ChatcoreError: handle_domain_error,

@@ -16,6 +16,7 @@ DESCRIPTIONS = {
     404: "Not found, or not yours (`chat_not_found`, ...)",
     409: "Conflict (`username_taken`, `email_taken`, `too_many_api_keys`, `password_required`, `conflict`)",
     413: "Body over 64 KiB (`payload_too_large`)",
+    415: "The refresh cookie was sent without Content-Type: application/json (`unsupported_media_type`)",
     422: "Invalid input (`validation_error`), the detail names the field",
     429: "Too many requests (`quota_exceeded`, `too_many_attempts`), see Retry-After",
     502: "The tutor failed (`llm_error`, `llm_misconfigured`)",
