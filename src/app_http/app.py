@@ -27,6 +27,7 @@ from app_http.middleware import RequestContextMiddleware
 from app_http.openai_compat import OpenAICompatController
 from app_http.privacy import PrivacyController
 from app_http.request_guard import RequestGuard
+from app_http.web import web_routes
 from chatcore.errors import ChatcoreError
 
 MAX_BODY_BYTES = 64 * 1024
@@ -54,6 +55,7 @@ def create_app(container: Container) -> Litestar:
             ChatController,
             AdminController,
             OpenAICompatController,
+            *web_routes(),
         ],
         middleware=[
             RequestContextMiddleware,

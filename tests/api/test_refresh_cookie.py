@@ -71,7 +71,9 @@ async def test_api_clients_keep_json_tokens_and_get_no_refresh_cookie(api: Api) 
     assert response.status_code == 200
     assert set(response.json()) == {"access", "refresh", "expires_in", "token_type"}
     assert REFRESH_COOKIE not in set_cookies(response)
-    refreshed = await api.client.post("/accounts/token/refresh/", json={"refresh": response.json()["refresh"]})
+    refreshed = await api.client.post(
+        "/accounts/token/refresh/", json={"refresh": response.json()["refresh"]}
+    )
     assert refreshed.status_code == 200
     assert refreshed.json()["refresh"]
     assert REFRESH_COOKIE not in set_cookies(refreshed)
@@ -115,14 +117,20 @@ async def test_the_body_token_wins_over_the_cookie(api: Api) -> None:
 
 
 async def test_no_token_anywhere_is_401(api: Api) -> None:
-    assert_error(await api.client.post("/accounts/token/refresh/", json={"cookie": True}), 401, "invalid_token")
+    assert_error(
+        await api.client.post("/accounts/token/refresh/", json={"cookie": True}), 401, "invalid_token"
+    )
     assert_error(await api.client.post("/accounts/logout/", json={}), 401, "invalid_token")
 
 
 async def test_the_cookie_is_used_only_by_json_requests(api: Api) -> None:
     """A form another site posts cannot use it: the request must say application/json."""
     await cookie_login(api)
-    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+    for content_type in (
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ):
         for path in ("/accounts/token/refresh/", "/accounts/logout/"):
             response = await api.client.post(path, content=b"{}", headers={"Content-Type": content_type})
             assert_error(response, 415, "unsupported_media_type")
@@ -135,7 +143,9 @@ async def test_logout_by_cookie_ends_the_chain_and_clears_the_cookie(api: Api) -
     response = await api.client.post("/accounts/logout/", json={})
     assert response.status_code == 204
     assert_cleared(response)
-    assert_error(await api.client.post("/accounts/token/refresh/", json={"refresh": token}), 401, "invalid_token")
+    assert_error(
+        await api.client.post("/accounts/token/refresh/", json={"refresh": token}), 401, "invalid_token"
+    )
     # A browser that still sends a dead cookie is signed out all the same.
     api.client.cookies.set(REFRESH_COOKIE, token, path="/accounts/")
     again = await api.client.post("/accounts/logout/", json={})
@@ -151,7 +161,9 @@ async def test_logout_by_body_token_is_unchanged(api: Api) -> None:
     response = await api.client.post("/accounts/logout/", json={"refresh": tokens["refresh"]})
     assert response.status_code == 204
     assert REFRESH_COOKIE not in set_cookies(response)
-    assert_error(await api.client.post("/accounts/logout/", json={"refresh": "garbage"}), 401, "invalid_token")
+    assert_error(
+        await api.client.post("/accounts/logout/", json={"refresh": "garbage"}), 401, "invalid_token"
+    )
 
 
 async def test_cookie_flag_must_be_a_boolean(api: Api) -> None:
