@@ -63,9 +63,10 @@ export function showMessage(node, text, kind = "error") {
   node.textContent = text;
 }
 
-/** Moves focus to the view's heading after a navigation, so screen readers start there. */
+/** Moves focus after a navigation to where the view says ([data-focus-first]) or else to its
+ * heading, so keyboard and screen-reader users start there. */
 export function focusHeading(root) {
-  const heading = root.querySelector("h1");
+  const heading = root.querySelector("[data-focus-first]") || root.querySelector("h1");
   if (heading) {
     heading.setAttribute("tabindex", "-1");
     heading.focus({ preventScroll: false });

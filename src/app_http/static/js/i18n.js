@@ -32,6 +32,13 @@ export function currentLanguage() {
   return language;
 }
 
+/** The locale for Intl: the browser's own regional variant of the UI language when it has one
+ * (en-GB shows 24-hour times), else the language itself. */
+function locale() {
+  const wanted = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language];
+  return wanted.find((tag) => String(tag || "").toLowerCase().split("-")[0] === language) || language;
+}
+
 export function onLanguageChange(listener) {
   listeners.add(listener);
 }
@@ -44,22 +51,22 @@ export function t(key, vars = {}) {
 }
 
 export function formatTime(date) {
-  return new Intl.DateTimeFormat(language, { hour: "2-digit", minute: "2-digit" }).format(date);
+  return new Intl.DateTimeFormat(locale(), { hour: "2-digit", minute: "2-digit" }).format(date);
 }
 
 export function formatDateTime(value) {
   const date = value instanceof Date ? value : new Date(value);
-  return new Intl.DateTimeFormat(language, { dateStyle: "medium", timeStyle: "short" }).format(date);
+  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" }).format(date);
 }
 
 export function formatDate(value) {
   const date = value instanceof Date ? value : new Date(value);
-  return new Intl.DateTimeFormat(language, { dateStyle: "medium" }).format(date);
+  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium" }).format(date);
 }
 
 /** "in 4 h" / "4시간 후": hours when an hour or more, else minutes. */
 export function formatIn(seconds) {
-  const format = new Intl.RelativeTimeFormat(language, { style: "narrow", numeric: "always" });
+  const format = new Intl.RelativeTimeFormat(locale(), { style: "narrow", numeric: "always" });
   if (seconds >= 3600) return format.format(Math.round(seconds / 3600), "hour");
   return format.format(Math.max(1, Math.round(seconds / 60)), "minute");
 }

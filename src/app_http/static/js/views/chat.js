@@ -1,7 +1,7 @@
 // The chat view: the history sidebar, the open chat's messages, and the composer whose replies
 // stream in as they arrive (fetch + ReadableStream + the SSE parser), with a stop button.
 import { ApiError, api, errorOf, networkError, send } from "../api.js";
-import { h, showMessage, statusLine } from "../dom.js";
+import { focusHeading, h, showMessage, statusLine } from "../dom.js";
 import { describeError } from "../errors.js";
 import { t } from "../i18n.js";
 import { fromQuota } from "../quota.js";
@@ -24,10 +24,11 @@ export async function render(root, params) {
   const title = h("h1", { id: "chat-title" }, t("chat.title"));
   const modeBadge = h("span", { class: "badge", hidden: true });
   const offlineBadge = h("span", { class: "badge offline", hidden: true, title: t("chat.offline_hint") }, t("chat.offline"));
-  const topic = h("p", { class: "muted", hidden: true });
+  const topic = h("p", { class: "muted", id: "chat-topic", hidden: true });
   const older = h("button", { type: "button", class: "secondary small", hidden: true }, t("chat.load_older"));
   const messages = h("ol", { class: "messages", id: "messages", role: "log", "aria-live": "polite", "aria-label": t("chat.messages") });
   const notice = statusLine();
+  notice.id = "chat-notice";
   const composer = buildComposer();
   const conversation = h("section", { class: "conversation", "aria-labelledby": "chat-title" },
     h("div", { class: "chat-head" }, title, modeBadge, offlineBadge), topic, older, messages, notice, composer.form);
@@ -41,7 +42,7 @@ export async function render(root, params) {
 
 export async function update(params) {
   await open(params.id);
-  view.title.focus();
+  focusHeading(view.title.closest(".chat-layout"));
 }
 
 function cleanup() {
@@ -54,6 +55,8 @@ async function open(id) {
   if (view.controller) view.controller.abort();
   view.chatId = id;
   view.side.select(id);
+  // With no chat open, keyboard users start at the new-chat form; otherwise at the chat's title.
+  view.side.newChatHeading.toggleAttribute("data-focus-first", id === null);
   view.messages.replaceChildren();
   showMessage(view.notice, "", "notice");
   view.offlineBadge.hidden = true;
@@ -187,6 +190,7 @@ async function ask(content) {
   busy(true);
   let text = "";
   let finished = false;
+  let answered = false;
   const fail = (error) => {
     setState(mine, { role: "user", content, status: "failed" }, { onRetry: retry });
     if (text) setState(reply, { role: "assistant", content: text, status: "failed" });
@@ -219,6 +223,7 @@ async function ask(content) {
         reply.textNode.textContent = text;
       } else if (event.event === "done") {
         finished = true;
+        answered = true;
         setState(mine, data.message, { onRetry: retry });
         setState(reply, data.reply);
         if (data.reply.model === OFFLINE_MODEL) current.offlineBadge.hidden = false;
@@ -239,6 +244,8 @@ async function ask(content) {
       fail(error && error.code ? error : networkError());
     }
   } finally {
+    // A failed or stopped request may have been given back: ask for the quota as it is now.
+    if (!answered) api.get("/chatbot/quota/").then(fromQuota).catch(() => {});
     reply.removeAttribute("aria-busy");
     if (current.controller === controller) current.controller = null;
     if (view === current) {

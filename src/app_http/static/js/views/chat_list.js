@@ -19,8 +19,9 @@ export function sidebar({ onDeleted, onRenamed }) {
   const topic = h("input", { name: "topic", maxlength: 200, placeholder: t("chat.topic_placeholder") });
   // More settings of a new chat (a level, say) are added here as named fields: the form's
   // fields are what is sent.
-  const form = h("form", { id: "new-chat" },
-    h("h2", {}, t("chat.new_chat")),
+  const newChatHeading = h("h2", { id: "new-chat-heading", tabindex: "-1" }, t("chat.new_chat"));
+  const form = h("form", { id: "new-chat", "aria-labelledby": "new-chat-heading" },
+    newChatHeading,
     field(t("chat.mode"), mode),
     field(t("chat.topic"), topic, t("chat.topic_hint")),
     h("div", { class: "actions" }, h("button", { type: "submit" }, t("chat.start"))));
@@ -105,6 +106,7 @@ export function sidebar({ onDeleted, onRenamed }) {
   return {
     node,
     load,
+    newChatHeading,
     /** Marks the open chat; moves it to the top after activity (updated) when given. */
     select(id, updated = null) {
       current = id;
