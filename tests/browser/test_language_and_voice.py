@@ -114,7 +114,8 @@ FAKE_SPEECH = """
   window.__spoken = [];
   const synthesis = {
     getVoices() {
-      if (!loaded) setTimeout(() => { loaded = true; target.dispatchEvent(new Event("voiceschanged")); }, 200);
+      const arrive = () => { loaded = true; target.dispatchEvent(new Event("voiceschanged")); };
+      if (!loaded) setTimeout(arrive, 200);
       return loaded ? voices : [];
     },
     speak(u) {

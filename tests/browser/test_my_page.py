@@ -3,11 +3,11 @@ changes, downloading my data, deleting my account after a confirmation naming wh
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
@@ -41,8 +41,10 @@ async def test_api_key_is_shown_once_and_the_password_changes(
     await page.locator("#copy-key").click()
     await expect(page.locator("#copy-key")).to_have_text("Copied")
     assert await page.evaluate("navigator.clipboard.readText()") == secret
-    models = httpx.get(f"{offline_server.url}/v1/models", headers={"Authorization": f"Bearer {secret}"})
-    assert models.status_code == 200
+    models = await tab.context.request.get(
+        f"{offline_server.url}/v1/models", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert models.status == 200
     await page.screenshot(path=screenshot_path("my-page.png", tmp_path), full_page=True)
     await page.reload()
     await expect(page.locator("[data-key-id]")).to_have_count(1)
@@ -54,8 +56,10 @@ async def test_api_key_is_shown_once_and_the_password_changes(
     await page.locator("[data-key-id] button").click()
     await page.locator("#dialog-ok").click()
     await expect(page.locator("[data-key-id]")).to_have_count(0)
-    gone = httpx.get(f"{offline_server.url}/v1/models", headers={"Authorization": f"Bearer {secret}"})
-    assert gone.status_code == 401
+    gone = await tab.context.request.get(
+        f"{offline_server.url}/v1/models", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert gone.status == 401
 
     # A wrong current password is refused; the right one changes it and the page stays signed in.
     form = page.locator("#password-form")
@@ -97,7 +101,7 @@ async def test_download_my_data_and_delete_my_account(browser: Browser, offline_
         await page.locator("#download-data").click()
     download = await download_info.value
     assert download.suggested_filename == f"chatcore-export-{name}.json"
-    exported = json.loads(Path(await download.path()).read_text())
+    exported = json.loads(await asyncio.to_thread(Path(await download.path()).read_text))
     assert "I like hiking on weekends." in json.dumps(exported)
     assert PASSWORD not in json.dumps(exported)
 

@@ -71,7 +71,7 @@ async def test_a_learners_day(browser: Browser, server: Server, fake: FakeOpenAI
     assert await badge_remaining(tab) == 5
 
     # 1. A reply that visibly grows while it streams, announced politely.
-    await expect(page.locator("#messages")).to_have_attribute("aria-live", "polite")
+    await expect(page.locator("#messages-log")).to_have_attribute("aria-live", "polite")
     await send(tab, "Hello! I am ready for the interview.")
     lengths = await watch_growth(tab)
     growing = sorted({n for n in lengths if 0 < n < len(REPLY)})

@@ -26,12 +26,14 @@ export async function render(root, params) {
   const offlineBadge = h("span", { class: "badge offline", hidden: true, title: t("chat.offline_hint") }, t("chat.offline"));
   const topic = h("p", { class: "muted", id: "chat-topic", hidden: true });
   const older = h("button", { type: "button", class: "secondary small", hidden: true }, t("chat.load_older"));
-  const messages = h("ol", { class: "messages", id: "messages", role: "log", "aria-live": "polite", "aria-label": t("chat.messages") });
+  const messages = h("ol", { class: "messages", id: "messages" });
+  // The conversation is a log: what is added (a streaming reply, too) is announced politely.
+  const log = h("div", { id: "messages-log", role: "log", "aria-live": "polite", "aria-label": t("chat.messages") }, messages);
   const notice = statusLine();
   notice.id = "chat-notice";
   const composer = buildComposer();
   const conversation = h("section", { class: "conversation", "aria-labelledby": "chat-title" },
-    h("div", { class: "chat-head" }, title, modeBadge, offlineBadge), topic, older, messages, notice, composer.form);
+    h("div", { class: "chat-head" }, title, modeBadge, offlineBadge), topic, older, log, notice, composer.form);
   root.append(h("div", { class: "chat-layout" }, side.node, conversation));
   view = { side, title, modeBadge, offlineBadge, topic, older, messages, notice, composer, chatId: null, olderCursor: null, controller: null };
   older.addEventListener("click", loadOlder);
