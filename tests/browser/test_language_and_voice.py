@@ -71,6 +71,7 @@ async def test_the_korean_chat_view_has_no_english_left(
     texts = [text.replace(title, "") for text in await page.evaluate(VISIBLE_UI_TEXT)]
     english = sorted({word for text in texts for word in re.findall(r"[A-Za-z]{2,}", text)} - ALLOWED_LATIN)
     assert english == [], (english, texts)
+    await page.locator("#message").blur()
     await page.screenshot(path=screenshot_path("chat-korean.png", tmp_path))
 
     # The switch keeps the choice across a reload; the page's language follows.

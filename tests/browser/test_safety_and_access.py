@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, Route, expect
@@ -93,9 +94,9 @@ async def test_keyboard_only_sign_up_and_send(browser: Browser, offline_server: 
     await tab.context.close()
 
 
-async def _check_views(page: Page, tab: Tab, label: str) -> dict[str, list[object]]:
+async def _check_views(page: Page, tab: Tab, label: str) -> dict[str, list[dict[str, Any]]]:
     """axe on each view: login, sign-up, chat (empty and with messages), my page, OAuth error."""
-    found: dict[str, list[object]] = {}
+    found: dict[str, list[dict[str, Any]]] = {}
 
     async def check(view: str) -> None:
         found[f"{label} {view}"] = await axe_violations(page)
