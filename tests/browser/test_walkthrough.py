@@ -94,6 +94,12 @@ async def test_a_learners_day(browser: Browser, server: Server, fake: FakeOpenAI
     await expect(page.locator("li.message.user").last.locator("button.retry")).to_be_visible()
     partial = await streaming.inner_text()
     assert 0 < len(partial) < len(REPLY)
+    # Stopping closed the stream, and the server stopped the upstream call in turn.
+    for _ in range(100):
+        if fake.requests()[-1]["aborted"]:
+            break
+        await asyncio.sleep(0.05)
+    assert fake.requests()[-1]["aborted"] is True
     await expect_remaining(tab, 3)
 
     # 3. An upstream failure: the message is marked, the slot given back, retry works.
