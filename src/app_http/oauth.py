@@ -22,11 +22,13 @@ from litestar.datastructures import Cookie
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, PathParameter
 
-from app_http.accounts import NO_STORE, TokenOut
+from app_http.accounts import NO_STORE
 from app_http.auth import provide_user_id
 from app_http.client_address import client_of
 from app_http.errors import status_and_code
 from app_http.openapi import responses
+from app_http.refresh_cookie import token_response
+from app_http.structs import SessionOut, TokenOut
 from chatcore.errors import ChatcoreError, ProviderNotFound
 from chatcore.oauth import STATE_TTL, OAuthService, Started
 
@@ -203,10 +205,11 @@ class OAuthController(Controller):
         oauth: NamedDependency[OAuthService],
         request: Request[Any, Any, Any],
         data: JSONBody[ExchangeIn],
-    ) -> TokenOut:
-        # ``cookie`` is accepted; the refresh-token cookie is answered as on /accounts/token/.
-        # The code counts only with the browser cookie of the login it finished.
-        return TokenOut.of(await oauth.exchange(data.code, browser=_browser_value(request)))
+    ) -> Response[TokenOut | SessionOut]:
+        # The code counts only with the browser cookie of the login it finished. With
+        # ``"cookie": true`` the refresh token comes as the browser's cookie, as on /accounts/token/.
+        pair = await oauth.exchange(data.code, browser=_browser_value(request))
+        return token_response(request, pair, cookie=data.cookie)
 
 
 class MyOAuthController(Controller):
