@@ -31,6 +31,7 @@ from datetime import timedelta
 
 from chatcore.accounts import AccountService, TokenPair, digest
 from chatcore.errors import (
+    AccountDisabled,
     AccountGone,
     AlreadyLinked,
     Conflict,
@@ -234,6 +235,9 @@ class OAuthService:
             async with self._uow() as uow:
                 found = await uow.identities.find_user_id(account.account.provider, account.account.subject)
                 if found is not None:
+                    user = await uow.users.get(found)
+                    if user is not None and not user.is_active:
+                        raise AccountDisabled  # said on the redirect, before any code is made
                     await uow.identities.link(found, account.account)  # the login may have changed
                     await uow.commit()
                     return found

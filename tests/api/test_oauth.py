@@ -21,6 +21,7 @@ from api.test_refresh_cookie import assert_refresh_cookie
 from app_http.app import create_app
 from app_http.bootstrap import build_container
 from app_http.settings import Settings
+from chatcore.admin import SHELL
 from chatcore.errors import ProviderUnavailable
 from chatcore.model import LinkedAccount, Provider
 from chatcore.ports.oauth import ProviderAccount
@@ -348,3 +349,18 @@ async def test_a_password_user_still_needs_the_old_password(oauth_api: OAuthApi)
     )
     body = {**new, "old_password": PASSWORD}
     assert (await oauth_api.client.post("/accounts/password/", json=body, headers=headers)).status_code == 204
+
+
+async def test_a_deactivated_account_cannot_log_in_through_a_provider(oauth_api: OAuthApi) -> None:
+    tokens = await oauth_api.oauth_login("kakao")
+    me = (await oauth_api.client.get("/accounts/mypage/", headers=bearer(tokens))).json()
+    await oauth_api.container.admin.deactivate(SHELL, me["id"])
+
+    # The provider still says who it is; the callback refuses to finish the login.
+    assert await oauth_api.callback("kakao", await oauth_api.start()) == {"error": "account_disabled"}
+    assert_error(
+        await oauth_api.client.get("/accounts/mypage/", headers=bearer(tokens)), 403, "account_disabled"
+    )
+
+    await oauth_api.container.admin.reactivate(SHELL, me["id"])
+    assert (await oauth_api.oauth_login("kakao"))["access"]
