@@ -15,103 +15,43 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import http.client
-import json
-import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
-from urllib.parse import urlsplit
+from typing import Any
 
 from fakes.fake_openai import MODES, STRUCTURED_MODES, FakeOpenAI
+from fakes.process import FakeProcess
 
-TESTS_DIR = Path(__file__).resolve().parent.parent
 URL_PREFIX = "FAKE_OPENAI_URL="
 
 
-class FakeOpenAIProcess:
-    """Runs ``python -m fakes.fake_openai``; control it over its ``/_control/`` endpoints."""
+class FakeOpenAIProcess(FakeProcess):
+    """Runs ``python -m fakes.fake_openai``; control it over its ``/_control/`` endpoints.
+
+    ``configure`` changes the behaviour (``mode``, ``retry_after``, ``delay``, ...); ``requests``
+    lists what it received: method, path, headers, body, stream, kind, completed, aborted."""
+
+    module = "fakes.fake_openai"
+    url_prefix = URL_PREFIX
 
     def __init__(self, *, port: int = 0, **behaviour: Any) -> None:
-        self._args = ["--port", str(port)]
+        args = ["--port", str(port)]
         for name, value in behaviour.items():
             if value is None and name != "retry_after":
                 continue  # the default; for retry_after None means "send no header", passed as ""
-            self._args += ["--" + name.replace("_", "-"), "" if value is None else str(value)]
-        self._process: subprocess.Popen[str] | None = None
-        self.base_url = ""
+            args += ["--" + name.replace("_", "-"), "" if value is None else str(value)]
+        super().__init__(args)
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI base URL (``.../v1``), as the fake printed it."""
+        return self.printed_url
 
     @property
     def url(self) -> str:
         return self.base_url.removesuffix("/v1")
 
-    def start(self) -> Self:
-        path = os.pathsep.join([str(TESTS_DIR), os.environ.get("PYTHONPATH", "")])
-        env = {**os.environ, "PYTHONPATH": path}
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "fakes.fake_openai", *self._args],
-            stdout=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        assert self._process.stdout is not None
-        line = self._process.stdout.readline().strip()
-        if not line.startswith(URL_PREFIX):
-            self.stop()
-            raise RuntimeError(f"the fake OpenAI server did not start (said {line!r})")
-        self.base_url = line.removeprefix(URL_PREFIX)
-        return self
-
-    def stop(self) -> None:
-        if self._process is None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        if self._process.stdout is not None:
-            self._process.stdout.close()
-        self._process = None
-
-    def configure(self, **changes: Any) -> dict[str, Any]:
-        """Change the behaviour (``mode``, ``retry_after``, ``delay``, ...); returns the new one."""
-        result: dict[str, Any] = self._call("POST", "/_control/configure", changes)
-        return result
-
-    def requests(self) -> list[dict[str, Any]]:
-        """Every request received so far: method, path, headers, body, stream, completed, aborted."""
-        result: list[dict[str, Any]] = self._call("GET", "/_control/requests")
-        return result
-
     def clear(self) -> None:
         self._call("DELETE", "/_control/requests")
-
-    def _call(self, method: str, path: str, payload: object = None) -> Any:
-        address = urlsplit(self.url)
-        connection = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=5)
-        try:
-            body = None if payload is None else json.dumps(payload)
-            connection.request(method, path, body=body, headers={"Content-Type": "application/json"})
-            response = connection.getresponse()
-            data = json.loads(response.read())
-            if response.status != 200:
-                raise RuntimeError(f"fake control {path} failed: {data}")
-            return data
-        finally:
-            connection.close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 async def _serve(args: argparse.Namespace) -> None:
