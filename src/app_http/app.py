@@ -28,6 +28,7 @@ from app_http.oauth import MyOAuthController, OAuthController
 from app_http.openai_compat import OpenAICompatController
 from app_http.privacy import PrivacyController
 from app_http.request_guard import RequestGuard
+from app_http.web import web_routes
 from chatcore.errors import ChatcoreError
 
 MAX_BODY_BYTES = 64 * 1024
@@ -57,6 +58,7 @@ def create_app(container: Container) -> Litestar:
             ChatController,
             AdminController,
             OpenAICompatController,
+            *web_routes(),
         ],
         middleware=[
             RequestContextMiddleware,
@@ -71,6 +73,9 @@ def create_app(container: Container) -> Litestar:
                 "clock": container.clock,
                 "trusted_proxies": container.settings.trusted_proxies,
                 "public_url": container.settings.effective_public_url,
+                # For the refresh cookie (app_http.refresh_cookie):
+                "refresh_token_ttl": container.settings.refresh_token_ttl,
+                "https_public_url": container.settings.effective_public_url.startswith("https://"),
             }
         ),
         lifespan=[lifespan],
