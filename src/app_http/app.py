@@ -109,6 +109,7 @@ def _services(container: Container) -> dict[str, Provide]:
         "relay": constant(container.relay),
         "privacy": constant(container.privacy),
         "oauth": constant(container.oauth),
+        "admin": constant(container.admin),
         "clock": constant(container.clock),
         "database_ready": constant(container.ready),
     }

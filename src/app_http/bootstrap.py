@@ -27,6 +27,7 @@ from adapters.sql import (
 from app_http.container import Container
 from app_http.settings import ConfigError, OAuthClientSettings, Settings
 from chatcore.accounts import AccountService
+from chatcore.admin import AdminService
 from chatcore.chats import ChatService
 from chatcore.clock import SystemClock
 from chatcore.housekeeping import Housekeeping
@@ -224,6 +225,7 @@ def build_container(
             providers=build_oauth_providers(settings) if oauth_providers is None else oauth_providers,
             clock=clock,
         ),
+        admin=AdminService(uow=uow, clock=clock, policy=policy, limiter=limiter),
         llm=llm,
         clock=clock,
         ready=ready or database_answers,

@@ -1,4 +1,4 @@
-"""``chatcore serve | migrate | create-admin | purge`` (SPEC §3). Bad configuration exits with code 2."""
+"""``chatcore serve | migrate | create-admin | admin ... | purge`` (SPEC §3). Bad configuration: exit 2."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import getpass
 import sys
 from collections.abc import Sequence
 
+from app_http.admin_cli import add_admin_parser, run_admin
 from app_http.bootstrap import build_container, prepare_database, resolve_secret_key
 from app_http.logs import configure_logging
 from app_http.settings import ConfigError, Settings
-from chatcore.errors import ChatcoreError
+from chatcore.admin import SHELL
+from chatcore.errors import ChatcoreError, UserNotFound
 
 EXIT_CONFIG = 2
 
@@ -32,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
         help="delete expired refresh tokens, old idempotency records and login failures now "
         "(the server also does it every hour)",
     )
+    add_admin_parser(sub)
     return parser
 
 
@@ -48,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "purge":
             return asyncio.run(purge(settings))
+        if args.command == "admin":
+            return asyncio.run(admin(settings, args))
         return asyncio.run(create_admin(settings, args.username, args.email, args.password_stdin))
     except ConfigError as exc:
         print(f"chatcore: configuration error: {exc}", file=sys.stderr)
@@ -92,18 +97,21 @@ async def create_admin(settings: Settings, username: str, email: str | None, fro
     await prepare_database(settings, upgrade=settings.embedded_database)
     container = build_container(settings)
     try:
-        promoted = await container.accounts.make_admin(username)
-        if promoted is not None:
+        try:
+            existing = await container.admin.find_user(SHELL, username)
+        except UserNotFound:
+            existing = None
+        if existing is not None and existing.username.casefold() == username.strip().casefold():
+            promoted = (await container.admin.set_role(SHELL, existing.id, is_admin=True)).user
             print(f"{promoted.username!r} (id {promoted.id}) is now an administrator.")
             return 0
         password, password2 = _new_password(from_stdin)
         user = await container.accounts.register(
-            username=username,
-            email=email,
-            password=password,
-            password2=password2,
-            is_admin=True,
+            username=username, email=email, password=password, password2=password2
         )
+        # Promoted as a second step, so that the audit trail records it like any promotion (if
+        # it failed, running the command again promotes the account it made).
+        await container.admin.set_role(SHELL, user.id, is_admin=True)
     except ChatcoreError as exc:
         print(f"chatcore: {exc.detail}", file=sys.stderr)
         return 1
@@ -118,6 +126,15 @@ def _new_password(from_stdin: bool) -> tuple[str, str]:
         password = sys.stdin.readline().rstrip("\n")
         return password, password
     return getpass.getpass("Password: "), getpass.getpass("Password (again): ")
+
+
+async def admin(settings: Settings, args: argparse.Namespace) -> int:
+    await prepare_database(settings, upgrade=settings.embedded_database)
+    container = build_container(settings)
+    try:
+        return await run_admin(args, container.admin)
+    finally:
+        await container.aclose()
 
 
 async def purge(settings: Settings) -> int:

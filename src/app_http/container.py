@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from app_http.settings import Settings
 from chatcore.accounts import AccountService
+from chatcore.admin import AdminService
 from chatcore.chats import ChatService
 from chatcore.housekeeping import Housekeeping
 from chatcore.oauth import OAuthService
@@ -32,6 +33,7 @@ class Container:
     relay: RelayService
     privacy: PrivacyService
     oauth: OAuthService
+    admin: AdminService
     llm: LLMGateway
     clock: Clock
     ready: Callable[[], Awaitable[bool]]

@@ -1,4 +1,4 @@
-"""Use cases of the account side (SPEC §4.1, §4.5): sign-up, tokens, profile, API keys, admin.
+"""Use cases of the account side (SPEC §4.1, §4.5): sign-up, tokens, profile, API keys.
 
 Refresh tokens are opaque random strings; only their SHA-256 is stored. Each login starts a
 chain (``family``); refreshing marks the presented token used and issues the next one in the
@@ -14,12 +14,12 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from chatcore.errors import (
+    AccountDisabled,
     AccountGone,
     EmailTaken,
     InvalidCredentials,
     InvalidToken,
     PasswordRequired,
-    PermissionDenied,
     TokenReused,
     UsernameTaken,
     ValidationFailed,
@@ -180,9 +180,7 @@ class AccountService:
         (signed up through a provider) raises ``PasswordRequired``.
         """
         async with self._uow(read_only=True) as uow:
-            user = await uow.users.get(user_id)
-        if user is None:
-            raise AccountGone
+            user = require_active(await uow.users.get(user_id))
         if user.password_hash is None:
             raise PasswordRequired
         attempt = await self._throttle.password_attempt(account=account_key(user_id))
@@ -198,9 +196,15 @@ class AccountService:
         return await self.issue_tokens(user.id)
 
     async def issue_tokens(self, user_id: int, *, family: str | None = None) -> TokenPair:
-        """A new access token and refresh token (a new chain unless ``family`` is given)."""
+        """A new access token and refresh token (a new chain unless ``family`` is given): the one
+        way every login method ends. Raises ``AccountDisabled`` for a deactivated account (only
+        after its credentials were checked, so the answer tells a guesser nothing) and
+        ``AccountGone`` for a deleted one."""
         pair, record = self._new_pair(user_id, family=family or secrets.token_urlsafe(16))
         async with self._uow() as uow:
+            # A deactivation that commits first is seen here; a chain stored just after one is
+            # still refused, as refreshing reads the owner first.
+            require_active(await uow.users.get(user_id))
             await uow.refresh_tokens.add(record)
             await uow.commit()
         return pair
@@ -211,13 +215,19 @@ class AccountService:
         now = self._clock.now()
         async with self._uow() as uow:
             record = await uow.refresh_tokens.find(token_hash)
-            if record is None or record.revoked or record.expires_at <= now:
+            if record is None:
+                raise InvalidToken
+            # The owner first: a deactivated account's (revoked) tokens answer account_disabled.
+            owner = await uow.users.get(record.user_id)
+            if owner is not None and not owner.is_active:
+                raise AccountDisabled
+            if record.revoked or record.expires_at <= now:
                 raise InvalidToken
             if record.used or not await uow.refresh_tokens.mark_used(token_hash):
                 await uow.refresh_tokens.revoke_family(record.family)
                 await uow.commit()
                 raise TokenReused
-            if await uow.users.get(record.user_id) is None:
+            if owner is None:
                 raise InvalidToken
             # The successor is stored in the same transaction that uses up its predecessor, so
             # a concurrent reuse that revokes the chain cannot miss it.
@@ -256,17 +266,17 @@ class AccountService:
         return self._tokens.verify_access(access_token, now=self._clock.now())
 
     async def authenticate_user(self, access_token: str) -> int:
-        """Like :meth:`authenticate`, and the user must still exist: the token of a deleted
-        account stops working at once, on every worker (one primary-key read). Raises
-        ``InvalidToken``."""
+        """Like :meth:`authenticate`, and the user must still exist and be active: the token of a
+        deleted or deactivated account stops working at once, on every worker (one primary-key
+        read). Raises ``InvalidToken`` (``AccountGone``) or ``AccountDisabled``."""
         user_id = self.authenticate(access_token)
         async with self._uow(read_only=True) as uow:
-            if await uow.users.get(user_id) is None:
-                raise AccountGone
+            require_active(await uow.users.get(user_id))
         return user_id
 
     async def authenticate_api_key(self, key: str) -> int:
-        """The user id of a personal API key. Raises ``InvalidToken``.
+        """The user id of a personal API key. Raises ``InvalidToken`` (also for a key of a
+        deactivated account: the key's lookup leaves those out, at no extra cost).
 
         Records when the key was last used, to the hour (:data:`KEY_USE_GRANULARITY`): a write
         at most once an hour per key, not one per request."""
@@ -286,9 +296,7 @@ class AccountService:
 
     async def profile(self, user_id: int) -> Profile:
         async with self._uow(read_only=True) as uow:
-            user = await uow.users.get(user_id)
-            if user is None:
-                raise AccountGone
+            user = require_active(await uow.users.get(user_id))
             linked = await uow.identities.list_for(user_id)
         return Profile(user=user, linked_accounts=tuple(linked))
 
@@ -364,30 +372,18 @@ class AccountService:
             await uow.commit()
         return deleted
 
-    async def set_daily_limit(self, admin_id: int, user_id: int, limit: int | None) -> User:
-        """An administrator sets (or clears) a user's daily limit. Raises ``PermissionDenied``."""
-        if limit is not None and limit < 0:
-            raise ValidationFailed("The daily limit must not be negative.", field="daily_limit")
-        async with self._uow() as uow:
-            admin = await uow.users.get(admin_id)
-            if admin is None or not admin.is_admin:
-                raise PermissionDenied
-            user = await uow.users.set_daily_limit(user_id, limit)
-            await uow.commit()
-        return user
-
-    async def make_admin(self, username: str) -> User | None:
-        """Make the existing user ``username`` an administrator (from a shell on the server,
-        ``chatcore create-admin``); ``None`` when there is no such user."""
-        async with self._uow() as uow:
-            user = await uow.users.find_by_login(username.strip())
-            if user is None or user.username.casefold() != username.strip().casefold():
-                return None
-            promoted = await uow.users.update(user.id, is_admin=True)
-            await uow.commit()
-        return promoted
-
     async def _dummy(self) -> str:
         if self._dummy_hash is None:
             self._dummy_hash = await self._hasher.hash(secrets.token_urlsafe(16))
         return self._dummy_hash
+
+
+def require_active(user: User | None) -> User:
+    """The user, if they still exist (``AccountGone``) and are active (``AccountDisabled``):
+    how a use case that reads the signed-in user's row anyway refuses a deleted or deactivated
+    account's token (``app_http.auth``)."""
+    if user is None:
+        raise AccountGone
+    if not user.is_active:
+        raise AccountDisabled
+    return user

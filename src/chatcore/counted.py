@@ -26,10 +26,10 @@ from datetime import date, datetime
 from typing import Generic, Protocol, TypeVar
 
 from chatcore.concurrency import run_to_completion, settle, with_storage_retries
-from chatcore.errors import AccountGone, LLMError, QuotaExceeded, StorageUnavailable
+from chatcore.errors import AccountDisabled, AccountGone, LLMError, QuotaExceeded, StorageUnavailable
 from chatcore.model import Quota
 from chatcore.ports.llm import LLMGateway, Prompt
-from chatcore.ports.storage import UnitOfWork
+from chatcore.ports.storage import UnitOfWork, UnitOfWorkFactory
 from chatcore.quota import QuotaPolicy
 from chatcore.results import Delta, Done, ReplyStream
 
@@ -49,11 +49,14 @@ class Slot:
 async def daily_limit_of(uow: UnitOfWork, user_id: int, policy: QuotaPolicy) -> int:
     """The user's daily limit: their own override, else the policy's.
 
-    Raises ``AccountGone`` when the user was deleted: this read is also what refuses a deleted
-    account's access token on the counted requests, at no extra cost (``app_http.auth``)."""
+    Raises ``AccountGone`` when the user was deleted and ``AccountDisabled`` when an
+    administrator deactivated them: this read is also what refuses such an account's access
+    token on the counted requests, at no extra cost (``app_http.auth``)."""
     user = await uow.users.get(user_id)
     if user is None:
         raise AccountGone
+    if not user.is_active:
+        raise AccountDisabled
     return policy.effective_limit(user.daily_limit)
 
 
@@ -68,6 +71,18 @@ async def take_slot(uow: UnitOfWork, policy: QuotaPolicy, *, user_id: int, limit
     return Slot(user_id=user_id, day=day, quota=policy.quota(used=used, now=now, limit=limit))
 
 
+async def count_refusal(uow: UnitOfWorkFactory, day: date) -> None:
+    """Count a quota refusal for the statistics, in its own short transaction (the refused
+    request's is rolled back). Only on the refusal path; if the database cannot take it now, the
+    refusal is still answered and simply not counted."""
+    try:
+        async with uow() as tx:
+            await tx.quota.count_refusal(day)
+            await tx.commit()
+    except StorageUnavailable:
+        return
+
+
 class Outcome(Protocol[R_co]):
     """How one kind of counted request records how it ended (one of the two is called, once)."""
 
@@ -76,9 +91,10 @@ class Outcome(Protocol[R_co]):
         ``StorageUnavailable`` (retried unless in doubt)."""
         ...
 
-    async def failed(self, *, partial: str, give_back: bool) -> None:
+    async def failed(self, *, partial: str, give_back: bool, failure: str | None = None) -> None:
         """Record a request that got no complete reply: ``partial`` is the text the learner
-        already received (kept as failed), ``give_back`` whether the slot returns."""
+        already received (kept as failed), ``give_back`` whether the slot returns, ``failure``
+        the tutor's failure code when it failed upstream (``QuotaLedger.give_back``)."""
         ...
 
 
@@ -94,8 +110,8 @@ class CountedRequest(Generic[R]):
         """The whole reply at once. Raises the tutor's ``LLMError`` (slot given back)."""
         try:
             completion = await self._llm.complete(self._prompt)
-        except LLMError:
-            await run_to_completion(self._settle(partial="", give_back=True))
+        except LLMError as exc:
+            await run_to_completion(self._settle(partial="", give_back=True, failure=exc.failure))
             raise
         except BaseException:  # the caller was cancelled (the client left), or a bug: it counts
             await run_to_completion(self._settle(partial="", give_back=False))
@@ -117,8 +133,8 @@ class CountedRequest(Generic[R]):
                     yield Delta(piece)
             finally:
                 await upstream.aclose()
-        except LLMError:
-            await run_to_completion(self._settle(partial="", give_back=True))
+        except LLMError as exc:
+            await run_to_completion(self._settle(partial="", give_back=True, failure=exc.failure))
             raise
         except BaseException:  # GeneratorExit or CancelledError: the consumer left
             await run_to_completion(self._settle(partial="".join(parts), give_back=False))
@@ -137,7 +153,7 @@ class CountedRequest(Generic[R]):
                 await self._settle(partial=text if delivered else "", give_back=not delivered)
             raise
 
-    async def _settle(self, *, partial: str, give_back: bool) -> None:
+    async def _settle(self, *, partial: str, give_back: bool, failure: str | None = None) -> None:
         """Record a failure, retried; if even that cannot be written, the caller's own error stays
         the one reported (the slot then stays taken)."""
-        await settle(lambda: self._outcome.failed(partial=partial, give_back=give_back))
+        await settle(lambda: self._outcome.failed(partial=partial, give_back=give_back, failure=failure))

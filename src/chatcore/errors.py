@@ -16,7 +16,9 @@
     │   ├── EmailTaken
     │   ├── TooManyApiKeys                a user holds at most MAX_API_KEYS personal keys
     │   ├── PasswordRequired              the account has no password to confirm a change with
-    │   ├── LastAdmin                     the last administrator cannot delete their account
+    │   ├── LastAdmin                     the last active administrator cannot be deleted, demoted
+    │   │                                 or deactivated
+    │   ├── SelfDeactivation              an administrator cannot deactivate their own account
     │   └── LastLoginMethod               unlinking would leave no password and no other provider
     ├── AuthError
     │   ├── InvalidCredentials            same for unknown user and wrong password
@@ -24,7 +26,9 @@
     │   │   └── AccountGone               a valid token of an account deleted since
     │   ├── TokenReused                   a rotated refresh token came back: its chain is revoked
     │   ├── TooManyAttempts(retry_after)
+    │   ├── AccountDisabled               the account was deactivated by an administrator
     │   ├── PermissionDenied
+    │   │   └── AdminOnly                 an administration use case, asked by someone else
     │   └── InvalidLoginCode              a one-time OAuth code unknown, used or older than 60 s
     ├── OAuthFailed                       a Kakao/GitHub login or link did not finish
     │   ├── OAuthStateInvalid             unknown, used, expired, or started in another browser
@@ -128,6 +132,10 @@ class LastLoginMethod(Conflict):
     )
 
 
+class SelfDeactivation(Conflict):
+    default_detail = "Administrators cannot deactivate their own account."
+
+
 class AuthError(ChatcoreError):
     default_detail = "Authentication failed."
 
@@ -156,6 +164,12 @@ class TooManyAttempts(AuthError):
     def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class AccountDisabled(AuthError):
+    """The account was deactivated: it cannot sign in, and its tokens stop working at their next use."""
+
+    default_detail = "This account has been deactivated. Contact the administrator."
 
 
 class PermissionDenied(AuthError):
@@ -193,6 +207,10 @@ class AlreadyLinked(OAuthFailed):
     default_detail = "This provider account is already linked to another user."
 
 
+class AdminOnly(PermissionDenied):
+    default_detail = "Only administrators may do this."
+
+
 class QuotaExceeded(ChatcoreError):
     def __init__(self, quota: Quota) -> None:
         super().__init__(
@@ -222,18 +240,23 @@ class StorageUnavailable(ChatcoreError):
 
 class LLMError(ChatcoreError):
     default_detail = "The tutor could not answer. Your message was kept; please try again."
+    failure = "llm_error"
+    """The name the usage statistics count this failure under (SPEC §4.6 ``failed_by_code``)."""
 
 
 class LLMTimeout(LLMError):
     default_detail = "The tutor took too long to answer. Please try again."
+    failure = "llm_timeout"
 
 
 class LLMUnavailable(LLMError):
     default_detail = "The tutor service cannot be reached right now. Please try again later."
+    failure = "llm_unavailable"
 
 
 class LLMBusy(LLMError):
     default_detail = "The tutor service is busy. Please try again shortly."
+    failure = "llm_busy"
 
     def __init__(self, detail: str | None = None, *, retry_after: int | None = None) -> None:
         super().__init__(detail)
@@ -242,7 +265,9 @@ class LLMBusy(LLMError):
 
 class LLMUpstreamError(LLMError):
     default_detail = "The tutor service returned an error. Please try again."
+    failure = "llm_error"
 
 
 class LLMMisconfigured(LLMError):
     default_detail = "The tutor service is misconfigured. The administrator has been notified."
+    failure = "llm_misconfigured"

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 
 class Role(enum.StrEnum):
@@ -51,6 +52,9 @@ class User:
     is_admin: bool = False
     daily_limit: int | None = None
     """Per-user override of the daily quota; ``None`` means the policy's default."""
+    is_active: bool = True
+    """``False`` once an administrator deactivated the account: it can no longer sign in, and its
+    tokens and API keys stop working (SPEC §4.1, §4.6)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,3 +143,51 @@ class Quota:
     def seconds_until_reset(self, now: datetime) -> int:
         """Whole seconds (rounded up, at least 1) from ``now`` until the quota resets."""
         return max(math.ceil((self.resets_at - now).total_seconds()), 1)
+
+
+@dataclass(frozen=True, slots=True)
+class UserOverview:
+    """What an administrator sees of a user (SPEC §4.6): never their chats or messages."""
+
+    user: User
+    used_today: int
+    last_active_at: datetime | None
+    """When the user last wrote in a chat or got a reply (the latest ``updated_at`` of their
+    chats); ``None`` when they have no chat."""
+    providers: tuple[Provider, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UsageDay:
+    """One user's counted requests on a quota day, and those given back after a tutor failure."""
+
+    day: date
+    requests: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
+class DayTotals:
+    """Everyone's usage on a quota day (deleted accounts included, anonymously)."""
+
+    day: date
+    requests: int
+    active_users: int
+    events: Mapping[str, int] = field(default_factory=dict)
+    """Counters of the day by name: ``refused`` (quota refusals) and one per tutor failure code."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One administrative action, as recorded (append-only). Names are copies, so an entry stays
+    readable after either user was deleted (their ids are then ``None``)."""
+
+    id: int
+    at: datetime
+    admin_id: int | None
+    admin_name: str
+    action: str
+    target_user_id: int | None
+    target_name: str | None
+    before: Mapping[str, object] | None
+    after: Mapping[str, object] | None

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from chatcore.accounts import AccountService
+from chatcore.accounts import AccountService, require_active
 from chatcore.errors import AccountGone, ValidationFailed
 from chatcore.model import ApiKey, Chat, LinkedAccount, Message, User
 from chatcore.ports.clock import Clock
@@ -128,9 +128,7 @@ class PrivacyService:
         """Everything stored about the user, as JSON text chunks. Raises ``AccountGone`` now,
         before anything is streamed; the profile part is read at once, the chats as they go."""
         async with self._uow(read_only=True) as uow:
-            user = await uow.users.get(user_id)
-            if user is None:
-                raise AccountGone
+            user = require_active(await uow.users.get(user_id))
             linked = await uow.identities.list_for(user_id)
             keys = await uow.api_keys.list_for(user_id)
             usage = await uow.quota.days(user_id)
@@ -189,9 +187,7 @@ class PrivacyService:
         Raises ``ValidationFailed``, ``TooManyAttempts``, ``LastAdmin``, ``AccountGone``.
         """
         async with self._uow(read_only=True) as uow:
-            user = await uow.users.get(user_id)
-        if user is None:
-            raise AccountGone
+            user = require_active(await uow.users.get(user_id))
         if user.password_hash is not None:
             await self._accounts.confirm_password(user_id, password or "")
         elif (confirm or "").strip().casefold() != user.username.casefold():

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from chatcore.counted import CountedRequest, Slot, daily_limit_of, take_slot
-from chatcore.errors import ValidationFailed
+from chatcore.counted import CountedRequest, Slot, count_refusal, daily_limit_of, take_slot
+from chatcore.errors import QuotaExceeded, ValidationFailed
 from chatcore.ports.clock import Clock
 from chatcore.ports.llm import Completion, LLMGateway, Prompt, Turn
 from chatcore.ports.storage import UnitOfWorkFactory
@@ -38,10 +38,14 @@ class RelayService:
         """Validate the conversation and count the request. Raises ``QuotaExceeded``."""
         validate_turns(turns)
         now = self._clock.now()
-        async with self._uow() as uow:
-            limit = await daily_limit_of(uow, user_id, self._policy)
-            slot = await take_slot(uow, self._policy, user_id=user_id, limit=limit, now=now)
-            await uow.commit()
+        try:
+            async with self._uow() as uow:
+                limit = await daily_limit_of(uow, user_id, self._policy)
+                slot = await take_slot(uow, self._policy, user_id=user_id, limit=limit, now=now)
+                await uow.commit()
+        except QuotaExceeded:
+            await count_refusal(self._uow, self._policy.day_of(now))
+            raise
         return slot
 
     async def complete(self, slot: Slot, turns: Sequence[Turn]) -> Completion:
@@ -69,11 +73,11 @@ class RelayOutcome:
     async def answered(self, text: str, model: str) -> Completion:
         return Completion(text=text, model=model)
 
-    async def failed(self, *, partial: str, give_back: bool) -> None:
+    async def failed(self, *, partial: str, give_back: bool, failure: str | None = None) -> None:
         if not give_back:
             return
         async with self.uow() as uow:
-            await uow.quota.give_back(self.slot.user_id, self.slot.day)
+            await uow.quota.give_back(self.slot.user_id, self.slot.day, failure=failure)
             await uow.commit()
 
 

@@ -10,10 +10,10 @@ failed).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from chatcore.chats import ChatService, owned_chat
-from chatcore.counted import CountedRequest, daily_limit_of, take_slot
+from chatcore.counted import CountedRequest, count_refusal, daily_limit_of, take_slot
 from chatcore.errors import ChatNotFound, Conflict, QuotaExceeded, ValidationFailed
 from chatcore.model import MessageStatus, Mode, NewMessage, Quota, Role
 from chatcore.ports.clock import Clock
@@ -122,10 +122,21 @@ class TutorService:
         """
         text = clean_content(content)
         now = self._clock.now()
+        try:
+            return await self._accept(user_id, chat_id, text, now=now, idempotency_key=idempotency_key)
+        except QuotaExceeded:
+            await count_refusal(self._uow, self._policy.day_of(now))
+            raise
+
+    async def _accept(
+        self, user_id: int, chat_id: int, text: str, *, now: datetime, idempotency_key: str | None
+    ) -> PendingAsk | Exchange:
         # Reads first, outside the writing transaction: a database with a single writer
         # (SQLite) then holds its write lock only for the two writes below.
         async with self._uow(read_only=True) as uow:
-            limit = await daily_limit_of(uow, user_id, self._policy)  # first: a deleted account is 401
+            limit = await daily_limit_of(
+                uow, user_id, self._policy
+            )  # first: a deleted (401) or deactivated (403) account
             chat = await owned_chat(uow, user_id, chat_id)
             history = await uow.messages.recent(chat_id, limit=self._budget.max_messages - 1)
         async with self._uow() as uow:
@@ -216,11 +227,11 @@ class ChatMessageOutcome:
             await uow.commit()
         return Exchange(message=pending.message, reply=reply, quota=pending.quota)
 
-    async def failed(self, *, partial: str, give_back: bool) -> None:
+    async def failed(self, *, partial: str, give_back: bool, failure: str | None = None) -> None:
         pending = self.pending
         async with self.uow() as uow:
             if give_back:
-                await uow.quota.give_back(pending.user_id, pending.day)
+                await uow.quota.give_back(pending.user_id, pending.day, failure=failure)
             if not partial:
                 await uow.messages.set_status(pending.message.id, MessageStatus.FAILED)
             elif await uow.chats.get(pending.user_id, pending.chat_id) is not None:

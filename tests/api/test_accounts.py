@@ -260,7 +260,7 @@ async def test_admin_sets_a_users_limit(api: Api) -> None:
     assert_error(
         await api.client.put(f"/admin/users/{learner_id}/limit", json={"daily_limit": 50}, headers=learner),
         403,
-        "permission_denied",
+        "admin_only",
     )
     response = await api.client.put(
         f"/admin/users/{learner_id}/limit", json={"daily_limit": 50}, headers=admin_headers

@@ -54,6 +54,7 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/chatbot/chats/{chat_id:int}"): {"title": "Renamed", "topic": "data"},
     ("POST", "/chatbot/chats/{chat_id:int}/messages"): {"content": "How are you?"},
     ("PUT", "/admin/users/{target_id:int}/limit"): {"daily_limit": 100},
+    ("PUT", "/admin/users/{target_id:int}/role"): {"is_admin": True},
     ("POST", "/v1/chat/completions"): {"messages": [{"role": "user", "content": "Hi"}], "model": "m"},
 }
 

@@ -4,8 +4,9 @@ SQL: the live schema is reflected (so a table that a migration adds without ``ON
 CASCADE`` is caught even before anyone lists it anywhere): every column with a foreign key to
 ``users`` or to ``chats``, every column named ``user_id``, every text column holding the
 user's throttling key (``user:<id>``). Memory: every row of every table of the store, looking
-at ``user_id``/``chat_id`` fields, users and chats themselves, and the leading id of tuple keys
-and values (how the memory tables key rows by user).
+at ``user_id``/``chat_id`` fields (and the audit trail's ``admin_id``/``target_user_id``), users
+and chats themselves, and the leading id of tuple keys and values (how the memory tables key
+rows by user).
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def _mentions(value: Any, user_id: int, chat_ids: Collection[int]) -> bool:
         return True
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-        return fields.get("user_id") == user_id or fields.get("chat_id") in chat_ids
+        by_user = any(fields.get(name) == user_id for name in ("user_id", "admin_id", "target_user_id"))
+        return by_user or fields.get("chat_id") in chat_ids
     if isinstance(value, tuple):
         lead = value[0] if value else None
         return (

@@ -56,6 +56,19 @@ async def give_everything(uow: UnitOfWorkFactory, user_id: int, *, tag: str) -> 
             )
         )
         await tx.oauth.add_code(code_hash=f"{tag}-code".ljust(64, "0"), user_id=user_id, expires_at=at(60))
+        await tx.quota.consume(user_id, DAY, limit=5)
+        await tx.quota.give_back(user_id, DAY, failure="llm_timeout")
+        # Audit entries by and about the user (as an administrator acting on themself).
+        await tx.audit.append(
+            at=T0,
+            admin_id=user_id,
+            admin_name=tag,
+            action="set_limit",
+            target_user_id=user_id,
+            target_name=tag,
+            before={"daily_limit": None},
+            after={"daily_limit": 3},
+        )
         await tx.commit()
     return [c.id for c in chats]
 

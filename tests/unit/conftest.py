@@ -8,6 +8,7 @@ import pytest
 
 from adapters.memory import MemoryAttemptLimiter, MemoryStore
 from chatcore.accounts import AccountService
+from chatcore.admin import AdminService
 from chatcore.chats import ChatService
 from chatcore.model import User
 from chatcore.quota import QuotaPolicy
@@ -58,6 +59,13 @@ def tutor(
     store: MemoryStore, clock: FrozenClock, llm: ScriptedLLM, policy: QuotaPolicy, chats: ChatService
 ) -> TutorService:
     return TutorService(uow=store.unit_of_work, llm=llm, clock=clock, policy=policy, chats=chats)
+
+
+@pytest.fixture
+def admin_service(
+    store: MemoryStore, clock: FrozenClock, policy: QuotaPolicy, limiter: MemoryAttemptLimiter
+) -> AdminService:
+    return AdminService(uow=store.unit_of_work, clock=clock, policy=policy, limiter=limiter)
 
 
 async def _register(accounts: AccountService, username: str, *, is_admin: bool = False) -> User:

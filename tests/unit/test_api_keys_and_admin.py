@@ -1,11 +1,11 @@
-"""Personal API keys (SPEC §4.5) and the administrator's per-user limit (SPEC §5)."""
+"""Personal API keys (SPEC §4.5); the administrator's per-user limit is in test_admin.py."""
 
 from __future__ import annotations
 
 import pytest
 
 from chatcore.accounts import AccountService
-from chatcore.errors import InvalidToken, PermissionDenied, UserNotFound, ValidationFailed
+from chatcore.errors import InvalidToken, ValidationFailed
 from chatcore.model import User
 from chatcore.testing import FrozenClock
 
@@ -73,40 +73,3 @@ async def test_nobody_else_can_delete_or_list_my_api_key(
 
     assert await accounts.list_api_keys(bob.id) == []
     assert await accounts.authenticate_api_key(secret) == alice.id
-
-
-# --- the administrator's per-user limit -------------------------------------------------------
-
-
-async def test_an_administrator_sets_and_clears_a_users_daily_limit(
-    accounts: AccountService, admin: User, alice: User
-) -> None:
-    changed = await accounts.set_daily_limit(admin.id, alice.id, 3)
-    assert changed.daily_limit == 3
-    assert (await accounts.profile(alice.id)).user.daily_limit == 3
-
-    cleared = await accounts.set_daily_limit(admin.id, alice.id, None)
-
-    assert cleared.daily_limit is None
-
-
-async def test_only_an_administrator_may_set_a_daily_limit(
-    accounts: AccountService, alice: User, bob: User
-) -> None:
-    with pytest.raises(PermissionDenied):
-        await accounts.set_daily_limit(alice.id, bob.id, 100)
-    with pytest.raises(PermissionDenied):
-        await accounts.set_daily_limit(alice.id, alice.id, 100)
-
-    assert (await accounts.profile(bob.id)).user.daily_limit is None
-    assert (await accounts.profile(alice.id)).user.daily_limit is None
-
-
-async def test_a_daily_limit_must_not_be_negative(accounts: AccountService, admin: User, alice: User) -> None:
-    with pytest.raises(ValidationFailed):
-        await accounts.set_daily_limit(admin.id, alice.id, -1)
-
-
-async def test_a_daily_limit_for_an_unknown_user_is_not_found(accounts: AccountService, admin: User) -> None:
-    with pytest.raises(UserNotFound):
-        await accounts.set_daily_limit(admin.id, 999, 3)

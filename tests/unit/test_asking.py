@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.memory import MemoryStore
-from chatcore.accounts import AccountService
+from chatcore.admin import AdminService, Operator
 from chatcore.chats import ChatService
 from chatcore.errors import (
     ChatNotFound,
@@ -110,9 +110,9 @@ async def test_a_new_quota_day_starts_at_midnight_in_the_quota_zone(
 
 
 async def test_a_per_user_limit_replaces_the_default(
-    tutor: TutorService, chats: ChatService, accounts: AccountService, alice: User, admin: User
+    tutor: TutorService, chats: ChatService, admin_service: AdminService, alice: User, admin: User
 ) -> None:
-    await accounts.set_daily_limit(admin.id, alice.id, 2)
+    await admin_service.set_daily_limit(Operator(admin.id), alice.id, 2)
     chat = await chats.start_chat(alice.id)
 
     await tutor.ask(alice.id, chat.id, "one")
@@ -126,15 +126,15 @@ async def test_a_per_user_limit_replaces_the_default(
 
 
 async def test_a_per_user_limit_can_be_above_the_default_and_cleared_again(
-    tutor: TutorService, chats: ChatService, accounts: AccountService, alice: User, admin: User
+    tutor: TutorService, chats: ChatService, admin_service: AdminService, alice: User, admin: User
 ) -> None:
-    await accounts.set_daily_limit(admin.id, alice.id, 7)
+    await admin_service.set_daily_limit(Operator(admin.id), alice.id, 7)
     chat = await chats.start_chat(alice.id)
     for n in range(7):
         await tutor.ask(alice.id, chat.id, f"question {n}")
     assert (await tutor.quota(alice.id)).remaining == 0
 
-    await accounts.set_daily_limit(admin.id, alice.id, None)
+    await admin_service.set_daily_limit(Operator(admin.id), alice.id, None)
 
     quota = await tutor.quota(alice.id)
     assert (quota.limit, quota.used, quota.remaining) == (5, 7, 0)

@@ -88,6 +88,7 @@ class MemoryUserRepository(_Repo):
         email: str | None = None,
         password_hash: str | None = None,
         is_admin: bool | None = None,
+        is_active: bool | None = None,
     ) -> User:
         user = self._t.users.get(user_id)
         if user is None:
@@ -99,8 +100,14 @@ class MemoryUserRepository(_Repo):
             user = replace(user, password_hash=password_hash)
         if is_admin is not None:
             user = replace(user, is_admin=is_admin)
+        if is_active is not None:
+            user = replace(user, is_active=is_active)
         self._t.users[user_id] = user
         return user
+
+    async def lock_active_admins(self) -> list[int]:
+        # A memory unit of work holds the store's lock: it is serialisable already.
+        return sorted(u.id for u in self._t.users.values() if u.is_admin and u.is_active)
 
     async def set_daily_limit(self, user_id: int, limit: int | None) -> User:
         user = self._t.users.get(user_id)
@@ -114,13 +121,24 @@ class MemoryUserRepository(_Repo):
         user = self._t.users.get(user_id)
         if user is None:
             return False
-        if user.is_admin and not any(u.is_admin for u in self._t.users.values() if u.id != user_id):
+        if user.is_admin and user.is_active and await self.lock_active_admins() == [user_id]:
             raise LastAdmin
         t = self._t
         for (owner, day), used in list(t.quota.items()):
             if owner == user_id:
-                t.anonymous_usage[day] = t.anonymous_usage.get(day, 0) + used
+                if used > 0:
+                    t.anonymous_usage[day] = t.anonymous_usage.get(day, 0) + used
+                    t.anonymous_users[day] = t.anonymous_users.get(day, 0) + 1
                 del t.quota[(owner, day)]
+        t.failed = {k: n for k, n in t.failed.items() if k[0] != user_id}
+        t.audit = {
+            k: replace(
+                e,
+                admin_id=None if e.admin_id == user_id else e.admin_id,
+                target_user_id=None if e.target_user_id == user_id else e.target_user_id,
+            )
+            for k, e in t.audit.items()
+        }
         chat_ids = {c.id for c in t.chats.values() if c.user_id == user_id}
         t.chats = {k: c for k, c in t.chats.items() if c.id not in chat_ids}
         t.messages = {k: m for k, m in t.messages.items() if m.chat_id not in chat_ids}
@@ -307,9 +325,18 @@ class MemoryQuotaLedger(_Repo):
         self._t.quota[key] = used + 1
         return used + 1
 
-    async def give_back(self, user_id: int, day: date) -> None:
+    async def give_back(self, user_id: int, day: date, *, failure: str | None = None) -> None:
         key = (user_id, day.isoformat())
-        self._t.quota[key] = max(self._t.quota.get(key, 0) - 1, 0)
+        used = self._t.quota.get(key, 0)
+        self._t.quota[key] = max(used - 1, 0)
+        if failure is not None and used > 0:
+            self._t.failed[key] = self._t.failed.get(key, 0) + 1
+            event = (day.isoformat(), failure)
+            self._t.day_events[event] = self._t.day_events.get(event, 0) + 1
+
+    async def count_refusal(self, day: date) -> None:
+        event = (day.isoformat(), "refused")
+        self._t.day_events[event] = self._t.day_events.get(event, 0) + 1
 
     async def used(self, user_id: int, day: date) -> int:
         return self._t.quota.get((user_id, day.isoformat()), 0)
@@ -384,7 +411,9 @@ class MemoryApiKeyRepository(_Repo):
         return key
 
     async def find(self, key_hash: str) -> ApiKey | None:
-        return next((k for k, h in self._t.api_keys.values() if h == key_hash), None)
+        key = next((k for k, h in self._t.api_keys.values() if h == key_hash), None)
+        owner = None if key is None else self._t.users.get(key.user_id)
+        return key if owner is not None and owner.is_active else None
 
     async def record_use(self, key_id: int, *, now: datetime, unless_since: datetime) -> None:
         found = self._t.api_keys.get(key_id)

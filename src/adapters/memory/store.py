@@ -7,9 +7,12 @@ from types import TracebackType
 from typing import Self
 
 from adapters.memory import repositories as repos
+from adapters.memory.admin import MemoryAdminQueries, MemoryAuditLog
 from adapters.memory.tables import Tables
 from chatcore.ports.storage import (
+    AdminQueries,
     ApiKeyRepository,
+    AuditLog,
     ChatRepository,
     IdempotencyRepository,
     IdentityRepository,
@@ -54,6 +57,8 @@ class MemoryUnitOfWork:
         self.refresh_tokens: RefreshTokenRepository = repos.MemoryRefreshTokenRepository(t)
         self.api_keys: ApiKeyRepository = repos.MemoryApiKeyRepository(t)
         self.idempotency: IdempotencyRepository = repos.MemoryIdempotencyRepository(t)
+        self.admin: AdminQueries = MemoryAdminQueries(t)
+        self.audit: AuditLog = MemoryAuditLog(t)
 
     async def __aenter__(self) -> Self:
         await self._store.lock.acquire()

@@ -9,7 +9,7 @@ import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from chatcore.model import ApiKey, Chat, LinkedAccount, Message, RefreshRecord, User
+from chatcore.model import ApiKey, AuditEntry, Chat, LinkedAccount, Message, RefreshRecord, User
 from chatcore.ports.storage import IdempotencyRecord, OAuthState
 
 
@@ -31,8 +31,15 @@ class Tables:
     chats: dict[int, Chat] = field(default_factory=dict)
     messages: dict[int, Message] = field(default_factory=dict)
     quota: dict[tuple[int, str], int] = field(default_factory=dict)
+    failed: dict[tuple[int, str], int] = field(default_factory=dict)
+    """Per user and quota day: requests given back after a tutor failure."""
     anonymous_usage: dict[str, int] = field(default_factory=dict)
     """Per quota day: the requests of users who have since deleted their account."""
+    anonymous_users: dict[str, int] = field(default_factory=dict)
+    """Per quota day: how many of those users had a request that day."""
+    day_events: dict[tuple[str, str], int] = field(default_factory=dict)
+    """Per quota day and counter name (``refused``, a tutor failure code): how many."""
+    audit: dict[int, AuditEntry] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshRecord] = field(default_factory=dict)
     api_keys: dict[int, tuple[ApiKey, str]] = field(default_factory=dict)
     idempotency: dict[tuple[int, str], IdempotencyRecord] = field(default_factory=dict)

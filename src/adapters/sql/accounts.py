@@ -5,7 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, exists, func, insert, or_, select, true, update
+from sqlalchemy import (
+    Integer,
+    Row,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 
 from adapters.sql.schema import (
     anonymous_usage,
@@ -29,7 +42,7 @@ from chatcore.errors import (
 from chatcore.model import ApiKey, LinkedAccount, Provider, RefreshRecord, User
 from chatcore.throttling import account_key
 
-_USER = (
+USER_COLUMNS = (
     users.c.id,
     users.c.username,
     users.c.email,
@@ -37,11 +50,12 @@ _USER = (
     users.c.date_joined,
     users.c.is_admin,
     users.c.daily_limit,
+    users.c.is_active,
 )
-_GET_USER = select(*_USER).where(users.c.id == bindparam("user_id"))
+_GET_USER = select(*USER_COLUMNS).where(users.c.id == bindparam("user_id"))
 
 
-def _user(row: Row[Any]) -> User:
+def user_of(row: Row[Any]) -> User:
     return User(
         id=row.id,
         username=row.username,
@@ -50,6 +64,7 @@ def _user(row: Row[Any]) -> User:
         date_joined=row.date_joined,
         is_admin=bool(row.is_admin),
         daily_limit=row.daily_limit,
+        is_active=bool(row.is_active),
     )
 
 
@@ -74,10 +89,10 @@ class SqlUserRepository(Repository):
             "date_joined": now,
             "is_admin": is_admin,
         }
-        stmt = self._tx.upsert(users).values(values).on_conflict_do_nothing().returning(*_USER)
+        stmt = self._tx.upsert(users).values(values).on_conflict_do_nothing().returning(*USER_COLUMNS)
         row = (await self._tx.execute(stmt)).first()
         if row is not None:
-            return _user(row)
+            return user_of(row)
         clash = users.c.username_key == values["username_key"]
         if email is not None:  # (comparing with None would mean IS NULL: every user without one)
             clash = or_(clash, users.c.email_key == values["email_key"])
@@ -91,14 +106,16 @@ class SqlUserRepository(Repository):
 
     async def get(self, user_id: int) -> User | None:
         row = (await self._tx.execute(_GET_USER, {"user_id": user_id})).first()
-        return None if row is None else _user(row)
+        return None if row is None else user_of(row)
 
     async def find_by_login(self, login: str) -> User | None:
         key = login.casefold()
         # Usernames cannot contain "@" and e-mails must: at most one user matches.
-        stmt = select(*_USER).where(or_(users.c.username_key == key, users.c.email_key == key)).limit(1)
+        stmt = (
+            select(*USER_COLUMNS).where(or_(users.c.username_key == key, users.c.email_key == key)).limit(1)
+        )
         row = (await self._tx.execute(stmt)).first()
-        return None if row is None else _user(row)
+        return None if row is None else user_of(row)
 
     async def username_exists(self, username: str) -> bool:
         stmt = select(exists().where(users.c.username_key == username.casefold()))
@@ -111,6 +128,7 @@ class SqlUserRepository(Repository):
         email: str | None = None,
         password_hash: str | None = None,
         is_admin: bool | None = None,
+        is_active: bool | None = None,
     ) -> User:
         values: dict[str, Any] = {}
         stmt = update(users).where(users.c.id == user_id)
@@ -123,45 +141,55 @@ class SqlUserRepository(Repository):
             values["password_hash"] = password_hash
         if is_admin is not None:
             values["is_admin"] = is_admin
+        if is_active is not None:
+            values["is_active"] = is_active
         if not values:
             user = await self.get(user_id)
             if user is None:
                 raise UserNotFound
             return user
-        row = (await self._tx.execute(stmt.values(values).returning(*_USER))).first()
+        row = (await self._tx.execute(stmt.values(values).returning(*USER_COLUMNS))).first()
         if row is not None:
-            return _user(row)
+            return user_of(row)
         if await self.get(user_id) is None:
             raise UserNotFound
         raise EmailTaken
 
     async def set_daily_limit(self, user_id: int, limit: int | None) -> User:
-        stmt = update(users).where(users.c.id == user_id).values(daily_limit=limit).returning(*_USER)
+        stmt = update(users).where(users.c.id == user_id).values(daily_limit=limit).returning(*USER_COLUMNS)
         row = (await self._tx.execute(stmt)).first()
         if row is None:
             raise UserNotFound
-        return _user(row)
+        return user_of(row)
+
+    async def lock_active_admins(self) -> list[int]:
+        # Locked in id order, so two such transactions queue instead of deadlocking; the second
+        # then re-reads the rows and no longer counts an administrator the first one removed.
+        admins = (
+            select(users.c.id)
+            .where(users.c.is_admin.is_(True), users.c.is_active.is_(True))
+            .order_by(users.c.id)
+            .with_for_update()
+        )
+        return list((await self._tx.execute(admins)).scalars().all())
 
     async def delete(self, user_id: int) -> bool:
         user = await self.get(user_id)
         if user is None:
             return False
-        if user.is_admin:
-            # Every administrator's row is locked, in id order (two such deletions queue instead
-            # of deadlocking); the second then no longer sees the first and counts one admin.
-            admins = (
-                select(users.c.id).where(users.c.is_admin.is_(True)).order_by(users.c.id).with_for_update()
-            )
-            if set((await self._tx.execute(admins)).scalars().all()) <= {user_id}:
-                raise LastAdmin
-        mine = select(quota_usage.c.day, quota_usage.c.used).where(
+        if user.is_admin and user.is_active and set(await self.lock_active_admins()) <= {user_id}:
+            raise LastAdmin
+        mine = select(quota_usage.c.day, quota_usage.c.used, literal(1, Integer)).where(
             quota_usage.c.user_id == user_id, quota_usage.c.used > 0
         )
-        fold = self._tx.upsert(anonymous_usage).from_select(["day", "used"], mine)
+        fold = self._tx.upsert(anonymous_usage).from_select(["day", "used", "users"], mine)
         await self._tx.execute(
             fold.on_conflict_do_update(
                 index_elements=[anonymous_usage.c.day],
-                set_={"used": anonymous_usage.c.used + fold.excluded.used},
+                set_={
+                    "used": anonymous_usage.c.used + fold.excluded.used,
+                    "users": anonymous_usage.c.users + fold.excluded.users,
+                },
             )
         )
         await self._tx.execute(delete(login_failures).where(login_failures.c.key == account_key(user_id)))
@@ -328,7 +356,14 @@ class SqlApiKeyRepository(Repository):
         return ApiKey(id=key_id, user_id=user_id, name=name, prefix=prefix, created_at=now)
 
     async def find(self, key_hash: str) -> ApiKey | None:
-        row = (await self._tx.execute(select(*_API_KEY).where(api_keys.c.key_hash == key_hash))).first()
+        # The owner's state in the same statement: a deactivated account's keys stop working
+        # without another round trip.
+        stmt = (
+            select(*_API_KEY)
+            .join(users, users.c.id == api_keys.c.user_id)
+            .where(api_keys.c.key_hash == key_hash, users.c.is_active.is_(True))
+        )
+        row = (await self._tx.execute(stmt)).first()
         return None if row is None else ApiKey(**row._asdict())
 
     async def record_use(self, key_id: int, *, now: datetime, unless_since: datetime) -> None:

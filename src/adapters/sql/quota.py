@@ -8,7 +8,7 @@ from functools import cache
 from sqlalchemy import Update, bindparam, select, update
 
 from adapters.sql.prepared import Prepared
-from adapters.sql.schema import anonymous_usage, quota_usage
+from adapters.sql.schema import anonymous_usage, day_events, quota_usage
 from adapters.sql.transaction import Repository, Transaction
 
 _USED = select(quota_usage.c.used).where(
@@ -57,8 +57,27 @@ class SqlQuotaLedger(Repository):
         used: int | None = await self._tx.scalar(_consume(self._tx.dialect), params)
         return used
 
-    async def give_back(self, user_id: int, day: date) -> None:
-        await self._tx.execute(_GIVE_BACK, {"uid": user_id, "qday": day})
+    async def give_back(self, user_id: int, day: date, *, failure: str | None = None) -> None:
+        if failure is None:
+            await self._tx.execute(_GIVE_BACK, {"uid": user_id, "qday": day})
+            return
+        # The failure path only: the user's failed count in the same statement, then the day's
+        # counter of this failure (one more statement).
+        given = _GIVE_BACK.values(failed=quota_usage.c.failed + 1).returning(quota_usage.c.used)
+        if (await self._tx.execute(given, {"uid": user_id, "qday": day})).first() is not None:
+            await self._count(day, failure)
+
+    async def count_refusal(self, day: date) -> None:
+        await self._count(day, "refused")
+
+    async def _count(self, day: date, name: str) -> None:
+        stmt = self._tx.upsert(day_events).values(day=day, name=name, count=1)
+        await self._tx.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[day_events.c.day, day_events.c.name],
+                set_={"count": day_events.c.count + 1},
+            )
+        )
 
     async def used(self, user_id: int, day: date) -> int:
         used: int | None = (await self._tx.execute(_USED, {"uid": user_id, "qday": day})).scalar()

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     TypeDecorator,
     false,
     text,
+    true,
 )
 
 NAMING_CONVENTION = {
@@ -88,9 +90,12 @@ users = Table(
     Column("date_joined", UtcDateTime, nullable=False),
     Column("is_admin", Boolean, nullable=False, server_default=false()),
     Column("daily_limit", Integer),
+    # False once an administrator deactivated the account (migration 0007).
+    Column("is_active", Boolean, nullable=False, server_default=true()),
     CheckConstraint("daily_limit IS NULL OR daily_limit >= 0", name="daily_limit"),
     sqlite_autoincrement=True,
 )
+Index("ix_users_date_joined", users.c.date_joined)  # new users per day (0007)
 
 identities = Table(
     "identities",
@@ -141,9 +146,13 @@ quota_usage = Table(
     _user_fk(),
     Column("day", Date, nullable=False),
     Column("used", Integer, nullable=False),
+    # Requests given back after a tutor failure (migration 0007).
+    Column("failed", Integer, nullable=False, server_default=text("0")),
     PrimaryKeyConstraint("user_id", "day"),
     CheckConstraint("used >= 0", name="used"),
 )
+# Statistics per day (0007): with ``used`` in the index, an index-only scan.
+Index("ix_quota_usage_day_used", quota_usage.c.day, quota_usage.c.used)
 
 # What is left of the usage of deleted accounts: requests per quota day, tied to no one (migration 0005).
 anonymous_usage = Table(
@@ -151,7 +160,37 @@ anonymous_usage = Table(
     metadata,
     Column("day", Date, primary_key=True),
     Column("used", Integer, nullable=False),
+    # How many deleted accounts had a request that day (migration 0007).
+    Column("users", Integer, nullable=False, server_default=text("0")),
     CheckConstraint("used >= 0", name="used"),
+)
+
+# Counters per quota day, tied to no one (migration 0007): "refused" (quota refusals) and one
+# per tutor failure code.
+day_events = Table(
+    "day_events",
+    metadata,
+    Column("day", Date, nullable=False),
+    Column("name", String(32), nullable=False),
+    Column("count", Integer, nullable=False),
+    PrimaryKeyConstraint("day", "name"),
+)
+
+# The append-only record of administrative actions (migration 0007). The names are copies, so
+# an entry stays readable after a deletion, which only clears the ids.
+admin_audit = Table(
+    "admin_audit",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("admin_id", ForeignKey("users.id", ondelete="SET NULL"), index=True),
+    Column("admin_name", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("target_user_id", ForeignKey("users.id", ondelete="SET NULL"), index=True),
+    Column("target_name", String(64)),
+    Column("before", JSON(none_as_null=True)),
+    Column("after", JSON(none_as_null=True)),
+    sqlite_autoincrement=True,
 )
 
 refresh_tokens = Table(
@@ -228,6 +267,8 @@ oauth_states = Table(
 
 DATA_TABLES = (
     "oauth_states",
+    "admin_audit",
+    "day_events",
     "login_failures",
     "oauth_codes",
     "idempotency_keys",

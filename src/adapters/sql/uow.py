@@ -13,13 +13,16 @@ from adapters.sql.accounts import (
     SqlRefreshTokenRepository,
     SqlUserRepository,
 )
+from adapters.sql.admin import SqlAdminQueries, SqlAuditLog
 from adapters.sql.chats import SqlChatRepository, SqlIdempotencyRepository, SqlMessageRepository
 from adapters.sql.engine import READ_ONLY
 from adapters.sql.oauth import SqlOAuthRepository
 from adapters.sql.quota import SqlQuotaLedger
 from adapters.sql.transaction import STORAGE_ERRORS, Transaction, raise_storage_error
 from chatcore.ports.storage import (
+    AdminQueries,
     ApiKeyRepository,
+    AuditLog,
     ChatRepository,
     IdempotencyRepository,
     IdentityRepository,
@@ -60,6 +63,8 @@ class SqlUnitOfWork:
         self.refresh_tokens: RefreshTokenRepository = SqlRefreshTokenRepository(tx)
         self.api_keys: ApiKeyRepository = SqlApiKeyRepository(tx)
         self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(tx)
+        self.admin: AdminQueries = SqlAdminQueries(tx)
+        self.audit: AuditLog = SqlAuditLog(tx)
 
     async def __aenter__(self) -> Self:
         if self._tx.connection is not None:

@@ -11,7 +11,9 @@ from typing import Protocol, Self
 
 from chatcore.model import (
     ApiKey,
+    AuditEntry,
     Chat,
+    DayTotals,
     LinkedAccount,
     Message,
     MessageStatus,
@@ -19,7 +21,9 @@ from chatcore.model import (
     NewMessage,
     Provider,
     RefreshRecord,
+    UsageDay,
     User,
+    UserOverview,
 )
 
 
@@ -55,8 +59,15 @@ class UserRepository(Protocol):
         email: str | None = None,
         password_hash: str | None = None,
         is_admin: bool | None = None,
+        is_active: bool | None = None,
     ) -> User:
         """Change the given fields (``None`` = unchanged). Raises ``EmailTaken``, ``UserNotFound``."""
+        ...
+
+    async def lock_active_admins(self) -> list[int]:
+        """The ids of the active administrators, in id order, locked until the transaction ends
+        (on PostgreSQL; SQLite's writing transactions take turns anyway): two concurrent changes
+        that would each leave one administrator cannot both see two."""
         ...
 
     async def set_daily_limit(self, user_id: int, limit: int | None) -> User:
@@ -69,8 +80,9 @@ class UserRepository(Protocol):
         the anonymous per-day totals, :meth:`QuotaLedger.anonymous_totals`) and login-failure
         records kept under their id. ``False`` if there was no such user.
 
-        Raises ``LastAdmin`` (and deletes nothing) when the user is the only administrator;
-        concurrent deletions of the last two administrators cannot both succeed.
+        Raises ``LastAdmin`` (and deletes nothing) when the user is the only active
+        administrator; concurrent deletions of the last two administrators cannot both succeed.
+        Audit entries keep their copied names; their ids of the user become ``None``.
         """
         ...
 
@@ -204,8 +216,14 @@ class QuotaLedger(Protocol):
         """
         ...
 
-    async def give_back(self, user_id: int, day: date) -> None:
-        """Return one slot; the count never goes below zero."""
+    async def give_back(self, user_id: int, day: date, *, failure: str | None = None) -> None:
+        """Return one slot; the count never goes below zero. With ``failure`` (the tutor's
+        failure code, ``LLMError.failure``) the slot comes back after an upstream failure: the
+        user's failed requests of the day and the day's counter ``failure`` grow by one."""
+        ...
+
+    async def count_refusal(self, day: date) -> None:
+        """Add one to the day's ``refused`` counter (a request refused by the quota)."""
         ...
 
     async def used(self, user_id: int, day: date) -> int: ...
@@ -321,6 +339,54 @@ class IdempotencyRepository(Protocol):
         ...
 
 
+class AdminQueries(Protocol):
+    """What administrators read about users and usage (SPEC §4.6): never chats or messages."""
+
+    async def users(
+        self, *, query: str | None, before: int | None, limit: int, today: date
+    ) -> list[UserOverview]:
+        """Up to ``limit`` users, newest (highest id) first, with an id below ``before``; with
+        ``query``, only those whose username or e-mail contains it (case-insensitive).
+        ``used_today`` is their count on the quota day ``today``."""
+        ...
+
+    async def user(self, user_id: int, *, today: date) -> UserOverview | None: ...
+
+    async def usage(self, user_id: int, *, since: date) -> list[UsageDay]:
+        """The user's quota days from ``since`` on with any request or failure, oldest first."""
+        ...
+
+    async def totals(self, *, since: date) -> list[DayTotals]:
+        """Every quota day from ``since`` on with any usage or counter, oldest first; deleted
+        accounts' usage is included from the anonymous totals."""
+        ...
+
+    async def joined_since(self, at: datetime) -> list[datetime]:
+        """When each user who joined at or after ``at`` joined (to count new users per day)."""
+        ...
+
+
+class AuditLog(Protocol):
+    """The append-only record of administrative actions: nothing is ever changed or removed."""
+
+    async def append(
+        self,
+        *,
+        at: datetime,
+        admin_id: int | None,
+        admin_name: str,
+        action: str,
+        target_user_id: int | None,
+        target_name: str | None,
+        before: dict[str, object] | None,
+        after: dict[str, object] | None,
+    ) -> AuditEntry: ...
+
+    async def page(self, *, before: int | None, limit: int) -> list[AuditEntry]:
+        """Up to ``limit`` entries, newest first, with an id below ``before``."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository. Leaving the block without ``commit()`` rolls back."""
 
@@ -333,6 +399,8 @@ class UnitOfWork(Protocol):
     refresh_tokens: RefreshTokenRepository
     api_keys: ApiKeyRepository
     idempotency: IdempotencyRepository
+    admin: AdminQueries
+    audit: AuditLog
 
     async def __aenter__(self) -> Self: ...
 
