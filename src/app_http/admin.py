@@ -18,9 +18,10 @@ from litestar.params import JSONBody, QueryParameter
 from app_http.auth import provide_token_user_id
 from app_http.openapi import responses
 from app_http.structs import ResourceId
-from chatcore.admin import MAX_DAILY_LIMIT, AdminService, AuditPage, DayStats, Operator, UserDetail, UserPage
+from chatcore.admin import MAX_DAILY_LIMIT, AdminService, AuditPage, Operator, UserDetail, UserPage
 from chatcore.errors import ValidationFailed
 from chatcore.model import AuditEntry, UsageDay, UserOverview
+from chatcore.statistics import DayStats
 
 
 class LimitIn(msgspec.Struct):
@@ -74,7 +75,7 @@ class UsageOut(msgspec.Struct):
 
 
 class UserDetailOut(UserItemOut):
-    usage: list[UsageOut] = msgspec.field(default_factory=list)
+    usage: list[UsageOut]
     """Every quota day of the last 30, oldest first."""
 
     @classmethod

@@ -9,8 +9,7 @@ makes it. Administrators see counts and dates, never chats, topics or messages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from chatcore.errors import (
@@ -27,6 +26,7 @@ from chatcore.ports.clock import Clock
 from chatcore.ports.security import AttemptLimiter
 from chatcore.ports.storage import UnitOfWork, UnitOfWorkFactory
 from chatcore.quota import QuotaPolicy
+from chatcore.statistics import DayStats, daily_stats, days_between
 from chatcore.throttling import account_key
 
 MAX_DAILY_LIMIT = 10_000
@@ -34,9 +34,6 @@ USAGE_DAYS = 30
 """How many quota days a user's detail shows."""
 MAX_STATS_DAYS = 366
 MAX_PAGE = 200
-FAILURE_CODES = ("llm_timeout", "llm_unavailable", "llm_busy", "llm_error", "llm_misconfigured")
-"""The tutor failures counted per day (SPEC §6), always present in ``failed_by_code``."""
-REFUSED = "refused"
 SHELL_NAME = "(command line)"
 """The actor name of actions taken with ``chatcore admin`` without ``--as`` (no username has
 spaces or brackets, so it cannot be mistaken for one)."""
@@ -67,16 +64,6 @@ class UserPage:
     items: tuple[UserOverview, ...]
     next_before: int | None
     """Pass as ``before`` for the next page; ``None`` on the last one."""
-
-
-@dataclass(frozen=True, slots=True)
-class DayStats:
-    day: date
-    requests: int
-    refused: int
-    active_users: int
-    new_users: int
-    failed_by_code: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +106,7 @@ class AdminService:
                 raise UserNotFound
             recorded = {u.day: u for u in await uow.admin.usage(user_id, since=since)}
         usage = tuple(
-            recorded.get(day, UsageDay(day=day, requests=0, failed=0)) for day in _days(since, today)
+            recorded.get(day, UsageDay(day=day, requests=0, failed=0)) for day in days_between(since, today)
         )
         return UserDetail(overview=overview, usage=usage)
 
@@ -162,11 +149,11 @@ class AdminService:
         """Deactivate the user: no more logins; their refresh chains are revoked here, and their
         access tokens and API keys are refused at their next use. An administrator cannot
         deactivate themself, nor anyone the last active administrator."""
-        if by.user_id == user_id:
-            raise SelfDeactivation
         async with self._uow() as uow:
             admins = await uow.users.lock_active_admins()
             name = await _actor_name(uow, by, active_admins=admins)
+            if by.user_id == user_id:
+                raise SelfDeactivation
             target = await _target(uow, user_id)
             if set(admins) == {user_id}:
                 raise LastAdmin(LAST_ADMIN_CHANGE)
@@ -237,28 +224,13 @@ class AdminService:
         since = today - timedelta(days=days - 1)
         async with self._uow(read_only=True) as uow:
             await _actor_name(uow, by)
-            totals = {t.day: t for t in await uow.admin.totals(since=since)}
+            totals = await uow.admin.totals(since=since)
             joined = await uow.admin.joined_since(now - timedelta(days=days + 1))
-        new_users: dict[date, int] = {}
-        for instant in joined:
-            day = self._policy.day_of(instant)
-            new_users[day] = new_users.get(day, 0) + 1
-        result = []
-        for day in _days(since, today):
-            total = totals.get(day)
-            events = dict(total.events) if total is not None else {}
-            result.append(
-                DayStats(
-                    day=day,
-                    requests=total.requests if total is not None else 0,
-                    refused=events.pop(REFUSED, 0),
-                    active_users=total.active_users if total is not None else 0,
-                    new_users=new_users.get(day, 0),
-                    failed_by_code={code: events.get(code, 0) for code in FAILURE_CODES}
-                    | {code: n for code, n in events.items() if code not in FAILURE_CODES},
-                )
-            )
-        return tuple(result)
+        return daily_stats(
+            totals,
+            joined=[self._policy.day_of(instant) for instant in joined],
+            days=days_between(since, today),
+        )
 
     async def audit(self, by: Operator, *, limit: int = 50, before: int | None = None) -> AuditPage:
         """The audit trail, newest first."""
@@ -340,7 +312,3 @@ def _page_size(limit: int) -> int:
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationFailed(f"limit must be between 1 and {MAX_PAGE}.", field="limit")
     return limit
-
-
-def _days(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]

@@ -346,3 +346,15 @@ async def test_no_admin_response_contains_a_chat_title_topic_or_message(api: Api
     assert all(MARKER not in text for text in seen)
     assert (await api.client.delete(f"/admin/users/{target}/", headers=admin)).status_code == 204
     assert MARKER not in (await api.client.get("/admin/audit/", headers=admin)).text
+
+
+async def test_a_deactivated_administrator_is_refused_under_admin(api: Api) -> None:
+    root = await make_admin(api, "root")
+    ops = await make_admin(api, "ops")
+    ops_id = await user_id(api, ops)
+    assert (await api.client.post(f"/admin/users/{ops_id}/deactivate", headers=root)).status_code == 200
+
+    for method, path, body in admin_routes(ops_id):
+        assert_error(await call(api, method, path, body, ops), 403, "account_disabled")
+    listed = (await api.client.get("/admin/users/?q=ops", headers=root)).json()["items"]
+    assert [(u["username"], u["is_admin"], u["is_active"]) for u in listed] == [("ops", True, False)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -23,9 +23,10 @@ from chatcore.errors import (
     UserNotFound,
     ValidationFailed,
 )
-from chatcore.model import LinkedAccount, Provider, User
+from chatcore.model import DayTotals, LinkedAccount, Provider, User
 from chatcore.ports.llm import Turn
 from chatcore.relay import RelayService
+from chatcore.statistics import FAILURE_CODES, daily_stats, days_between
 from chatcore.testing import FrozenClock, ScriptedLLM
 from chatcore.tutoring import TutorService
 
@@ -339,3 +340,28 @@ async def test_the_relay_counts_its_refusals_and_failures_too(
     today = (await admin_service.stats(SHELL, days=1))[0]
     assert (today.requests, today.refused, today.failed_by_code["llm_busy"]) == (0, 1, 1)
     assert (await admin_service.user_detail(SHELL, alice.id)).usage[-1].failed == 1
+
+
+def test_daily_statistics_fill_every_day_and_keep_unknown_failure_codes() -> None:
+    first = date(2026, 12, 1)
+    totals = [
+        DayTotals(day=first, requests=4, active_users=2, events={"refused": 3, "llm_busy": 1, "llm_new": 2})
+    ]
+    days = days_between(first, first + timedelta(days=2))
+
+    stats = daily_stats(totals, joined=[first, first + timedelta(days=2)], days=days)
+
+    assert [(s.day, s.requests, s.refused, s.active_users, s.new_users) for s in stats] == [
+        (first, 4, 3, 2, 1),
+        (first + timedelta(days=1), 0, 0, 0, 0),
+        (first + timedelta(days=2), 0, 0, 0, 1),
+    ]
+    assert dict(stats[0].failed_by_code) == {
+        "llm_timeout": 0,
+        "llm_unavailable": 0,
+        "llm_busy": 1,
+        "llm_error": 0,
+        "llm_misconfigured": 0,
+        "llm_new": 2,
+    }
+    assert set(stats[1].failed_by_code) == set(FAILURE_CODES)
