@@ -218,7 +218,7 @@ def build_container(
         chats=chats,
         tutor=tutor,
         relay=relay,
-        privacy=PrivacyService(uow=uow, accounts=accounts, limiter=limiter, clock=clock),
+        privacy=PrivacyService(uow=uow, accounts=accounts, limiter=limiter, clock=clock, policy=policy),
         oauth=OAuthService(
             uow=uow,
             accounts=accounts,

@@ -207,7 +207,7 @@ class AdminService:
                 raise LastAdmin(LAST_ADMIN_CHANGE)
             # Recorded first: the deletion then clears the entry's ids of the user, not its names.
             await self._record(uow, by, name, "delete", target, _settings(target), None)
-            if not await uow.users.delete(user_id):
+            if not await uow.users.delete(user_id, joined_day=self._policy.day_of(target.date_joined)):
                 raise UserNotFound
             await uow.commit()
         await self._limiter.reset((account_key(user_id),))
@@ -216,7 +216,7 @@ class AdminService:
         """Usage per quota day for the last ``days`` (1 to :data:`MAX_STATS_DAYS`), oldest first,
         every day present: ``requests`` accepted and not given back, ``refused`` by the quota,
         ``failed_by_code`` given back after a tutor failure, ``active_users`` with at least one
-        request, ``new_users`` who joined (among the accounts that still exist)."""
+        request, ``new_users`` who joined (:mod:`chatcore.statistics`)."""
         if not 1 <= days <= MAX_STATS_DAYS:
             raise ValidationFailed(f"days must be between 1 and {MAX_STATS_DAYS}.", field="days")
         now = self._clock.now()

@@ -175,6 +175,8 @@ class DayTotals:
     active_users: int
     events: Mapping[str, int] = field(default_factory=dict)
     """Counters of the day by name: ``refused`` (quota refusals) and one per tutor failure code."""
+    joined_deleted: int = 0
+    """Accounts created that day and deleted since."""
 
 
 @dataclass(frozen=True, slots=True)

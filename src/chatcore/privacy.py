@@ -27,6 +27,7 @@ from chatcore.model import ApiKey, Chat, LinkedAccount, Message, User
 from chatcore.ports.clock import Clock
 from chatcore.ports.security import AttemptLimiter
 from chatcore.ports.storage import UnitOfWorkFactory
+from chatcore.quota import QuotaPolicy
 from chatcore.throttling import account_key
 
 EXPORT_FORMAT = "chatcore-export"
@@ -114,6 +115,7 @@ class PrivacyService:
         accounts: AccountService,
         limiter: AttemptLimiter,
         clock: Clock,
+        policy: QuotaPolicy,
         chat_page: int = CHAT_PAGE,
         message_page: int = MESSAGE_PAGE,
     ) -> None:
@@ -121,6 +123,7 @@ class PrivacyService:
         self._accounts = accounts
         self._limiter = limiter
         self._clock = clock
+        self._policy = policy
         self._chat_page = chat_page
         self._message_page = message_page
 
@@ -193,7 +196,7 @@ class PrivacyService:
         elif (confirm or "").strip().casefold() != user.username.casefold():
             raise ValidationFailed("Type your username to confirm the deletion.", field="confirm")
         async with self._uow() as uow:
-            if not await uow.users.delete(user_id):
+            if not await uow.users.delete(user_id, joined_day=self._policy.day_of(user.date_joined)):
                 raise AccountGone
             await uow.commit()
         # A SQL store dropped these in the transaction; a limiter elsewhere (Redis, memory) keeps

@@ -6,7 +6,7 @@ functions, so the definitions can be read in one place.
 - ``failed_by_code``: requests given back after a tutor failure, by its code (SPEC §6);
 - ``refused``: answers ``429 quota_exceeded``;
 - ``active_users``: users with at least one request that day (deleted ones included, anonymously);
-- ``new_users``: accounts created that day that still exist.
+- ``new_users``: accounts created that day (deleted ones included, anonymously).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def daily_stats(
     totals: Iterable[DayTotals], *, joined: Iterable[date], days: list[date]
 ) -> tuple[DayStats, ...]:
     """One entry per day of ``days`` (zeros where nothing was counted), from the stored ``totals``
-    and the quota days on which the existing users ``joined``."""
+    and the quota days on which the existing users ``joined`` (deleted ones are in ``totals``)."""
     by_day = {t.day: t for t in totals}
     new_users: dict[date, int] = {}
     for day in joined:
@@ -58,7 +58,7 @@ def daily_stats(
                 requests=total.requests if total is not None else 0,
                 refused=refused,
                 active_users=total.active_users if total is not None else 0,
-                new_users=new_users.get(day, 0),
+                new_users=new_users.get(day, 0) + (total.joined_deleted if total is not None else 0),
                 failed_by_code={code: events.pop(code, 0) for code in FAILURE_CODES} | events,
             )
         )

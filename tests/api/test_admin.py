@@ -358,3 +358,25 @@ async def test_a_deactivated_administrator_is_refused_under_admin(api: Api) -> N
         assert_error(await call(api, method, path, body, ops), 403, "account_disabled")
     listed = (await api.client.get("/admin/users/?q=ops", headers=root)).json()["items"]
     assert [(u["username"], u["is_admin"], u["is_active"]) for u in listed] == [("ops", True, False)]
+
+
+async def test_a_learner_who_deletes_their_account_stays_in_the_statistics_anonymously(api: Api) -> None:
+    admin = await make_admin(api)
+    learner = await api.user("learner")
+    chat = await api.chat(learner)
+    assert (
+        await api.client.post(f"/chatbot/chats/{chat}/messages/", json={"content": "hi"}, headers=learner)
+    ).status_code == 201
+    before = (await api.client.get("/admin/stats/?days=1", headers=admin)).json()["days"]
+
+    gone = await api.client.request(
+        "DELETE", "/accounts/mypage/", json={"password": PASSWORD}, headers=learner
+    )
+    assert gone.status_code == 204
+
+    after = (await api.client.get("/admin/stats/?days=1", headers=admin)).json()["days"]
+    assert after == before
+    assert (after[0]["requests"], after[0]["active_users"], after[0]["new_users"]) == (1, 1, 2)
+    assert [
+        u["username"] for u in (await api.client.get("/admin/users/", headers=admin)).json()["items"]
+    ] == ["boss"]

@@ -129,13 +129,21 @@ async def test_day_totals_keep_deleted_users_anonymously(storage: Storage) -> No
                 await tx.quota.consume(user.id, day, limit=5)
         await tx.commit()
     async with storage.uow() as tx:
-        await tx.users.delete(alice.id)
+        await tx.users.delete(alice.id, joined_day=DAY - timedelta(days=9))
         await tx.commit()
     async with storage.uow(read_only=True) as tx:
+        joined_early = await tx.admin.totals(since=DAY - timedelta(days=9))
         totals = await tx.admin.totals(since=DAY)
         joined = await tx.admin.joined_since(T0)
         none_joined = await tx.admin.joined_since(at(1))
-    assert [(t.day, t.requests, t.active_users) for t in totals] == [(DAY, 3, 2), (NEXT, 3, 1)]
+    assert [(t.day, t.requests, t.active_users, t.joined_deleted) for t in totals] == [
+        (DAY, 3, 2, 0),
+        (NEXT, 3, 1, 0),
+    ]
+    assert [(t.day, t.requests, t.joined_deleted) for t in joined_early][:2] == [
+        (DAY - timedelta(days=9), 0, 1),
+        (NEXT - timedelta(days=5), 1, 0),
+    ]
     assert joined == [T0]
     assert none_joined == []
 

@@ -165,4 +165,4 @@ def test_delete_and_stats(settings: Settings, capsys: pytest.CaptureFixture[str]
     ]
     assert len(out.splitlines()) == 4
     code, out, _ = run(capsys, "stats", "--days", "1", "--json")
-    assert json.loads(out)["days"][0]["new_users"] == 2
+    assert json.loads(out)["days"][0]["new_users"] == 3  # minsu too, anonymously

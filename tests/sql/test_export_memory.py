@@ -20,6 +20,7 @@ from adapters.sql import SqlUnitOfWorkFactory, create_engine_for, upgrade_to_hea
 from adapters.sql.schema import chats, messages, users
 from chatcore.accounts import AccountService
 from chatcore.privacy import PrivacyService
+from chatcore.quota import QuotaPolicy
 from chatcore.testing import FrozenClock, QuickHasher
 
 NOW = datetime(2026, 12, 3, tzinfo=UTC)
@@ -75,7 +76,8 @@ async def test_the_peak_memory_of_an_export_does_not_grow_with_the_history(tmp_p
         limiter = MemoryAttemptLimiter()
         tokens = JoseTokenService(secrets.token_urlsafe(32), access_ttl=900)
         accounts = AccountService(uow=uow, hasher=QuickHasher(), tokens=tokens, clock=clock, limiter=limiter)
-        privacy = PrivacyService(uow=uow, accounts=accounts, limiter=limiter, clock=clock)
+        policy = QuotaPolicy.from_names(limit=5, zone="Asia/Seoul")
+        privacy = PrivacyService(uow=uow, accounts=accounts, limiter=limiter, clock=clock, policy=policy)
         small = await seed(engine, "small", 1_000)
         large = await seed(engine, "large", 10_000)
 

@@ -191,7 +191,7 @@ async def test_deleting_a_user_keeps_only_an_audit_entry_and_anonymous_usage(
     assert all(e.target_user_id is None for e in entries)
     assert "my secret plans" not in repr(entries)
     today = (await admin_service.stats(SHELL, days=1))[0]
-    assert (today.requests, today.active_users) == (1, 1)
+    assert (today.requests, today.active_users, today.new_users) == (1, 1, 2)
 
 
 async def test_an_administrator_may_delete_themself_when_another_remains(

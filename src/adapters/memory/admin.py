@@ -69,13 +69,15 @@ class MemoryAdminQueries:
         events: dict[str, dict[str, int]] = {}
         for (d, name), count in t.day_events.items():
             events.setdefault(d, {})[name] = count
-        days = sorted(d for d in {*requests, *events} if date.fromisoformat(d) >= since)
+        joined = t.anonymous_joined
+        days = sorted(d for d in {*requests, *events, *joined} if date.fromisoformat(d) >= since)
         return [
             DayTotals(
                 day=date.fromisoformat(d),
                 requests=requests.get(d, 0),
                 active_users=active.get(d, 0),
                 events=events.get(d, {}),
+                joined_deleted=joined.get(d, 0),
             )
             for d in days
         ]

@@ -117,7 +117,7 @@ class MemoryUserRepository(_Repo):
         self._t.users[user_id] = user
         return user
 
-    async def delete(self, user_id: int) -> bool:
+    async def delete(self, user_id: int, *, joined_day: date | None = None) -> bool:
         user = self._t.users.get(user_id)
         if user is None:
             return False
@@ -130,6 +130,9 @@ class MemoryUserRepository(_Repo):
                     t.anonymous_usage[day] = t.anonymous_usage.get(day, 0) + used
                     t.anonymous_users[day] = t.anonymous_users.get(day, 0) + 1
                 del t.quota[(owner, day)]
+        if joined_day is not None:
+            day = joined_day.isoformat()
+            t.anonymous_joined[day] = t.anonymous_joined.get(day, 0) + 1
         t.failed = {k: n for k, n in t.failed.items() if k[0] != user_id}
         t.audit = {
             k: replace(

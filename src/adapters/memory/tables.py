@@ -37,6 +37,8 @@ class Tables:
     """Per quota day: the requests of users who have since deleted their account."""
     anonymous_users: dict[str, int] = field(default_factory=dict)
     """Per quota day: how many of those users had a request that day."""
+    anonymous_joined: dict[str, int] = field(default_factory=dict)
+    """Per quota day: how many of those users had joined that day."""
     day_events: dict[tuple[str, str], int] = field(default_factory=dict)
     """Per quota day and counter name (``refused``, a tutor failure code): how many."""
     audit: dict[int, AuditEntry] = field(default_factory=dict)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -173,7 +173,7 @@ class SqlUserRepository(Repository):
         )
         return list((await self._tx.execute(admins)).scalars().all())
 
-    async def delete(self, user_id: int) -> bool:
+    async def delete(self, user_id: int, *, joined_day: date | None = None) -> bool:
         user = await self.get(user_id)
         if user is None:
             return False
@@ -192,6 +192,13 @@ class SqlUserRepository(Repository):
                 },
             )
         )
+        if joined_day is not None:
+            joined = self._tx.upsert(anonymous_usage).values(day=joined_day, used=0, users=0, joined=1)
+            await self._tx.execute(
+                joined.on_conflict_do_update(
+                    index_elements=[anonymous_usage.c.day], set_={"joined": anonymous_usage.c.joined + 1}
+                )
+            )
         await self._tx.execute(delete(login_failures).where(login_failures.c.key == account_key(user_id)))
         # Everything else that refers to the user goes by ON DELETE CASCADE, in this statement.
         return (await self._tx.execute(delete(users).where(users.c.id == user_id))).rowcount == 1

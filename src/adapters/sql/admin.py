@@ -117,12 +117,14 @@ class SqlAdminQueries(Repository):
         for row in (await self._tx.execute(per_day)).all():
             requests[row.day] = int(row.requests or 0)
             active[row.day] = int(row.active or 0)
-        gone = select(anonymous_usage.c.day, anonymous_usage.c.used, anonymous_usage.c.users).where(
-            anonymous_usage.c.day >= since
-        )
+        gone = select(
+            anonymous_usage.c.day, anonymous_usage.c.used, anonymous_usage.c.users, anonymous_usage.c.joined
+        ).where(anonymous_usage.c.day >= since)
+        joined: dict[date, int] = {}
         for row in (await self._tx.execute(gone)).all():
             requests[row.day] = requests.get(row.day, 0) + row.used
             active[row.day] = active.get(row.day, 0) + row.users
+            joined[row.day] = row.joined
         events: dict[date, dict[str, int]] = {}
         counted = select(day_events.c.day, day_events.c.name, day_events.c.count.label("n")).where(
             day_events.c.day >= since
@@ -135,8 +137,9 @@ class SqlAdminQueries(Repository):
                 requests=requests.get(day, 0),
                 active_users=active.get(day, 0),
                 events=events.get(day, {}),
+                joined_deleted=joined.get(day, 0),
             )
-            for day in sorted({*requests, *events})
+            for day in sorted({*requests, *events, *joined})
         ]
 
     async def joined_since(self, at: datetime) -> list[datetime]:

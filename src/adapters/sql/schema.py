@@ -160,8 +160,9 @@ anonymous_usage = Table(
     metadata,
     Column("day", Date, primary_key=True),
     Column("used", Integer, nullable=False),
-    # How many deleted accounts had a request that day (migration 0007).
+    # How many deleted accounts had a request that day, and how many joined that day (0007).
     Column("users", Integer, nullable=False, server_default=text("0")),
+    Column("joined", Integer, nullable=False, server_default=text("0")),
     CheckConstraint("used >= 0", name="used"),
 )
 

@@ -74,11 +74,12 @@ class UserRepository(Protocol):
         """Set (or with ``None`` clear) the per-user daily limit. Raises ``UserNotFound``."""
         ...
 
-    async def delete(self, user_id: int) -> bool:
+    async def delete(self, user_id: int, *, joined_day: date | None = None) -> bool:
         """Delete the user and every row of theirs: chats, messages, linked identities, refresh
         tokens, API keys, idempotency records, quota counters (their counts are first added to
         the anonymous per-day totals, :meth:`QuotaLedger.anonymous_totals`) and login-failure
-        records kept under their id. ``False`` if there was no such user.
+        records kept under their id. ``False`` if there was no such user. ``joined_day``, the
+        quota day the user joined, is counted among that day's anonymous sign-ups.
 
         Raises ``LastAdmin`` (and deletes nothing) when the user is the only active
         administrator; concurrent deletions of the last two administrators cannot both succeed.

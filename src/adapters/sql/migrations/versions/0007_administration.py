@@ -2,7 +2,8 @@
 
 - ``users.is_active``: false once an administrator deactivated the account.
 - ``quota_usage.failed``: a user's requests given back after a tutor failure, per quota day.
-- ``anonymous_usage.users``: how many deleted accounts had a request that day.
+- ``anonymous_usage.users`` / ``.joined``: how many deleted accounts had a request that day, and
+  how many of them had joined that day.
 - ``day_events``: counters per quota day tied to no one (``refused``, one per failure code).
 - ``admin_audit``: the append-only record of administrative actions; the admin's and the
   target's names are copied so an entry outlives a deletion (which only clears the ids).
@@ -32,9 +33,10 @@ def upgrade() -> None:
     op.add_column(
         "quota_usage", sa.Column("failed", sa.Integer(), server_default=sa.text("0"), nullable=False)
     )
-    op.add_column(
-        "anonymous_usage", sa.Column("users", sa.Integer(), server_default=sa.text("0"), nullable=False)
-    )
+    for column in ("users", "joined"):
+        op.add_column(
+            "anonymous_usage", sa.Column(column, sa.Integer(), server_default=sa.text("0"), nullable=False)
+        )
     op.create_index("ix_users_date_joined", "users", ["date_joined"])
     op.create_index("ix_quota_usage_day_used", "quota_usage", ["day", "used"])
     op.create_table(
@@ -78,6 +80,7 @@ def downgrade() -> None:
     op.drop_table("day_events")
     op.drop_index("ix_quota_usage_day_used", table_name="quota_usage")
     op.drop_index("ix_users_date_joined", table_name="users")
+    op.drop_column("anonymous_usage", "joined")
     op.drop_column("anonymous_usage", "users")
     op.drop_column("quota_usage", "failed")
     op.drop_column("users", "is_active")
