@@ -20,10 +20,13 @@ from browser.conftest import (
     Tab,
     axe_violations,
     log_in,
+    new_chat,
     new_tab,
     new_username,
     screenshot_path,
+    send,
     sign_up,
+    wait_for_answer,
 )
 from browser.test_language_and_voice import ALLOWED_LATIN, VISIBLE_UI_TEXT
 from e2e.server import Server, base_env, chatcore_binary
@@ -74,6 +77,9 @@ async def test_an_admin_finds_a_user_and_changes_the_limit_the_user_sees_it(
     learner = await new_tab(browser, offline_server)
     name = new_username("limited")
     await sign_up(learner, name)
+    await new_chat(learner)
+    await send(learner, "Hello, I am ready for the interview.")
+    await wait_for_answer(learner, 1)
     tab, admin_name = await admin_tab(browser, offline_server)
     page = tab.page
 
@@ -84,8 +90,15 @@ async def test_an_admin_finds_a_user_and_changes_the_limit_the_user_sees_it(
     await open_user(page, name)
     await expect(page.locator("#fact-email")).to_have_text(f"{name}@example.com")
     await expect(page.locator("#fact-limit")).to_have_text("default")
-    await expect(page.locator("#usage-chart rect.chart-bar")).to_have_count(30)
-    await expect(page.locator("#usage-chart")).to_have_accessible_name(re.compile(r"^Requests: none in 30 days"))
+    await expect(page.locator("#fact-used")).to_have_text("1")
+    # Thirty days, today's bar the one request; the chart's name sums it up.
+    bars = page.locator("#usage-chart rect.chart-bar")
+    await expect(bars).to_have_count(30)
+    await expect(bars.last).to_have_attribute("data-value", "1")
+    await expect(page.locator("#usage-chart rect.chart-bar[data-value='0']")).to_have_count(29)
+    await expect(page.locator("#usage-chart")).to_have_accessible_name(
+        re.compile(r"^Requests: 1 in 30 days, at most 1 a day \(\d+ \w+\)\.$")
+    )
 
     # Out of range is refused by the form itself; 12 is taken.
     await page.locator("#limit-input").fill("10001")
@@ -95,11 +108,12 @@ async def test_an_admin_finds_a_user_and_changes_the_limit_the_user_sees_it(
     await page.locator("#limit-form button[type=submit]").click()
     await expect(page.locator("main .notice.success")).to_have_text("The daily limit is now 12.")
     await expect(page.locator("#fact-limit")).to_have_text("12")
+    await page.screenshot(path=screenshot_path("admin-user.png", tmp_path), full_page=True)
 
     # The learner's own page and quota badge show the new limit.
     await learner.open("#/me")
-    await expect(learner.page.locator("#my-quota")).to_contain_text("12/12 left")
-    await expect(learner.page.locator("#quota-badge")).to_contain_text("12/12 left")
+    await expect(learner.page.locator("#my-quota")).to_contain_text("11/12 left")
+    await expect(learner.page.locator("#quota-badge")).to_contain_text("11/12 left")
 
     # The audit trail on the admin page says who did it, to whom, before and after.
     await page.locator("#admin-back").click()
@@ -116,7 +130,7 @@ async def test_an_admin_finds_a_user_and_changes_the_limit_the_user_sees_it(
     await expect(page.locator("main .notice.success")).to_have_text("The user is back on the default limit.")
     await expect(page.locator("#fact-limit")).to_have_text("default")
     await learner.page.reload()
-    await expect(learner.page.locator("#my-quota")).to_contain_text("5/5 left")
+    await expect(learner.page.locator("#my-quota")).to_contain_text("4/5 left")
     tab.assert_no_script_errors()
     learner.assert_no_script_errors()
     await tab.context.close()
