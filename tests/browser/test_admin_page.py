@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, Request, Route, expect
 
 from browser.conftest import (
     PASSWORD,
@@ -35,12 +35,16 @@ pytestmark = pytest.mark.e2e
 
 
 async def make_admin(server: Server, username: str) -> None:
-    """``chatcore create-admin USERNAME`` with the server's own settings (its data directory holds
-    the log and the SQLite database; see ``e2e.server.running_server``)."""
+    await shell(server, "create-admin", username)
+
+
+async def shell(server: Server, *args: str) -> None:
+    """``chatcore ARGS...`` with the server's own settings (its data directory holds the log and
+    the SQLite database; see ``e2e.server.running_server``), as an operator on the server would."""
     env = base_env(server.log_path.parent)
     done = await asyncio.to_thread(
         subprocess.run,
-        [chatcore_binary(), "create-admin", username],
+        [chatcore_binary(), *args],
         env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -182,9 +186,93 @@ async def test_deactivation_ends_the_users_session_and_reactivation_lets_them_ba
     await page.locator("#dialog-ok").click()
     await expect(page.locator("main .notice.error")).to_have_text("You cannot deactivate your own account.")
     await expect(page.locator("#fact-active")).to_have_text("yes")
+
+    # Deleting the learner, after a confirmation that names what they lose.
+    await tab.open("#/admin")
+    await open_user(page, name)
+    await page.locator("#delete-user").click()
+    await expect(page.locator("#dialog-title")).to_have_text(f"Delete {name} for good?")
+    await expect(page.locator("#dialog-body li").nth(1)).to_have_text("all your chats and their messages")
+    await page.locator("#dialog-ok").click()
+    await expect(page).to_have_url(re.compile(r"#/admin$"))
+    entry = page.locator("#admin-audit tr").first
+    await expect(entry.locator(".action")).to_have_text("deleted the user")
+    await expect(entry).to_contain_text(name)
+    await page.locator("#admin-search").fill(name)
+    await expect(page.locator("#admin-users tr.empty")).to_have_text("No user matches.")
+    await learner.page.reload()
+    await expect(learner.page).to_have_url(re.compile(r"#/login$"))
     tab.assert_no_script_errors()
     await tab.context.close()
     await learner.context.close()
+
+
+async def test_search_waits_for_typing_to_stop_and_more_pages_through_users_and_the_audit(
+    browser: Browser, offline_server: Server
+) -> None:
+    prefix = new_username("paged")
+    names = [f"{prefix}_{n}" for n in range(3)]
+    outside = await new_tab(browser, offline_server)
+    for name in names:
+        joined = await outside.context.request.post(
+            f"{offline_server.url}/accounts/join/",
+            data={
+                "username": name,
+                "email": f"{name}@example.com",
+                "password": PASSWORD,
+                "password2": PASSWORD,
+            },
+        )
+        assert joined.status == 201, await joined.text()
+    await outside.context.close()
+    # Made after them, the administrator is the newest user: the first in the list before a search.
+    tab, admin_name = await admin_tab(browser, offline_server)
+    page = tab.page
+    await shell(offline_server, "admin", "limit", names[0], "3")  # the newest audit entry
+
+    # The server pages for real, one item at a time: the page's own limit is rewritten.
+    async def one_per_page(route: Route) -> None:
+        await route.continue_(url=route.request.url.replace("limit=50", "limit=1"))
+
+    await page.route(re.compile(r"/admin/(users|audit)/\?"), one_per_page)
+    searches: list[str] = []
+
+    def seen(request: Request) -> None:
+        if "/admin/users/?" in request.url and "q=" in request.url:
+            searches.append(request.url)
+
+    page.on("request", seen)
+    await tab.open("#/admin")
+    rows = page.locator("#admin-users tr[data-user-id] th")
+    await expect(rows).to_have_text([admin_name])
+    # (On a loaded machine a pause in the typing may send a part of it first: the answer to the
+    # whole of it is the one to wait for.)
+    async with page.expect_response(lambda response: f"q={prefix}" in response.url):
+        await page.locator("#admin-search").press_sequentially(prefix, delay=20)
+    await expect(rows).to_have_text([names[2]])  # newest first
+    assert 1 <= len(searches) < len(prefix), searches
+    shown = page.locator("#admin-users-shown")
+    await expect(shown).to_have_text("Users shown: 1. Show more for the next ones.")
+    await page.locator("#admin-users-more").click()
+    await expect(rows).to_have_text([names[2], names[1]])
+    await page.locator("#admin-users-more").click()
+    await expect(rows).to_have_text([names[2], names[1], names[0]])
+    await expect(page.locator("#admin-users-more")).to_be_hidden()
+    await expect(shown).to_have_text("Users shown: 3.")
+
+    # The audit trail, one entry at a time: the limit set from the shell, then the promotion.
+    audit = page.locator("#admin-audit tr[data-audit-id]")
+    await expect(audit).to_have_count(1)
+    await expect(audit.first.locator(".action")).to_have_text("changed the daily limit")
+    await expect(audit.first).to_contain_text("the server's command line")
+    await page.locator("#admin-audit-more").click()
+    await expect(audit).to_have_count(2)
+    await expect(audit.nth(1).locator(".action")).to_have_text("changed the role")
+    await expect(audit.nth(1)).to_contain_text(admin_name)
+    first, second = [int(await row.get_attribute("data-audit-id") or 0) for row in await audit.all()]
+    assert second < first
+    tab.assert_no_script_errors()
+    await tab.context.close()
 
 
 async def test_a_non_admin_sees_no_admin_link_and_a_polite_message(

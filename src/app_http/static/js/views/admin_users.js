@@ -29,6 +29,7 @@ export function usersSection(first) {
   const body = h("tbody", { id: "admin-users" });
   const more = h("button", { type: "button", class: "secondary small", id: "admin-users-more", hidden: true }, t("admin.more"));
   const status = statusLine();
+  const shown = h("p", { class: "muted", id: "admin-users-shown", role: "status", "aria-live": "polite" });
   let cursor = null;
   let query = "";
   let timer = null;
@@ -39,7 +40,10 @@ export function usersSection(first) {
     body.append(...page.items.map(row));
     cursor = page.next_cursor;
     more.hidden = !cursor;
-    if (!body.children.length) body.append(h("tr", { class: "empty" }, h("td", { colspan: 9, class: "muted" }, t("admin.no_users"))));
+    const count = body.querySelectorAll("tr[data-user-id]").length;
+    if (!count) body.append(h("tr", { class: "empty" }, h("td", { colspan: 9, class: "muted" }, t("admin.no_users"))));
+    // Said once the table changed, so a screen reader hears what the search found.
+    shown.textContent = cursor ? t("admin.shown_more", { n: count }) : t("admin.shown", { n: count });
   }
 
   async function load({ reset }) {
@@ -81,6 +85,7 @@ export function usersSection(first) {
         h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
         body)),
     h("div", { class: "actions" }, more),
+    shown,
     status);
   search.setAttribute("aria-describedby", "admin-search-hint");
   return {
