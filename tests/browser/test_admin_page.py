@@ -178,6 +178,21 @@ async def test_deactivation_ends_the_users_session_and_reactivation_lets_them_ba
     await page.locator("#dialog-ok").click()
     await expect(page.locator("#fact-active")).to_have_text("yes")
     await log_in(learner, name)
+    await expect(learner.page.locator("#nav-admin")).to_be_hidden()
+
+    # Made an administrator (after a confirmation), the learner's header links the admin page.
+    await page.locator("#toggle-admin").click()
+    await expect(page.locator("#dialog-title")).to_have_text(f"Make {name} an administrator?")
+    await page.locator("#dialog-ok").click()
+    await expect(page.locator("#fact-admin")).to_have_text("yes")
+    await learner.page.reload()
+    await expect(learner.page.locator("#nav-admin")).to_be_visible()
+    await page.locator("#toggle-admin").click()
+    await page.locator("#dialog-ok").click()
+    await expect(page.locator("#fact-admin")).to_have_text("no")
+    await learner.page.locator("#nav-admin").click()
+    await expect(learner.page.locator("#admin-only")).to_be_visible()
+    await expect(learner.page.locator("#nav-admin")).to_be_hidden()
 
     # An administrator cannot deactivate themself: the refusal is explained.
     await tab.open("#/admin")
@@ -192,7 +207,7 @@ async def test_deactivation_ends_the_users_session_and_reactivation_lets_them_ba
     await open_user(page, name)
     await page.locator("#delete-user").click()
     await expect(page.locator("#dialog-title")).to_have_text(f"Delete {name} for good?")
-    await expect(page.locator("#dialog-body li").nth(1)).to_have_text("all your chats and their messages")
+    await expect(page.locator("#dialog-body li").nth(1)).to_have_text("all their chats and messages")
     await page.locator("#dialog-ok").click()
     await expect(page).to_have_url(re.compile(r"#/admin$"))
     entry = page.locator("#admin-audit tr").first

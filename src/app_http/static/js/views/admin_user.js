@@ -6,6 +6,7 @@ import { confirmDialog } from "../dialog.js";
 import { field, h, showMessage, statusLine } from "../dom.js";
 import { describeError } from "../errors.js";
 import { formatDate, t } from "../i18n.js";
+import { loadRole } from "../role.js";
 import { data, lastActiveText, limitText, providersText, yesNo } from "./admin_format.js";
 
 const MAX_LIMIT = 10000;
@@ -96,13 +97,15 @@ export async function renderUser(root, user) {
       : { title: t("admin.remove_admin_title", { username: name }), text: t("admin.remove_admin_text"), okLabel: t("admin.remove_admin") });
     if (!ok) return;
     await change("PUT", "/role", { is_admin: promoting }, () => (promoting ? t("admin.made_admin") : t("admin.removed_admin")));
+    loadRole(); // this may have been the administrator's own role: the header's link follows
   });
 
   deleteButton.addEventListener("click", async () => {
     const ok = await confirmDialog({
       title: t("admin.delete_title", { username: current.username }),
       text: t("admin.delete_text", { username: current.username }),
-      lines: [t("me.loses_profile"), t("me.loses_chats"), t("me.loses_keys"), t("me.loses_linked"), t("me.loses_forever"), t("admin.delete_keeps")],
+      lines: [t("admin.loses_profile"), t("admin.loses_chats"), t("admin.loses_keys"), t("admin.loses_linked"),
+        t("admin.loses_sessions"), t("admin.delete_keeps")],
       okLabel: t("admin.delete"),
     });
     if (!ok) return;
