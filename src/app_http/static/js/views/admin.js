@@ -47,9 +47,10 @@ export async function render(view, params) {
     failure(root, error);
     return null;
   }
-  const users = usersSection(first);
-  root.append(users.section);
   const [stats, audit] = await Promise.all([statsSection(), auditSection()]);
-  root.append(stats, audit);
+  // All at once, when everything is there: the router then moves the focus to the heading, and
+  // nothing typed into the search box in the meantime can be cut off by it.
+  const users = usersSection(first);
+  root.append(users.section, stats, audit);
   return users.cleanup;
 }
