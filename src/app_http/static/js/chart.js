@@ -69,7 +69,7 @@ export function barChart({ id, label, points }) {
 /** The numbers behind one or more charts: a day column and one column per series, in a
  * collapsed <details> so they do not crowd the page. columns: [{label, value: (row) => number}] */
 export function dataTable({ caption, rows, columns }) {
-  const head = h("tr", {}, h("th", { scope: "col" }, t("chart.day")), columns.map((c) => h("th", { scope: "col" }, c.label)));
+  const head = h("tr", {}, h("th", { scope: "col" }, t("chart.day")), columns.map((c) => h("th", { scope: "col", class: "number" }, c.label)));
   const body = rows.map((row) =>
     h("tr", {}, h("th", { scope: "row" }, formatDay(row.day)), columns.map((c) => h("td", { class: "number" }, String(c.value(row))))));
   return h("details", { class: "chart-numbers" },

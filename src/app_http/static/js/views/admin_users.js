@@ -17,7 +17,7 @@ function row(user) {
     h("td", {}, yesNo(user.is_admin)),
     h("td", {}, yesNo(user.is_active)),
     h("td", { class: "limit" }, limitText(user.daily_limit)),
-    h("td", { class: "number" }, String(user.used_today)),
+    h("td", {}, String(user.used_today)),
     h("td", {}, lastActiveText(user.last_active_at)),
     h("td", {}, providersText(user.providers)));
 }
