@@ -6,6 +6,7 @@ const KNOWN = new Set([
   "llm_timeout", "llm_unavailable", "llm_busy", "llm_error", "llm_misconfigured", "network_error",
   "storage_unavailable", "chat_not_found", "password_required", "too_many_api_keys", "token_reused",
   "invalid_token", "not_authenticated", "last_admin", "account_disabled", "last_login_method",
+  "admin_only", "cannot_deactivate_self", "user_not_found",
 ]);
 
 export function untilText(seconds) {

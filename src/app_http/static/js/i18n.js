@@ -71,3 +71,11 @@ export function formatIn(seconds) {
   if (seconds >= 3600) return format.format(Math.round(seconds / 3600), "hour");
   return format.format(Math.max(1, Math.round(seconds / 60)), "minute");
 }
+
+/** A quota day ("2026-12-03", a date without a time or zone) as the UI's language writes it:
+ * "3 Dec" / "12. 3." (short) or with the year; never shifted by the browser's time zone. */
+export function formatDay(day, { year = false } = {}) {
+  const [y, m, d] = String(day).split("-").map(Number);
+  const options = year ? { dateStyle: "medium", timeZone: "UTC" } : { month: "short", day: "numeric", timeZone: "UTC" };
+  return new Intl.DateTimeFormat(locale(), options).format(new Date(Date.UTC(y, m - 1, d)));
+}

@@ -1,9 +1,11 @@
 // The page: language, session, quota badge and the hash router (#/login, #/join, #/chat/<id>,
-// #/me, #/oauth?...). Each view is a module with render(root, params) -> cleanup.
+// #/me, #/oauth?..., #/admin, #/admin/users/<id>). Each view is a module with render(root, params) -> cleanup.
 import { logout, onSessionChange, refresh, signedIn } from "./auth.js";
 import { focusHeading, h } from "./dom.js";
 import { currentLanguage, defaultLanguage, onLanguageChange, setLanguage, t } from "./i18n.js";
 import { forget, onQuotaChange, renderBadge } from "./quota.js";
+import { forgetRole, isAdmin, loadRole, onRoleChange } from "./role.js";
+import * as adminView from "./views/admin.js";
 import * as chatView from "./views/chat.js";
 import * as joinView from "./views/join.js";
 import * as loginView from "./views/login.js";
@@ -16,6 +18,7 @@ const ROUTES = [
   { pattern: /^\/oauth$/, view: oauthView, auth: null },
   { pattern: /^\/chat(?:\/(\d+))?$/, view: chatView, auth: true },
   { pattern: /^\/me$/, view: meView, auth: true },
+  { pattern: /^\/admin(?:\/users\/(\d+))?$/, view: adminView, auth: true },
 ];
 
 let current = null; // {view, cleanup}
@@ -30,6 +33,8 @@ function chrome() {
   document.getElementById("skip-link").textContent = t("nav.skip");
   document.getElementById("nav-chat").textContent = t("nav.chat");
   document.getElementById("nav-me").textContent = t("nav.me");
+  document.getElementById("nav-admin").textContent = t("nav.admin");
+  document.getElementById("nav-admin").hidden = !(signedIn() && isAdmin());
   document.getElementById("logout").textContent = t("nav.logout");
   document.getElementById("language-label").textContent = t("nav.language");
   document.getElementById("topnav").setAttribute("aria-label", t("nav.main"));
@@ -40,7 +45,7 @@ function chrome() {
 }
 
 function markCurrent(path) {
-  for (const [id, prefix] of [["nav-chat", "/chat"], ["nav-me", "/me"]]) {
+  for (const [id, prefix] of [["nav-chat", "/chat"], ["nav-me", "/me"], ["nav-admin", "/admin"]]) {
     const link = document.getElementById(id);
     if (path.startsWith(prefix)) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
@@ -93,10 +98,13 @@ async function start() {
   document.getElementById("logout").addEventListener("click", async () => {
     await logout();
   });
+  onRoleChange(() => chrome());
   onSessionChange((isIn) => {
     chrome();
+    if (isIn) loadRole(); // the admin link follows (onRoleChange)
     if (!isIn) {
       forget();
+      forgetRole();
       if (current && current.cleanup) current.cleanup();
       current = null;
       if (parseHash(location.hash).path === "/login") route({ force: true });
