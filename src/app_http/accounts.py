@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -13,11 +14,13 @@ from litestar.params import JSONBody
 
 from app_http.auth import TOKEN_ONLY, provide_user_id
 from app_http.client_address import client_of
+from app_http.errors import ErrorBody, error_response, status_and_code
 from app_http.openapi import responses
 from app_http.privacy import DeleteAccountIn
-from app_http.structs import QuotaOut, ResourceId
-from chatcore.accounts import DEVICE_TTL, AccountService, Profile, TokenPair
-from chatcore.errors import ApiKeyNotFound
+from app_http.refresh_cookie import cleared_cookie, presented_refresh, token_response
+from app_http.structs import QuotaOut, ResourceId, SessionOut, TokenOut
+from chatcore.accounts import DEVICE_TTL, AccountService, Profile
+from chatcore.errors import ApiKeyNotFound, AuthError, InvalidToken
 from chatcore.model import ApiKey, User
 from chatcore.privacy import PrivacyService
 from chatcore.tutoring import TutorService
@@ -48,24 +51,25 @@ class UserOut(msgspec.Struct):
         return cls(id=user.id, username=user.username, email=user.email, date_joined=user.date_joined)
 
 
+AsCookie = Annotated[
+    bool,
+    msgspec.Meta(description="true: the refresh token comes as an HttpOnly cookie, not in the JSON"),
+]
+
+
 class TokenIn(msgspec.Struct):
     username: Annotated[str, msgspec.Meta(max_length=320, description="username or e-mail")]
     password: Secret
+    cookie: AsCookie = False
 
 
 class RefreshIn(msgspec.Struct):
-    refresh: Secret
+    refresh: Annotated[Secret, msgspec.Meta(description="absent: the refresh cookie is used")] | None = None
+    cookie: AsCookie = False
 
 
-class TokenOut(msgspec.Struct):
-    access: str
-    refresh: str
-    expires_in: int
-    token_type: str = "Bearer"  # noqa: S105 (the scheme name)
-
-    @classmethod
-    def of(cls, pair: TokenPair) -> TokenOut:
-        return cls(access=pair.access, refresh=pair.refresh, expires_in=pair.expires_in)
+class LogoutIn(msgspec.Struct):
+    refresh: Annotated[Secret, msgspec.Meta(description="absent: the refresh cookie is used")] | None = None
 
 
 class LinkedAccountOut(msgspec.Struct):
@@ -161,7 +165,7 @@ class AccountController(Controller):
         accounts: NamedDependency[AccountService],
         request: Request[Any, Any, Any],
         data: JSONBody[TokenIn],
-    ) -> Response[TokenOut]:
+    ) -> Response[TokenOut | SessionOut]:
         pair = await accounts.login(
             login=data.username,
             password=data.password,
@@ -183,24 +187,60 @@ class AccountController(Controller):
                     secure=request.url.scheme == "https",
                 )
             )
-        return Response(TokenOut.of(pair), cookies=cookies)
+        return token_response(request, pair, cookie=data.cookie, cookies=cookies)
 
     @post(
         "/token/refresh/",
         status_code=200,
         operation_id="refreshToken",
-        summary="Rotate a refresh token",
-        responses=responses(401),
+        summary="Rotate a refresh token (from the body, or else from the refresh cookie)",
+        responses=responses(401, 415),
         cache_control=NO_STORE,
     )
-    async def refresh(self, accounts: NamedDependency[AccountService], data: JSONBody[RefreshIn]) -> TokenOut:
-        return TokenOut.of(await accounts.refresh(data.refresh))
+    async def refresh(
+        self,
+        accounts: NamedDependency[AccountService],
+        request: Request[Any, Any, Any],
+        data: JSONBody[RefreshIn],
+    ) -> Response[TokenOut | SessionOut] | Response[ErrorBody]:
+        token, from_cookie = presented_refresh(request, data.refresh)
+        try:
+            pair = await accounts.refresh(token)
+        except AuthError as exc:
+            if not from_cookie:
+                raise
+            return _ended(request, exc)  # a dead cookie is of no further use: the browser drops it
+        return token_response(request, pair, cookie=data.cookie)
 
     @post(
-        "/logout/", status_code=204, operation_id="logout", summary="End a session", responses=responses(401)
+        "/logout/",
+        status_code=204,
+        operation_id="logout",
+        summary="End a session (the refresh token from the body, or else from the refresh cookie)",
+        responses=responses(401, 415),
     )
-    async def logout(self, accounts: NamedDependency[AccountService], data: JSONBody[RefreshIn]) -> None:
-        await accounts.logout(data.refresh)
+    async def logout(
+        self,
+        accounts: NamedDependency[AccountService],
+        request: Request[Any, Any, Any],
+        data: JSONBody[LogoutIn],
+    ) -> Response[None]:
+        token, from_cookie = presented_refresh(request, data.refresh)
+        if not from_cookie:
+            await accounts.logout(token)
+            return Response(None, status_code=204)
+        # The browser is signed out either way: a cookie whose chain already ended is just cleared.
+        with contextlib.suppress(InvalidToken):
+            await accounts.logout(token)
+        return Response(None, status_code=204, cookies=[cleared_cookie(request)])
+
+
+def _ended(request: Request[Any, Any, Any], error: AuthError) -> Response[ErrorBody]:
+    """The error answer of a refresh cookie that no longer works, which also clears it."""
+    status, code = status_and_code(error)
+    response = error_response(status, code, error.detail, {"WWW-Authenticate": 'Bearer realm="chatcore"'})
+    response.set_cookie(cleared_cookie(request))
+    return response
 
 
 class MyAccountController(Controller):

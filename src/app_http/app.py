@@ -29,6 +29,7 @@ from app_http.oauth import MyOAuthController, OAuthController
 from app_http.openai_compat import OpenAICompatController
 from app_http.privacy import PrivacyController
 from app_http.request_guard import RequestGuard
+from app_http.web import web_routes
 from chatcore.errors import ChatcoreError
 
 MAX_BODY_BYTES = 64 * 1024
@@ -59,6 +60,7 @@ def create_app(container: Container) -> Litestar:
             AdminController,
             OpenAICompatController,
             metrics_handler(container.metrics, token=container.settings.metrics_token),
+            *web_routes(),
         ],
         middleware=[
             DefineMiddleware(RequestGuard, read_timeout=container.settings.request_read_timeout),
@@ -72,6 +74,9 @@ def create_app(container: Container) -> Litestar:
                 "clock": container.clock,
                 "trusted_proxies": container.settings.trusted_proxies,
                 "public_url": container.settings.effective_public_url,
+                # For the refresh cookie (app_http.refresh_cookie):
+                "refresh_token_ttl": container.settings.refresh_token_ttl,
+                "https_public_url": container.settings.effective_public_url.startswith("https://"),
             }
         ),
         lifespan=[lifespan],

@@ -19,6 +19,7 @@ DESCRIPTIONS = {
         "`last_login_method`, `conflict`)"
     ),
     413: "Body over 64 KiB (`payload_too_large`)",
+    415: "The refresh cookie was sent without Content-Type: application/json (`unsupported_media_type`)",
     422: "Invalid input (`validation_error`), the detail names the field",
     429: "Too many requests (`quota_exceeded`, `too_many_attempts`), see Retry-After",
     502: "The tutor failed (`llm_error`, `llm_misconfigured`)",

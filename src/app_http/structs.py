@@ -8,6 +8,7 @@ from typing import Annotated
 import msgspec
 from litestar.params import PathParameter
 
+from chatcore.accounts import TokenPair
 from chatcore.model import Chat, Message, Quota
 
 MAX_ID = 2**31 - 1
@@ -100,3 +101,25 @@ class ExchangeOut(msgspec.Struct):
     message: MessageOut
     reply: MessageOut
     quota: QuotaOut
+
+
+class TokenOut(msgspec.Struct):
+    """The tokens of a login or a refresh, both in the JSON (API clients)."""
+
+    access: str
+    refresh: str
+    expires_in: int
+    token_type: str = "Bearer"  # noqa: S105 (the scheme name)
+
+    @classmethod
+    def of(cls, pair: TokenPair) -> TokenOut:
+        return cls(access=pair.access, refresh=pair.refresh, expires_in=pair.expires_in)
+
+
+class SessionOut(msgspec.Struct):
+    """The tokens of a login or a refresh asked for with ``"cookie": true`` (the web page): the
+    access token only; the refresh token is in the HttpOnly cookie."""
+
+    access: str
+    expires_in: int
+    token_type: str = "Bearer"  # noqa: S105 (the scheme name)
