@@ -23,6 +23,7 @@ from app_http.errors import handle_domain_error, handle_http_exception, handle_u
 from app_http.health import HealthController
 from app_http.housekeeping import run_housekeeping
 from app_http.json_body import JsonRequest
+from app_http.learning import LearningController
 from app_http.metrics_endpoint import metrics_handler
 from app_http.middleware import RequestContextMiddleware
 from app_http.oauth import MyOAuthController, OAuthController
@@ -57,6 +58,7 @@ def create_app(container: Container) -> Litestar:
             OAuthController,
             MyOAuthController,
             ChatController,
+            LearningController,
             AdminController,
             OpenAICompatController,
             metrics_handler(container.metrics, token=container.settings.metrics_token),
@@ -114,6 +116,7 @@ def _services(container: Container) -> dict[str, Provide]:
         "relay": constant(container.relay),
         "privacy": constant(container.privacy),
         "oauth": constant(container.oauth),
+        "learning": constant(container.learning),
         "clock": constant(container.clock),
         "database_ready": constant(container.ready),
     }

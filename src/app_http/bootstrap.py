@@ -31,10 +31,11 @@ from chatcore.accounts import AccountService
 from chatcore.chats import ChatService
 from chatcore.clock import SystemClock
 from chatcore.housekeeping import Housekeeping
+from chatcore.learning_service import LearningService
 from chatcore.model import Provider
 from chatcore.oauth import OAuthService
 from chatcore.ports.clock import Clock
-from chatcore.ports.llm import LLMGateway
+from chatcore.ports.llm import Tutor
 from chatcore.ports.oauth import OAuthProvider
 from chatcore.ports.security import AttemptLimiter, PasswordHasher, TokenService
 from chatcore.ports.storage import UnitOfWorkFactory
@@ -95,7 +96,7 @@ def _read_or_create_secret(path: Path) -> str:
     return secret
 
 
-def build_llm(settings: Settings) -> LLMGateway:
+def build_llm(settings: Settings) -> Tutor:
     """The OpenAI gateway when ``OPENAI_API_KEY`` is set, else the offline tutor (SPEC §2, §7).
 
     Says which in one start-up log line: the model and the upstream host, never the key.
@@ -164,7 +165,7 @@ def build_container(
     settings: Settings,
     *,
     clock: Clock | None = None,
-    llm: LLMGateway | None = None,
+    llm: Tutor | None = None,
     uow: UnitOfWorkFactory | None = None,
     hasher: PasswordHasher | None = None,
     tokens: TokenService | None = None,
@@ -207,7 +208,8 @@ def build_container(
         ),
     )
     chats = ChatService(uow=uow, clock=clock)
-    tutor = TutorService(uow=uow, llm=llm, clock=clock, policy=policy, chats=chats)
+    # The same tutor replies and gives the feedback and scorecards (SPEC §4.7).
+    tutor = TutorService(uow=uow, llm=llm, clock=clock, policy=policy, chats=chats, coach=llm)
     relay = RelayService(uow=uow, llm=llm, clock=clock, policy=policy)
 
     async def database_answers() -> bool:
@@ -226,6 +228,7 @@ def build_container(
             providers=build_oauth_providers(settings) if oauth_providers is None else oauth_providers,
             clock=clock,
         ),
+        learning=LearningService(uow=uow, coach=llm, clock=clock, policy=policy),
         llm=llm,
         clock=clock,
         ready=ready or database_answers,

@@ -20,6 +20,7 @@ from app_http.sse import error_event, event_stream, to_json
 from app_http.structs import ChatOut, ChatSummaryOut, ExchangeOut, MessageOut, QuotaOut, ResourceId
 from chatcore.chats import MAX_MESSAGES_PAGE, ChatService
 from chatcore.errors import ChatcoreError, LLMError
+from chatcore.learning import Level
 from chatcore.model import Mode
 from chatcore.ports.clock import Clock
 from chatcore.results import Delta, Done, Exchange, ReplyStream
@@ -40,11 +41,15 @@ class CreateChatIn(msgspec.Struct):
     mode: Mode = Mode.CONVERSATION
     topic: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
     message: Text | None = None
+    level: Level = Level.INTERMEDIATE
+    """``beginner``, ``intermediate`` or ``advanced``; ``null`` is refused (422)."""
 
 
 class UpdateChatIn(msgspec.Struct):
     title: Annotated[str, msgspec.Meta(max_length=500)] | None = None
     topic: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    level: Level | msgspec.UnsetType = msgspec.UNSET
+    """Absent: unchanged; ``null`` or another value is refused (422)."""
 
 
 class MessageIn(msgspec.Struct):
@@ -128,11 +133,13 @@ class ChatController(Controller):
     ) -> Response[CreatedChatOut] | Response[ErrorBody]:
         topic = data.topic or ""
         if data.message is None:
-            chat = await chats.start_chat(user_id, title=data.title, mode=data.mode, topic=topic)
+            chat = await chats.start_chat(
+                user_id, title=data.title, mode=data.mode, topic=topic, level=data.level
+            )
             return Response(CreatedChatOut(chat=ChatOut.of(chat, [])), status_code=201)
         try:
             detail, exchange = await tutor.start_chat_with(
-                user_id, data.message, title=data.title, mode=data.mode, topic=topic
+                user_id, data.message, title=data.title, mode=data.mode, topic=topic, level=data.level
             )
         except LLMError as exc:
             return llm_failure_response(exc, await tutor.quota(user_id), clock.now())
@@ -166,7 +173,7 @@ class ChatController(Controller):
         operation_id=lambda handler, method, path: (
             "replaceChat" if method == HttpMethod.PUT else "updateChat"
         ),
-        summary="Rename a chat or change its topic (PUT and PATCH alike: absent fields stay)",
+        summary="Rename a chat, change its topic or level (PUT and PATCH alike: absent fields stay)",
         responses=responses(401, 404, 422),
     )
     async def update_chat(
@@ -176,7 +183,8 @@ class ChatController(Controller):
         chat_id: ResourceId,
         data: JSONBody[UpdateChatIn],
     ) -> ChatOut:
-        detail = await chats.update_chat(user_id, chat_id, title=data.title, topic=data.topic)
+        level = None if isinstance(data.level, msgspec.UnsetType) else data.level
+        detail = await chats.update_chat(user_id, chat_id, title=data.title, topic=data.topic, level=level)
         return ChatOut.of(detail.chat, detail.messages, older_cursor=detail.older_cursor)
 
     @delete(

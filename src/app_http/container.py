@@ -14,6 +14,7 @@ from app_http.settings import Settings
 from chatcore.accounts import AccountService
 from chatcore.chats import ChatService
 from chatcore.housekeeping import Housekeeping
+from chatcore.learning_service import LearningService
 from chatcore.oauth import OAuthService
 from chatcore.ports.clock import Clock
 from chatcore.ports.llm import LLMGateway
@@ -33,6 +34,7 @@ class Container:
     relay: RelayService
     privacy: PrivacyService
     oauth: OAuthService
+    learning: LearningService
     llm: LLMGateway
     clock: Clock
     ready: Callable[[], Awaitable[bool]]

@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING
 
 from app_http.errors import status_and_code
 from chatcore.errors import LLMError
-from chatcore.ports.llm import Completion, LLMGateway, Prompt
+from chatcore.learning import Feedback, Scorecard
+from chatcore.ports.llm import Completion, FeedbackRequest, Prompt, ScorecardRequest, Tutor
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -226,11 +227,14 @@ def tutor_outcome(error: BaseException) -> str:
 
 
 class MeteredLLM:
-    """The tutor, with each call counted and timed by outcome (an ``LLMGateway`` around another).
+    """The tutor, with each call counted and timed by outcome (a ``Tutor`` around another).
 
-    Wrapped around the gateway in the composition root, so the domain knows nothing of metrics."""
+    Wrapped around the gateway in the composition root, so the domain knows nothing of metrics.
+    Replies and scorecards (each a counted request) are tutor calls; the feedback asked beside a
+    reply is not counted: its failure costs the learner nothing (the reply is kept, with
+    ``feedback: null``), so it must not move the tutor error rate that alerts watch."""
 
-    def __init__(self, llm: LLMGateway, metrics: Metrics) -> None:
+    def __init__(self, llm: Tutor, metrics: Metrics) -> None:
         self._llm = llm
         self._metrics = metrics
 
@@ -260,6 +264,19 @@ class MeteredLLM:
         finally:
             await upstream.aclose()
         self._metrics.tutor_called(OK, time.perf_counter() - started)
+
+    async def feedback(self, request: FeedbackRequest) -> Feedback | None:
+        return await self._llm.feedback(request)
+
+    async def scorecard(self, request: ScorecardRequest) -> Scorecard:
+        started = time.perf_counter()
+        try:
+            scorecard = await self._llm.scorecard(request)
+        except BaseException as exc:
+            self._metrics.tutor_called(tutor_outcome(exc), time.perf_counter() - started)
+            raise
+        self._metrics.tutor_called(OK, time.perf_counter() - started)
+        return scorecard
 
     async def aclose(self) -> None:
         await self._llm.aclose()

@@ -20,10 +20,12 @@ from litestar.datastructures import Cookie
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, PathParameter
 
-from app_http.accounts import NO_STORE, TokenOut
+from app_http.accounts import NO_STORE
 from app_http.auth import provide_user_id
 from app_http.errors import status_and_code
 from app_http.openapi import responses
+from app_http.refresh_cookie import token_response
+from app_http.structs import SessionOut, TokenOut
 from chatcore.errors import ChatcoreError, ProviderNotFound
 from chatcore.oauth import STATE_TTL, OAuthService, Started
 
@@ -173,9 +175,14 @@ class OAuthController(Controller):
         responses=responses(401),
         cache_control=NO_STORE,
     )
-    async def exchange(self, oauth: NamedDependency[OAuthService], data: JSONBody[ExchangeIn]) -> TokenOut:
-        # ``cookie`` is accepted; the refresh-token cookie is answered as on /accounts/token/.
-        return TokenOut.of(await oauth.exchange(data.code))
+    async def exchange(
+        self,
+        oauth: NamedDependency[OAuthService],
+        request: Request[Any, Any, Any],
+        data: JSONBody[ExchangeIn],
+    ) -> Response[TokenOut | SessionOut]:
+        # With ``"cookie": true`` the refresh token comes as the browser's cookie, as on /accounts/token/.
+        return token_response(request, await oauth.exchange(data.code), cookie=data.cookie)
 
 
 class MyOAuthController(Controller):

@@ -9,6 +9,7 @@ import msgspec
 from litestar.params import PathParameter
 
 from chatcore.accounts import TokenPair
+from chatcore.learning import Correction, Criteria, Feedback, Score
 from chatcore.model import Chat, Message, Quota
 
 MAX_ID = 2**31 - 1
@@ -27,6 +28,63 @@ class QuotaOut(msgspec.Struct):
         return cls(limit=quota.limit, used=quota.used, remaining=quota.remaining, resets_at=quota.resets_at)
 
 
+class CorrectionOut(msgspec.Struct):
+    original: str
+    corrected: str
+    explanation: str
+    explanation_ko: str
+
+    @classmethod
+    def of(cls, correction: Correction) -> CorrectionOut:
+        return cls(
+            original=correction.original,
+            corrected=correction.corrected,
+            explanation=correction.explanation,
+            explanation_ko=correction.explanation_ko,
+        )
+
+
+class CriteriaOut(msgspec.Struct):
+    relevance: int
+    structure: int
+    clarity: int
+    grammar: int
+
+    @classmethod
+    def of(cls, criteria: Criteria) -> CriteriaOut:
+        return cls(
+            relevance=criteria.relevance,
+            structure=criteria.structure,
+            clarity=criteria.clarity,
+            grammar=criteria.grammar,
+        )
+
+
+class ScoreOut(msgspec.Struct):
+    overall: int
+    criteria: CriteriaOut
+
+    @classmethod
+    def of(cls, score: Score) -> ScoreOut:
+        return cls(overall=score.overall, criteria=CriteriaOut.of(score.criteria))
+
+
+class FeedbackOut(msgspec.Struct):
+    """The tutor's feedback on the learner message an assistant message answers (SPEC §4.7)."""
+
+    corrections: list[CorrectionOut]
+    better_phrasing: str | None
+    score: ScoreOut | None
+
+    @classmethod
+    def of(cls, feedback: Feedback) -> FeedbackOut:
+        return cls(
+            corrections=[CorrectionOut.of(c) for c in feedback.corrections],
+            better_phrasing=feedback.better_phrasing,
+            score=None if feedback.score is None else ScoreOut.of(feedback.score),
+        )
+
+
 class MessageOut(msgspec.Struct):
     id: int
     role: str
@@ -34,6 +92,9 @@ class MessageOut(msgspec.Struct):
     created_at: datetime
     status: str
     model: str | None = None
+    feedback: FeedbackOut | None = None
+    """On an assistant message, the feedback on the learner's message before it (``null`` when
+    none could be produced); always ``null`` on the learner's own messages."""
 
     @classmethod
     def of(cls, message: Message) -> MessageOut:
@@ -44,6 +105,7 @@ class MessageOut(msgspec.Struct):
             created_at=message.created_at,
             status=message.status.value,
             model=message.model or None,
+            feedback=None if message.feedback is None else FeedbackOut.of(message.feedback),
         )
 
 
@@ -55,6 +117,7 @@ class ChatSummaryOut(msgspec.Struct):
     created_at: datetime
     updated_at: datetime
     message_count: int
+    level: str
 
     @classmethod
     def of(cls, chat: Chat) -> ChatSummaryOut:
@@ -66,6 +129,7 @@ class ChatSummaryOut(msgspec.Struct):
             created_at=chat.created_at,
             updated_at=chat.updated_at,
             message_count=chat.message_count,
+            level=chat.level.value,
         )
 
 
@@ -80,6 +144,7 @@ class ChatOut(msgspec.Struct):
     """The latest messages (200 at most), oldest first."""
     older_cursor: str | None = None
     """Pass as ``?before=`` to read the messages before these; ``null`` when there are none."""
+    level: str = "intermediate"
 
     @classmethod
     def of(
@@ -94,6 +159,7 @@ class ChatOut(msgspec.Struct):
             updated_at=chat.updated_at,
             messages=[MessageOut.of(m) for m in messages],
             older_cursor=older_cursor,
+            level=chat.level.value,
         )
 
 

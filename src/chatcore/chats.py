@@ -10,6 +10,7 @@ import binascii
 from datetime import UTC, datetime
 
 from chatcore.errors import ChatNotFound, ValidationFailed
+from chatcore.learning import Level
 from chatcore.model import Chat, ChatPage, Mode
 from chatcore.ports.clock import Clock
 from chatcore.ports.storage import ChatCursor, UnitOfWork, UnitOfWorkFactory
@@ -38,13 +39,14 @@ class ChatService:
         title: str | None = None,
         mode: Mode = Mode.CONVERSATION,
         topic: str = "",
+        level: Level = Level.INTERMEDIATE,
     ) -> Chat:
         """Open a new practice chat."""
         clean_topic = sanitize_topic(topic)
         name = _clean_title(title) or _default_title(mode, clean_topic)
         async with self._uow() as uow:
             chat = await uow.chats.add(
-                user_id=user_id, title=name, mode=mode, topic=clean_topic, now=self._clock.now()
+                user_id=user_id, title=name, mode=mode, topic=clean_topic, now=self._clock.now(), level=level
             )
             await uow.commit()
         return chat
@@ -73,16 +75,22 @@ class ChatService:
             return await _detail(uow, chat, before=before_id, limit=limit)
 
     async def update_chat(
-        self, user_id: int, chat_id: int, *, title: str | None = None, topic: str | None = None
+        self,
+        user_id: int,
+        chat_id: int,
+        *,
+        title: str | None = None,
+        topic: str | None = None,
+        level: Level | None = None,
     ) -> ChatDetail:
-        """Rename a chat or change its topic; returns it as :meth:`read_chat` does."""
+        """Rename a chat, change its topic or level; returns it as :meth:`read_chat` does."""
         new_title = None if title is None else _clean_title(title)
         if title is not None and not new_title:
             raise ValidationFailed("The title must not be empty.", field="title")
         new_topic = None if topic is None else sanitize_topic(topic)
         async with self._uow() as uow:
             chat = await uow.chats.update(
-                user_id, chat_id, title=new_title, topic=new_topic, now=self._clock.now()
+                user_id, chat_id, title=new_title, topic=new_topic, now=self._clock.now(), level=level
             )
             if chat is None:
                 raise ChatNotFound

@@ -20,7 +20,7 @@ calls than the limit plus the tutor's failures (and the rare answer the database
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Generic, Protocol, TypeVar
@@ -35,6 +35,8 @@ from chatcore.results import Delta, Done, ReplyStream
 
 R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
+T = TypeVar("T")
+T_contra = TypeVar("T_contra", contravariant=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,3 +143,39 @@ class CountedRequest(Generic[R]):
         """Record a failure, retried; if even that cannot be written, the caller's own error stays
         the one reported (the slot then stays taken)."""
         await settle(lambda: self._outcome.failed(partial=partial, give_back=give_back))
+
+
+class ValueOutcome(Protocol[T_contra, R_co]):
+    """How a counted request whose answer is a value (not text: a scorecard) records its end."""
+
+    async def answered(self, value: T_contra) -> R_co:
+        """Record the answer; returns the request's result. May raise ``StorageUnavailable``."""
+        ...
+
+    async def failed(self, *, give_back: bool) -> None:
+        """Record a request that got no answer; ``give_back`` whether the slot returns."""
+        ...
+
+
+async def call_counted(call: Callable[[], Awaitable[T]], outcome: ValueOutcome[T, R]) -> R:
+    """Ask the tutor once for an accepted request and settle it once, as :class:`CountedRequest`
+    does for replies: an ``LLMError`` gives the slot back, a caller that leaves keeps it spent,
+    an answer the database cannot take (surely not stored) is not charged."""
+    try:
+        value = await call()
+    except LLMError:
+        await run_to_completion(settle(lambda: outcome.failed(give_back=True)))
+        raise
+    except BaseException:  # the caller was cancelled (the client left), or a bug: it counts
+        await run_to_completion(settle(lambda: outcome.failed(give_back=False)))
+        raise
+
+    async def record() -> R:
+        try:
+            return await with_storage_retries(lambda: outcome.answered(value))
+        except StorageUnavailable as exc:
+            if not exc.in_doubt:
+                await settle(lambda: outcome.failed(give_back=True))
+            raise
+
+    return await run_to_completion(record())

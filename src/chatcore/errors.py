@@ -10,12 +10,15 @@
     │   ├── MessageNotFound
     │   ├── ApiKeyNotFound
     │   ├── ProviderNotFound              not a provider, or not configured on this server
-    │   └── NotLinked                     the user has no account of that provider linked
+    │   ├── NotLinked                     the user has no account of that provider linked
+    │   ├── ScorecardNotFound             the chat has no scorecard (yet)
+    │   └── NotebookEntryNotFound
     ├── Conflict
     │   ├── UsernameTaken
     │   ├── EmailTaken
     │   ├── TooManyApiKeys                a user holds at most MAX_API_KEYS personal keys
     │   ├── PasswordRequired              the account has no password to confirm a change with
+    │   ├── NothingToScore                not an interview, or no answer to a question yet
     │   ├── LastAdmin                     the last administrator cannot delete their account
     │   └── LastLoginMethod               unlinking would leave no password and no other provider
     ├── AuthError
@@ -98,6 +101,18 @@ class NotLinked(NotFound):
 
 class Conflict(ChatcoreError):
     default_detail = "This conflicts with existing data."
+
+
+class NothingToScore(Conflict):
+    default_detail = "There is nothing to score yet: answer at least one of the interviewer's questions."
+
+
+class ScorecardNotFound(NotFound):
+    default_detail = "This chat has no scorecard yet."
+
+
+class NotebookEntryNotFound(NotFound):
+    default_detail = "Notebook entry not found."
 
 
 class UsernameTaken(Conflict):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import date, datetime
 
 MAX_CORRECTIONS = 3
 """At most this many corrections per learner message: the most useful ones."""
@@ -77,3 +78,57 @@ class Scorecard:
     strengths: tuple[str, ...]
     improvements: tuple[str, ...]
     model_answer: ModelAnswer
+
+
+@dataclass(frozen=True, slots=True)
+class NotebookEntry:
+    """One correction kept for review: made in ``chat_id`` about the learner's message
+    ``message_id`` (the message the correction quotes)."""
+
+    id: int
+    user_id: int
+    chat_id: int
+    message_id: int
+    correction: Correction
+    created_at: datetime
+    reviewed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NotebookPage:
+    items: tuple[NotebookEntry, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SavedScorecard:
+    """A scorecard as stored for a chat (a chat may be scored again later: the latest counts)."""
+
+    id: int
+    user_id: int
+    chat_id: int
+    scorecard: Scorecard
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DayValue:
+    day: date
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class DayScore:
+    day: date
+    overall: int
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """The learner's practice over the last quota days (see ``chatcore.progress``)."""
+
+    days_practised: int
+    current_streak: int
+    messages: int
+    corrections_per_message: tuple[DayValue, ...]
+    interview_scores: tuple[DayScore, ...]

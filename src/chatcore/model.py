@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
+from chatcore.learning import Feedback, Level
+
 
 class Role(enum.StrEnum):
     """Who wrote a message."""
@@ -71,6 +73,8 @@ class Chat:
     created_at: datetime
     updated_at: datetime
     message_count: int = 0
+    level: Level = Level.INTERMEDIATE
+    """How hard the tutor's English is in this chat (SPEC §4.7)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,9 @@ class Message:
     status: MessageStatus = MessageStatus.OK
     model: str = ""
     """Which model wrote an assistant message (``offline-tutor`` for the built-in tutor)."""
+    feedback: Feedback | None = None
+    """On an assistant message: the tutor's feedback on the learner message it answers
+    (``None`` when none could be produced, and on learner messages)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +100,7 @@ class NewMessage:
     content: str
     status: MessageStatus = MessageStatus.OK
     model: str = ""
+    feedback: Feedback | None = None
 
 
 @dataclass(frozen=True, slots=True)

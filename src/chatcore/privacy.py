@@ -4,7 +4,9 @@ The export is one JSON document in a documented, versioned shape (``docs/privacy
 
     {"format": "chatcore-export", "version": 1, "exported_at": ...,
      "profile": {...}, "linked_accounts": [...], "api_keys": [...], "quota_usage": [...],
-     "chats": [{..., "messages": [...]}, ...]}
+     "chats": [{..., "level": ..., "messages": [{..., "feedback": ...}, ...],
+                "scorecards": [...]}, ...],
+     "notebook": [...]}
 
 It is produced as a stream of text chunks: chats and their messages are read page by page
 (keyset pagination on ids), each page in a short read-only unit of work that is closed before
@@ -15,6 +17,7 @@ secrets or hashes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,6 +26,7 @@ from typing import Any
 
 from chatcore.accounts import AccountService
 from chatcore.errors import AccountGone, ValidationFailed
+from chatcore.learning import NotebookEntry, SavedScorecard
 from chatcore.model import ApiKey, Chat, LinkedAccount, Message, User
 from chatcore.ports.clock import Clock
 from chatcore.ports.security import AttemptLimiter
@@ -87,6 +91,7 @@ def _chat_head(chat: Chat) -> str:
         "topic": chat.topic,
         "created_at": _when(chat.created_at),
         "updated_at": _when(chat.updated_at),
+        "level": chat.level.value,
     }
     return _dump(head)[:-1] + ',"messages":['
 
@@ -100,6 +105,24 @@ def _message(message: Message) -> str:
             "status": message.status.value,
             "model": message.model,
             "created_at": _when(message.created_at),
+            "feedback": None if message.feedback is None else dataclasses.asdict(message.feedback),
+        }
+    )
+
+
+def _scorecard(saved: SavedScorecard) -> dict[str, Any]:
+    return {**dataclasses.asdict(saved.scorecard), "created_at": _when(saved.created_at)}
+
+
+def _entry(entry: NotebookEntry) -> str:
+    return _dump(
+        {
+            "id": entry.id,
+            **dataclasses.asdict(entry.correction),
+            "chat_id": entry.chat_id,
+            "message_id": entry.message_id,
+            "created_at": _when(entry.created_at),
+            "reviewed": entry.reviewed,
         }
     )
 
@@ -153,8 +176,27 @@ class PrivacyService:
             first = False
             async for page in self._message_pages(chat.id):
                 yield page
-            yield "]}"
+            async with self._uow(read_only=True) as uow:
+                cards = await uow.scorecards.for_chat(user_id, chat.id)
+            yield '],"scorecards":' + _dump([_scorecard(c) for c in cards]) + "}"
+        yield '],"notebook":['
+        async for page in self._notebook_pages(user_id):
+            yield page
         yield "]}"
+
+    async def _notebook_pages(self, user_id: int) -> AsyncIterator[str]:
+        """The notebook, newest first (as the API lists it), page by page."""
+        before: int | None = None
+        first = True
+        while True:
+            async with self._uow(read_only=True) as uow:
+                page = await uow.notebook.page(user_id, before=before, limit=self._message_page)
+            if page:
+                yield ("" if first else ",") + ",".join(_entry(e) for e in page)
+                first = False
+            if len(page) < self._message_page:
+                return
+            before = page[-1].id
 
     async def _chats(self, user_id: int) -> AsyncIterator[Chat]:
         after: int | None = None

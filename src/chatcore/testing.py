@@ -15,8 +15,9 @@ from collections.abc import AsyncGenerator, Iterable
 from datetime import UTC, datetime, timedelta
 
 from chatcore.errors import InvalidToken, LLMError, ProviderError
+from chatcore.learning import Criteria, Feedback, ModelAnswer, Scorecard
 from chatcore.model import Provider
-from chatcore.ports.llm import Completion, Prompt
+from chatcore.ports.llm import Completion, FeedbackRequest, Prompt, ScorecardRequest
 from chatcore.ports.oauth import ProviderAccount
 from chatcore.ports.security import IssuedToken
 
@@ -45,12 +46,60 @@ class ScriptedLLM:
 
     When the script runs out it echoes the last user turn. Every prompt is recorded in
     ``prompts``. Streaming yields the reply word by word.
+
+    As a ``FeedbackGateway`` it answers from its own scripts too (``feedback``: feedback,
+    ``None`` for an invalid answer, or an exception; ``scorecards`` likewise): when the
+    feedback script runs out there is no feedback (``None``); when the scorecard script runs
+    out, a plain scorecard of the last exchange. Requests are recorded in ``feedback_requests``
+    and ``scorecard_requests``.
     """
 
-    def __init__(self, script: Iterable[str | LLMError] = (), *, model: str = "scripted") -> None:
+    def __init__(
+        self,
+        script: Iterable[str | LLMError] = (),
+        *,
+        model: str = "scripted",
+        feedback: Iterable[Feedback | LLMError | None] = (),
+        scorecards: Iterable[Scorecard | LLMError] = (),
+    ) -> None:
         self._script = list(script)
         self._model = model
+        self._feedback = list(feedback)
+        self._scorecards = list(scorecards)
         self.prompts: list[Prompt] = []
+        self.feedback_requests: list[FeedbackRequest] = []
+        self.scorecard_requests: list[ScorecardRequest] = []
+
+    def push_feedback(self, *items: Feedback | LLMError | None) -> None:
+        self._feedback.extend(items)
+
+    def push_scorecard(self, *items: Scorecard | LLMError) -> None:
+        self._scorecards.extend(items)
+
+    async def feedback(self, request: FeedbackRequest) -> Feedback | None:
+        self.feedback_requests.append(request)
+        if not self._feedback:
+            return None
+        item = self._feedback.pop(0)
+        if isinstance(item, LLMError):
+            raise item
+        return item
+
+    async def scorecard(self, request: ScorecardRequest) -> Scorecard:
+        self.scorecard_requests.append(request)
+        if self._scorecards:
+            item = self._scorecards.pop(0)
+            if isinstance(item, LLMError):
+                raise item
+            return item
+        question, answer = request.exchanges[-1]
+        return Scorecard(
+            overall=50,
+            criteria=Criteria(relevance=50, structure=50, clarity=50, grammar=50),
+            strengths=("You answered the question.",),
+            improvements=("Give a concrete example.",),
+            model_answer=ModelAnswer(question=question, answer=answer),
+        )
 
     @property
     def model(self) -> str:

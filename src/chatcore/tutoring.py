@@ -12,16 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from chatcore.assessing import PendingFeedback
 from chatcore.chats import ChatService, owned_chat
 from chatcore.counted import CountedRequest, daily_limit_of, take_slot
 from chatcore.errors import ChatNotFound, Conflict, QuotaExceeded, ValidationFailed
+from chatcore.learning import Level
 from chatcore.model import MessageStatus, Mode, NewMessage, Quota, Role
 from chatcore.ports.clock import Clock
-from chatcore.ports.llm import LLMGateway
+from chatcore.ports.llm import FeedbackGateway, FeedbackRequest, LLMGateway
 from chatcore.ports.storage import UnitOfWork, UnitOfWorkFactory
 from chatcore.quota import QuotaPolicy
 from chatcore.results import ChatDetail, Delta, Done, Exchange, PendingAsk, ReplyStream
-from chatcore.tutor import ContextBudget, build_prompt
+from chatcore.tutor import ContextBudget, build_prompt, feedback_turns, question_before
 
 MAX_CONTENT_CHARS = 4000
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -52,9 +54,12 @@ class TutorService:
         policy: QuotaPolicy,
         chats: ChatService,
         budget: ContextBudget | None = None,
+        coach: FeedbackGateway | None = None,
     ) -> None:
+        """``coach`` gives the feedback on each message (SPEC §4.7); without one, replies carry none."""
         self._uow = uow
         self._llm = llm
+        self._coach = coach
         self._clock = clock
         self._policy = policy
         self._chats = chats
@@ -80,12 +85,13 @@ class TutorService:
         title: str | None = None,
         mode: Mode = Mode.CONVERSATION,
         topic: str = "",
+        level: Level = Level.INTERMEDIATE,
     ) -> tuple[ChatDetail, Exchange]:
         """Open a chat and send its first message (which counts). An invalid message or a refusal
         by the quota leaves no chat behind; a failed tutor call leaves the chat with the message
         marked ``failed``."""
         clean_content(message)
-        chat = await self._chats.start_chat(user_id, title=title, mode=mode, topic=topic)
+        chat = await self._chats.start_chat(user_id, title=title, mode=mode, topic=topic, level=level)
         try:
             exchange = await self.ask(user_id, chat.id, message)
         except QuotaExceeded:
@@ -152,9 +158,22 @@ class TutorService:
                 await uow.idempotency.attach(user_id=user_id, key=idempotency_key, message_id=message.id)
             await uow.commit()
         prompt = build_prompt(
-            mode=chat.mode, topic=chat.topic, history=[*history, message], budget=self._budget
+            mode=chat.mode,
+            topic=chat.topic,
+            history=[*history, message],
+            budget=self._budget,
+            level=chat.level,
+        )
+        question = question_before(history)
+        feedback = FeedbackRequest(
+            learner_text=text,
+            question=question,
+            mode=chat.mode,
+            level=chat.level,
+            turns=feedback_turns(learner_text=text, question=question, mode=chat.mode, level=chat.level),
         )
         return PendingAsk(
+            feedback=feedback,
             user_id=user_id,
             chat_id=chat_id,
             message=message,
@@ -165,10 +184,18 @@ class TutorService:
         )
 
     def _request(self, pending: PendingAsk) -> CountedRequest[Exchange]:
+        # The feedback is asked for now, beside the reply (chatcore.assessing).
+        feedback = (
+            None
+            if self._coach is None or pending.feedback is None
+            else PendingFeedback(self._coach, pending.feedback)
+        )
         return CountedRequest(
             llm=self._llm,
             prompt=pending.prompt,
-            outcome=ChatMessageOutcome(uow=self._uow, clock=self._clock, pending=pending, llm=self._llm),
+            outcome=ChatMessageOutcome(
+                uow=self._uow, clock=self._clock, pending=pending, llm=self._llm, feedback=feedback
+            ),
         )
 
     async def _replay(
@@ -195,17 +222,28 @@ class ChatMessageOutcome:
     clock: Clock
     pending: PendingAsk
     llm: LLMGateway
+    feedback: PendingFeedback | None = None
 
     async def answered(self, text: str, model: str) -> Exchange:
         pending = self.pending
+        feedback = None if self.feedback is None else await self.feedback.result()
         async with self.uow() as uow:
+            now = self.clock.now()
             # Raises ChatNotFound if the chat was deleted while the tutor answered: nothing to
             # store the reply in. The tokens were spent, so the slot stays taken.
             reply = await uow.messages.add(
                 pending.chat_id,
-                NewMessage(role=Role.ASSISTANT, content=text, model=model),
-                now=self.clock.now(),
+                NewMessage(role=Role.ASSISTANT, content=text, model=model, feedback=feedback),
+                now=now,
             )
+            if feedback is not None and feedback.corrections:
+                await uow.notebook.add(
+                    user_id=pending.user_id,
+                    chat_id=pending.chat_id,
+                    message_id=pending.message.id,
+                    corrections=feedback.corrections,
+                    now=now,
+                )
             if pending.idempotency_key is not None:
                 await uow.idempotency.finish(
                     user_id=pending.user_id,
@@ -218,6 +256,8 @@ class ChatMessageOutcome:
 
     async def failed(self, *, partial: str, give_back: bool) -> None:
         pending = self.pending
+        if self.feedback is not None:
+            self.feedback.cancel()
         async with self.uow() as uow:
             if give_back:
                 await uow.quota.give_back(pending.user_id, pending.day)

@@ -73,6 +73,7 @@ async def test_list_is_newest_first_paginated_and_private(api: Api) -> None:
         "created_at",
         "updated_at",
         "message_count",
+        "level",
     }
     second = (
         await api.client.get(f"/chatbot/chats/?limit=2&cursor={first['next_cursor']}", headers=headers)

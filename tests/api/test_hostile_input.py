@@ -23,6 +23,7 @@ from app_http.bootstrap import build_container, prepare_database
 from app_http.settings import Settings
 from chatcore.testing import QuickHasher, ScriptedLLM
 from contract.databases import create_postgres_database, drop_postgres_database, postgres_server_url
+from contract.helpers import FEEDBACK
 
 SECRET = "hostile-input-secret-0123456789-abcdef"
 PASSWORD = "correct horse 1"
@@ -49,9 +50,16 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/accounts/oauth/exchange"): {"code": "not-a-code", "cookie": False},
     # A wrong password: the account must survive the corpus.
     ("DELETE", "/accounts/mypage"): {"password": "wrong password 1"},
-    ("POST", "/chatbot/chats"): {"title": "Hi", "mode": "interview", "topic": "backend", "message": "Hello"},
-    ("PUT", "/chatbot/chats/{chat_id:int}"): {"title": "Renamed", "topic": "data"},
-    ("PATCH", "/chatbot/chats/{chat_id:int}"): {"title": "Renamed", "topic": "data"},
+    ("POST", "/chatbot/chats"): {
+        "title": "Hi",
+        "mode": "interview",
+        "topic": "backend",
+        "message": "Hello",
+        "level": "beginner",
+    },
+    ("PUT", "/chatbot/chats/{chat_id:int}"): {"title": "Renamed", "topic": "data", "level": "advanced"},
+    ("PATCH", "/chatbot/chats/{chat_id:int}"): {"title": "Renamed", "topic": "data", "level": "advanced"},
+    ("PATCH", "/chatbot/notebook/{entry_id:int}"): {"reviewed": True},
     ("POST", "/chatbot/chats/{chat_id:int}/messages"): {"content": "How are you?"},
     ("PUT", "/admin/users/{target_id:int}/limit"): {"daily_limit": 100},
     ("POST", "/v1/chat/completions"): {"messages": [{"role": "user", "content": "Hi"}], "model": "m"},
@@ -77,8 +85,10 @@ class Target:
     ids: dict[str, int]
 
     def url(self, template: str) -> str:
-        return template.replace("{chat_id:int}", str(self.ids["chat"])).replace(
-            "{target_id:int}", str(self.ids["user"])
+        return (
+            template.replace("{chat_id:int}", str(self.ids["chat"]))
+            .replace("{target_id:int}", str(self.ids["user"]))
+            .replace("{entry_id:int}", str(self.ids["entry"]))
         )
 
 
@@ -108,12 +118,14 @@ async def target(settings: Settings) -> AsyncIterator[Target]:
         )
     finally:
         await setup.aclose()
-    container = build_container(settings, hasher=QuickHasher(), llm=ScriptedLLM())
+    container = build_container(settings, hasher=QuickHasher(), llm=ScriptedLLM(feedback=[FEEDBACK]))
     async with AsyncTestClient(create_app(container)) as client:
         login = await client.post("/accounts/token/", json={"username": "minji", "password": PASSWORD})
         headers = {"Authorization": f"Bearer {login.json()['access']}"}
-        chat = await client.post("/chatbot/chats/", json={}, headers=headers)
-        yield Target(client=client, headers=headers, ids={"user": user.id, "chat": chat.json()["chat"]["id"]})
+        chat = await client.post("/chatbot/chats/", json={"message": "I am boring"}, headers=headers)
+        entry = (await client.get("/chatbot/notebook/", headers=headers)).json()["items"][0]["id"]
+        ids = {"user": user.id, "chat": chat.json()["chat"]["id"], "entry": entry}
+        yield Target(client=client, headers=headers, ids=ids)
 
 
 def problem(response: Any, case: Case, *, signed_in: bool = True) -> str | None:

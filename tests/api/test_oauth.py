@@ -17,6 +17,7 @@ from adapters.identity import JoseTokenService
 from adapters.memory import MemoryAttemptLimiter, MemoryStore
 from api.conftest import PASSWORD, SECRET, Api
 from api.helpers import assert_error
+from api.test_refresh_cookie import assert_refresh_cookie
 from app_http.app import create_app
 from app_http.bootstrap import build_container
 from app_http.settings import Settings
@@ -154,8 +155,14 @@ async def test_the_code_works_once_and_takes_the_cookie_flag(oauth_api: OAuthApi
     landed = await oauth_api.callback("kakao", await oauth_api.start())
     body = {"code": landed["code"], "cookie": True}
 
-    assert (await oauth_api.client.post("/accounts/oauth/exchange/", json=body)).status_code == 200
+    exchanged = await oauth_api.client.post("/accounts/oauth/exchange/", json=body)
+    assert exchanged.status_code == 200
+    # As on /accounts/token/: the refresh token is the browser's HttpOnly cookie, not in the JSON.
+    assert "refresh" not in exchanged.json()
+    cookie = assert_refresh_cookie(exchanged)
     assert_error(await oauth_api.client.post("/accounts/oauth/exchange/", json=body), 401, "invalid_code")
+    refreshed = await oauth_api.client.post("/accounts/token/refresh/", json={"refresh": cookie})
+    assert refreshed.status_code == 200, refreshed.text
     assert_error(
         await oauth_api.client.post("/accounts/oauth/exchange/", json={"code": 5}), 422, "validation_error"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from api.helpers import assert_error
 from chatcore.accounts import digest
 from chatcore.errors import LLMTimeout
 from chatcore.model import LinkedAccount, Provider
+from contract.helpers import FEEDBACK, SCORECARD
 
 MAX_FAILURES = 5  # the api fixture's limiter
 NEW = {"new_password": "brand new pass 2", "new_password2": "brand new pass 2"}
@@ -271,3 +273,52 @@ async def test_a_malformed_deletion_body_is_a_client_error(api: Api) -> None:
     )
     assert_error(wrong_type, 422, "validation_error")
     assert (await api.client.get("/accounts/mypage/", headers=headers)).status_code == 200
+
+
+async def test_the_export_has_the_learning_data_as_the_api_shows_it(api: Api) -> None:
+    """Issue 16 extended by SPEC §4.7: levels, feedback, scorecards and the notebook are exported."""
+    headers = await api.user("minji")
+    api.llm.push("Welcome. Tell me about yourself.")
+    api.llm.push_feedback(None, FEEDBACK, replace(FEEDBACK, corrections=(), score=None))
+    interview = await api.chat(headers, mode="interview", topic="backend", level="advanced", message="Hi")
+    await api.client.post(
+        f"/chatbot/chats/{interview}/messages/", json={"content": "I am boring"}, headers=headers
+    )
+    api.llm.push_scorecard(SCORECARD)
+    assert (
+        await api.client.post(f"/chatbot/chats/{interview}/scorecard/", headers=headers)
+    ).status_code == 201
+    talk = await api.chat(headers, message="Hello")
+    await api.client.patch(
+        f"/chatbot/notebook/{await _first_entry(api, headers)}/", json={"reviewed": True}, headers=headers
+    )
+
+    _, export = await export_of(api, headers)
+
+    exported = {c["id"]: c for c in export["chats"]}
+    for chat_id in (interview, talk):
+        shown = (await api.client.get(f"/chatbot/chats/{chat_id}/", headers=headers)).json()
+        assert exported[chat_id]["level"] == shown["level"]
+        assert [m["feedback"] for m in exported[chat_id]["messages"]] == [
+            m["feedback"] for m in shown["messages"]
+        ]
+    assert exported[interview]["level"] == "advanced"
+    assert any(m["feedback"] for m in exported[interview]["messages"])
+    card = (await api.client.get(f"/chatbot/chats/{interview}/scorecard/", headers=headers)).json()
+    [scorecard] = exported[interview]["scorecards"]
+    assert {**scorecard, "created_at": when(scorecard["created_at"])} == {
+        **card,
+        "created_at": when(card["created_at"]),
+    }
+    assert exported[talk]["scorecards"] == []
+    notebook = (await api.client.get("/chatbot/notebook/", headers=headers)).json()["items"]
+    assert len(notebook) == 1
+    assert [{**e, "created_at": when(e["created_at"])} for e in export["notebook"]] == [
+        {**e, "created_at": when(e["created_at"])} for e in notebook
+    ]
+    assert export["notebook"][0]["reviewed"] is True
+
+
+async def _first_entry(api: Api, headers: dict[str, str]) -> int:
+    entry_id: int = (await api.client.get("/chatbot/notebook/", headers=headers)).json()["items"][0]["id"]
+    return entry_id

@@ -18,7 +18,7 @@ from chatcore.model import LinkedAccount, NewMessage, Provider, RefreshRecord, R
 from chatcore.ports.storage import OAuthState, UnitOfWorkFactory
 from chatcore.throttling import account_key
 from contract.conftest import Storage
-from contract.helpers import T0, add_chat, add_user, at
+from contract.helpers import CORRECTION, SCORECARD, T0, add_chat, add_user, at
 from contract.references import sql_references
 
 DAY = date(2026, 11, 26)
@@ -31,6 +31,10 @@ async def give_everything(uow: UnitOfWorkFactory, user_id: int, *, tag: str) -> 
         for chat in chats:
             first = await tx.messages.add(chat.id, NewMessage(role=Role.USER, content="hi"), now=at(1))
             await tx.messages.add(chat.id, NewMessage(role=Role.ASSISTANT, content="hello"), now=at(2))
+            await tx.notebook.add(
+                user_id=user_id, chat_id=chat.id, message_id=first.id, corrections=(CORRECTION,), now=at(2)
+            )
+            await tx.scorecards.add(user_id=user_id, chat_id=chat.id, scorecard=SCORECARD, now=at(3))
         await tx.identities.link(
             user_id, LinkedAccount(provider=Provider.GITHUB, subject=f"{tag}-gh", login=tag)
         )

@@ -11,9 +11,11 @@ import pytest
 
 from adapters.offline_tutor import OfflineTutorGateway
 from adapters.openai_llm import OpenAIGateway
+from chatcore.learning import Level
 from chatcore.model import Mode
-from chatcore.ports.llm import LLMGateway, Prompt
+from chatcore.ports.llm import FeedbackRequest, LLMGateway, Prompt, ScorecardRequest, Tutor
 from chatcore.testing import ScriptedLLM
+from chatcore.tutor import feedback_turns, scorecard_turns
 from fakes.fake_openai import FakeOpenAI
 from llm.conftest import API_KEY, MODEL, prompt
 
@@ -22,7 +24,7 @@ TIMEOUT = 30
 
 
 @pytest.fixture(params=["offline-tutor", "scripted", "openai-over-fake"])
-async def llm(request: pytest.FixtureRequest) -> AsyncIterator[LLMGateway]:
+async def llm(request: pytest.FixtureRequest) -> AsyncIterator[Tutor]:
     if request.param == "offline-tutor":
         yield OfflineTutorGateway()
     elif request.param == "scripted":
@@ -92,3 +94,43 @@ async def test_the_reply_answers_the_latest_learner_turn(llm: LLMGateway) -> Non
     second = await llm.complete(prompt("My brother studies physics at a university in Daejeon."))
 
     assert first.text != second.text
+
+
+# --- FeedbackGateway (SPEC §4.7) -------------------------------------------------------------------
+
+ANSWER = "I am boring at my job, so I want to change it. I led a team of three and we shipped on time."
+QUESTION = "Why do you want to leave your current job?"
+
+
+async def test_feedback_is_none_or_valid_and_a_scorecard_is_whole(llm: Tutor) -> None:
+    request = FeedbackRequest(
+        learner_text=ANSWER,
+        question=QUESTION,
+        mode=Mode.INTERVIEW,
+        level=Level.INTERMEDIATE,
+        turns=feedback_turns(
+            learner_text=ANSWER, question=QUESTION, mode=Mode.INTERVIEW, level=Level.INTERMEDIATE
+        ),
+    )
+    feedback = await llm.feedback(request)
+    if feedback is not None:  # None is a valid answer: no feedback could be produced
+        assert all(c.original and c.corrected for c in feedback.corrections)
+
+    exchanges = ((QUESTION, ANSWER),)
+    card = await llm.scorecard(
+        ScorecardRequest(
+            exchanges=exchanges,
+            topic="backend developer",
+            level=Level.ADVANCED,
+            turns=scorecard_turns(exchanges=exchanges, topic="backend developer", level=Level.ADVANCED),
+        )
+    )
+    scores = (
+        card.overall,
+        card.criteria.relevance,
+        card.criteria.structure,
+        card.criteria.clarity,
+        card.criteria.grammar,
+    )
+    assert all(0 <= s <= 100 for s in scores)
+    assert card.model_answer.answer.strip()

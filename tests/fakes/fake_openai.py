@@ -31,6 +31,22 @@ empty       a well-formed answer with empty content
 garbage     not streaming: an HTML page with status 200; streaming: a non-JSON event
 ==========  ===================================================================================
 
+Feedback and scorecard calls (told apart by their prompts, see ``openai_payloads.kind_of``;
+each ``Received`` has its ``kind``) answer by ``structured``, unless a fault mode applies (faults
+apply to every call):
+
+=============  ================================================================================
+json           the valid JSON (``openai_payloads.FEEDBACK`` / ``SCORECARD``); takes ``response_format``
+text           plain text, no JSON
+broken         JSON cut in half
+reject_format  400 to a request with ``response_format``; without it, the JSON inside prose and
+               a code fence (as servers without structured output answer)
+=============  ================================================================================
+
+``answer_delay`` (seconds) delays every chat completion before it starts answering, like an
+upstream's time to the first token; ``assessment_delay`` delays feedback and scorecard calls
+instead (when set).
+
 A refused connection needs no server: use :func:`closed_port`.
 """
 
@@ -48,13 +64,14 @@ from types import TracebackType
 from typing import Any, Self
 
 from fakes import http11
+from fakes.openai_payloads import assessment, default_reply, kind_of
 from fakes.openai_payloads import chunk as _chunk
 from fakes.openai_payloads import completion as _completion
-from fakes.openai_payloads import default_reply
 from fakes.openai_payloads import error as _error
 
 STATUS_MODES = frozenset({"429", "500", "400", "401", "403", "404"})
 MODES = ("ok", "timeout", "stall", *sorted(STATUS_MODES), "cut", "truncated", "empty", "garbage", "reset")
+STRUCTURED_MODES = ("json", "text", "broken", "reject_format")
 
 
 @dataclass(slots=True)
@@ -70,6 +87,12 @@ class Behaviour:
     """Seconds between streamed pieces (lets a test close a stream while it is still flowing)."""
     api_key: str | None = None
     """When set, any other bearer key gets a 401, in every mode."""
+    structured: str = "json"
+    """How feedback and scorecard calls are answered (see the module docstring)."""
+    answer_delay: float = 0.0
+    """Seconds every chat completion waits before answering."""
+    assessment_delay: float | None = None
+    """When set, the wait of feedback and scorecard calls instead of ``answer_delay``."""
 
 
 @dataclass(slots=True)
@@ -81,6 +104,8 @@ class Received:
     headers: dict[str, str]
     body: bytes
     stream: bool = False
+    kind: str = "reply"
+    """``reply``, ``feedback`` or ``scorecard``."""
     completed: bool = False
     """The whole response was written."""
     aborted: bool = False
@@ -100,6 +125,7 @@ class Received:
             "headers": self.headers,
             "body": body,
             "stream": self.stream,
+            "kind": self.kind,
             "completed": self.completed,
             "aborted": self.aborted,
         }
@@ -127,10 +153,15 @@ class FakeOpenAI:
         """Change some fields of the :class:`Behaviour` (e.g. ``mode="500"``)."""
         if "mode" in changes and changes["mode"] not in MODES:
             raise ValueError(f"unknown mode {changes['mode']!r}; one of {MODES}")
+        if "structured" in changes and changes["structured"] not in STRUCTURED_MODES:
+            raise ValueError(f"unknown structured mode {changes['structured']!r}; one of {STRUCTURED_MODES}")
         self.behaviour = dataclasses.replace(self.behaviour, **changes)
 
-    def chat_requests(self) -> list[Received]:
-        return [r for r in self.requests if r.path == "/v1/chat/completions"]
+    def chat_requests(self, kind: str | None = None) -> list[Received]:
+        """Chat completion requests, of one ``kind`` when given."""
+        return [
+            r for r in self.requests if r.path == "/v1/chat/completions" and (kind is None or r.kind == kind)
+        ]
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> Self:
         self._server = await asyncio.start_server(self._connection, host, port)
@@ -244,8 +275,15 @@ class FakeOpenAI:
             await http11.send_json(writer, 400, _error("body is not a JSON object", "invalid_request_error"))
             return True
         received.stream = bool(body.get("stream"))
+        received.kind = kind_of(body)
         key = request.headers.get("authorization", "").removeprefix("Bearer ")
         mode = b.mode
+        wait = (
+            b.answer_delay if received.kind == "reply" or b.assessment_delay is None else b.assessment_delay
+        )
+        if wait and await http11.client_left_within(reader, wait):
+            received.aborted = True
+            return False
         if b.api_key is not None and key != b.api_key:
             mode = "401"
         if mode == "timeout" or (mode == "stall" and not received.stream):
@@ -264,6 +302,15 @@ class FakeOpenAI:
             return True
         self._serial += 1
         text = "" if mode == "empty" else (b.reply if b.reply is not None else default_reply(body))
+        if received.kind != "reply" and mode == "ok":
+            answer = assessment(received.kind, b.structured, with_format="response_format" in body)
+            if answer is None:
+                await http11.send_json(
+                    writer, 400, _error("response_format is not supported", "invalid_request_error")
+                )
+                received.completed = True
+                return True
+            text = answer
         ident = f"chatcmpl-fake-{self._serial}"
         model = str(body.get("model", ""))
         if received.stream:

@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
 
-from fakes.fake_openai import MODES, FakeOpenAI
+from fakes.fake_openai import MODES, STRUCTURED_MODES, FakeOpenAI
 
 TESTS_DIR = Path(__file__).resolve().parent.parent
 URL_PREFIX = "FAKE_OPENAI_URL="
@@ -122,6 +122,9 @@ async def _serve(args: argparse.Namespace) -> None:
         delay=args.delay,
         chunk_delay=args.chunk_delay,
         api_key=args.api_key or None,
+        structured=args.structured,
+        answer_delay=args.answer_delay,
+        assessment_delay=args.assessment_delay,
     )
     await fake.start(args.host, args.port)
     stop = asyncio.Event()
@@ -148,4 +151,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--delay", type=float, default=30.0, help="seconds of the timeout/stall modes")
     parser.add_argument("--chunk-delay", type=float, default=0.0, help="seconds between streamed pieces")
     parser.add_argument("--api-key", default=None, help="require this bearer key (else 401)")
+    parser.add_argument(
+        "--structured", choices=STRUCTURED_MODES, default="json", help="feedback/scorecard answers"
+    )
+    parser.add_argument("--answer-delay", type=float, default=0.0, help="seconds before every answer")
+    parser.add_argument("--assessment-delay", type=float, default=None, help="seconds before assessments")
     asyncio.run(_serve(parser.parse_args(argv)))

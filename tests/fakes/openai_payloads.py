@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -36,3 +37,53 @@ def chunk(ident: str, model: str, delta: dict[str, str], finish: str | None) -> 
         "model": model,
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
     }
+
+
+FEEDBACK = {
+    "corrections": [
+        {
+            "original": "I am boring",
+            "corrected": "I am bored",
+            "explanation": "'Bored' is how you feel; 'boring' is what causes it.",
+            "explanation_ko": "'bored'는 느끼는 감정, 'boring'은 지루하게 만드는 것입니다.",
+        }
+    ],
+    "better_phrasing": "I was bored at home, so I went out.",
+    "score": {"overall": 74, "criteria": {"relevance": 80, "structure": 70, "clarity": 75, "grammar": 70}},
+}
+SCORECARD = {
+    "overall": 71,
+    "criteria": {"relevance": 75, "structure": 65, "clarity": 72, "grammar": 70},
+    "strengths": ["You gave a concrete example."],
+    "improvements": ["Say what the result of your work was, with a number."],
+    "model_answer": {"question": "Tell me about yourself.", "answer": "I am a backend developer who ..."},
+}
+
+
+def kind_of(body: dict[str, Any]) -> str:
+    """``feedback``, ``scorecard`` or ``reply``: what chatcore asks for, told by the JSON shape its
+    system prompt describes (present with and without ``response_format``)."""
+    messages = body.get("messages") or []
+    system = next((str(m.get("content", "")) for m in messages if m.get("role") == "system"), "")
+    if '"model_answer"' in system:
+        return "scorecard"
+    if '"corrections"' in system:
+        return "feedback"
+    return "reply"
+
+
+def assessment(kind: str, structured: str, *, with_format: bool) -> str | None:
+    """The text the fake answers an assessment with in ``structured`` mode; ``None`` for a 400."""
+    valid = json.dumps(FEEDBACK if kind == "feedback" else SCORECARD, ensure_ascii=False)
+    if structured == "json":
+        return valid
+    if structured == "text":
+        return "Great answer! Your English is very good. Keep practising."
+    if structured == "broken":
+        return valid[: len(valid) // 2]
+    if structured == "reject_format":
+        if with_format:
+            return None
+        # Servers without structured output wrap the JSON the prompt asked for in prose.
+        return f"Here is the feedback you asked for:\n```json\n{valid}\n```\nGood luck!"
+    raise ValueError(f"unknown structured mode {structured!r}")

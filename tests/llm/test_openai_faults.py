@@ -16,7 +16,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from adapters.openai_llm import OpenAIGateway
-from adapters.openai_llm.errors import retry_after_seconds
+from adapters.openai_llm.errors import RequestRejected, retry_after_seconds
 from chatcore.errors import (
     LLMBusy,
     LLMError,
@@ -34,7 +34,7 @@ FAULTS: dict[str, type[LLMError]] = {
     "timeout": LLMTimeout,
     "429": LLMBusy,
     "500": LLMUpstreamError,
-    "400": LLMUpstreamError,
+    "400": RequestRejected,  # an LLMUpstreamError (502 llm_error) the gateway can recognise
     "401": LLMMisconfigured,
     "403": LLMMisconfigured,
     "404": LLMMisconfigured,

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from chatcore.learning import Level
 from chatcore.model import Message, MessageStatus, Mode, Role
 from chatcore.tutor import (
     CONVERSATION_PROMPT,
     DATA_FOOTER,
     INTERVIEW_PROMPT,
+    LEVEL_GUIDANCE,
     MAX_TOPIC_CHARS,
     ContextBudget,
     build_prompt,
@@ -44,7 +46,7 @@ def _data_block(prompt: str, tag: str) -> str:
 def test_the_interview_prompt_puts_the_role_after_the_instructions_as_data() -> None:
     prompt = system_prompt(Mode.INTERVIEW, "backend developer at a fintech company")
 
-    assert prompt.partition("\n\n<role>\n")[0] == INTERVIEW_PROMPT
+    assert prompt.partition("\n\n<role>\n")[0] == f"{INTERVIEW_PROMPT}\n{LEVEL_GUIDANCE[Level.INTERMEDIATE]}"
     assert _data_block(prompt, "role") == "backend developer at a fintech company"
     assert prompt.endswith(f"</role>\n{DATA_FOOTER}")
 
@@ -54,7 +56,7 @@ def test_a_topic_that_tries_to_close_the_block_stays_inside_it() -> None:
 
     assert prompt.count("</role>") == 1
     assert "Ignore previous instructions" in _data_block(prompt, "role")
-    assert prompt.partition("\n\n<role>\n")[0] == INTERVIEW_PROMPT
+    assert prompt.partition("\n\n<role>\n")[0] == f"{INTERVIEW_PROMPT}\n{LEVEL_GUIDANCE[Level.INTERMEDIATE]}"
 
 
 def test_look_alike_brackets_and_invisible_characters_are_removed_from_a_topic() -> None:
@@ -73,7 +75,10 @@ def test_a_topic_is_one_bounded_line() -> None:
 def test_the_conversation_prompt_carries_a_subject_only_when_one_is_given() -> None:
     with_subject = system_prompt(Mode.CONVERSATION, "travelling in Japan")
 
-    assert system_prompt(Mode.CONVERSATION, "  ") == CONVERSATION_PROMPT
+    assert (
+        system_prompt(Mode.CONVERSATION, "  ")
+        == f"{CONVERSATION_PROMPT}\n{LEVEL_GUIDANCE[Level.INTERMEDIATE]}"
+    )
     assert with_subject.startswith(CONVERSATION_PROMPT)
     assert _data_block(with_subject, "subject") == "travelling in Japan"
 

@@ -65,10 +65,23 @@ async def sent_by_sqlalchemy(engine: AsyncEngine, prepared: Prepared, values: di
                 "created_at": datetime(2026, 11, 26, 9, 30, 0, 120, tzinfo=SEOUL),
                 "status": "ok",
                 "model": "gpt-4o-mini",
+                "feedback": None,
+            },
+        ),
+        (
+            _ADD_MESSAGE,
+            {
+                "chat_id": 3,
+                "role": "assistant",
+                "content": "Good answer.",
+                "created_at": datetime(2026, 11, 26, 9, 30, 0, 120, tzinfo=SEOUL),
+                "status": "ok",
+                "model": "gpt-4o-mini",
+                "feedback": '{"corrections":[],"better_phrasing":"Ünïcode ✓","score":null}',
             },
         ),
     ],
-    ids=["quota consume", "add message"],
+    ids=["quota consume", "add message", "add message with feedback"],
 )
 async def test_the_driver_gets_what_sqlalchemy_would_send(
     engine: AsyncEngine, prepared: Prepared, values: dict[str, Any]

@@ -54,6 +54,8 @@ class FlakyUnitOfWork:
         self.refresh_tokens = inner.refresh_tokens
         self.api_keys = inner.api_keys
         self.idempotency = inner.idempotency
+        self.notebook = inner.notebook
+        self.scorecards = inner.scorecards
 
     async def __aenter__(self) -> Self:
         await self._inner.__aenter__()

@@ -16,6 +16,7 @@ from chatcore.errors import (
     UsernameTaken,
     UserNotFound,
 )
+from chatcore.learning import Correction, Level, NotebookEntry, SavedScorecard, Scorecard
 from chatcore.model import (
     ApiKey,
     Chat,
@@ -28,7 +29,7 @@ from chatcore.model import (
     RefreshRecord,
     User,
 )
-from chatcore.ports.storage import ChatCursor, IdempotencyRecord, OAuthState
+from chatcore.ports.storage import Activity, ChatCursor, IdempotencyRecord, OAuthState
 
 
 class _Repo:
@@ -124,6 +125,8 @@ class MemoryUserRepository(_Repo):
         chat_ids = {c.id for c in t.chats.values() if c.user_id == user_id}
         t.chats = {k: c for k, c in t.chats.items() if c.id not in chat_ids}
         t.messages = {k: m for k, m in t.messages.items() if m.chat_id not in chat_ids}
+        t.notebook = {k: e for k, e in t.notebook.items() if e.user_id != user_id}
+        t.scorecards = {k: c for k, c in t.scorecards.items() if c.user_id != user_id}
         t.identities = {k: v for k, v in t.identities.items() if v[0] != user_id}
         t.refresh_tokens = {k: r for k, r in t.refresh_tokens.items() if r.user_id != user_id}
         t.api_keys = {k: v for k, v in t.api_keys.items() if v[0].user_id != user_id}
@@ -200,8 +203,18 @@ class MemoryOAuthRepository(_Repo):
 
 
 class MemoryChatRepository(_Repo):
-    async def add(self, *, user_id: int, title: str, mode: Mode, topic: str, now: datetime) -> Chat:
+    async def add(
+        self,
+        *,
+        user_id: int,
+        title: str,
+        mode: Mode,
+        topic: str,
+        now: datetime,
+        level: Level = Level.INTERMEDIATE,
+    ) -> Chat:
         chat = Chat(
+            level=level,
             id=self._t.next_id("chats"),
             user_id=user_id,
             title=title,
@@ -232,13 +245,21 @@ class MemoryChatRepository(_Repo):
         return mine[:limit]
 
     async def update(
-        self, user_id: int, chat_id: int, *, title: str | None, topic: str | None, now: datetime
+        self,
+        user_id: int,
+        chat_id: int,
+        *,
+        title: str | None,
+        topic: str | None,
+        now: datetime,
+        level: Level | None = None,
     ) -> Chat | None:
         chat = await self.get(user_id, chat_id)
         if chat is None:
             return None
         chat = replace(
             chat,
+            level=chat.level if level is None else level,
             title=chat.title if title is None else title,
             topic=chat.topic if topic is None else topic,
             updated_at=now,
@@ -254,6 +275,8 @@ class MemoryChatRepository(_Repo):
             del self._t.messages[message_id]
         for key in [k for k, r in self._t.idempotency.items() if r.chat_id == chat_id]:
             del self._t.idempotency[key]
+        self._t.notebook = {k: e for k, e in self._t.notebook.items() if e.chat_id != chat_id}
+        self._t.scorecards = {k: c for k, c in self._t.scorecards.items() if c.chat_id != chat_id}
         return True
 
 
@@ -273,6 +296,7 @@ class MemoryMessageRepository(_Repo):
             created_at=now,
             status=message.status,
             model=message.model,
+            feedback=message.feedback,
         )
         self._t.messages[stored.id] = stored
         return stored
@@ -296,6 +320,80 @@ class MemoryMessageRepository(_Repo):
         message = self._t.messages.get(message_id)
         if message is not None:
             self._t.messages[message_id] = replace(message, status=status)
+
+    async def activity(self, user_id: int, *, since: datetime) -> list[Activity]:
+        modes = {c.id: c.mode for c in self._t.chats.values() if c.user_id == user_id}
+        found = [
+            m
+            for m in self._t.messages.values()
+            if m.chat_id in modes and m.status is MessageStatus.OK and m.created_at >= since
+        ]
+        found.sort(key=lambda m: m.id)
+        return [
+            Activity(at=m.created_at, role=m.role, mode=modes[m.chat_id], feedback=m.feedback) for m in found
+        ]
+
+
+class MemoryNotebookRepository(_Repo):
+    async def add(
+        self,
+        *,
+        user_id: int,
+        chat_id: int,
+        message_id: int,
+        corrections: tuple[Correction, ...],
+        now: datetime,
+    ) -> None:
+        for correction in corrections:
+            entry = NotebookEntry(
+                id=self._t.next_id("notebook"),
+                user_id=user_id,
+                chat_id=chat_id,
+                message_id=message_id,
+                correction=correction,
+                created_at=now,
+            )
+            self._t.notebook[entry.id] = entry
+
+    async def page(self, user_id: int, *, before: int | None, limit: int) -> list[NotebookEntry]:
+        mine = [
+            e for e in self._t.notebook.values() if e.user_id == user_id and (before is None or e.id < before)
+        ]
+        mine.sort(key=lambda e: e.id, reverse=True)
+        return mine[:limit]
+
+    async def set_reviewed(self, user_id: int, entry_id: int, reviewed: bool) -> NotebookEntry | None:
+        entry = self._t.notebook.get(entry_id)
+        if entry is None or entry.user_id != user_id:
+            return None
+        entry = self._t.notebook[entry_id] = replace(entry, reviewed=reviewed)
+        return entry
+
+
+class MemoryScorecardRepository(_Repo):
+    async def add(self, *, user_id: int, chat_id: int, scorecard: Scorecard, now: datetime) -> SavedScorecard:
+        chat = self._t.chats.get(chat_id)
+        if chat is None or chat.user_id != user_id:
+            raise ChatNotFound
+        saved = SavedScorecard(
+            id=self._t.next_id("scorecards"),
+            user_id=user_id,
+            chat_id=chat_id,
+            scorecard=scorecard,
+            created_at=now,
+        )
+        self._t.scorecards[saved.id] = saved
+        return saved
+
+    async def latest(self, user_id: int, chat_id: int) -> SavedScorecard | None:
+        found = await self.for_chat(user_id, chat_id)
+        return found[-1] if found else None
+
+    async def for_chat(self, user_id: int, chat_id: int) -> list[SavedScorecard]:
+        return sorted(
+            (c for c in self._t.scorecards.values() if c.user_id == user_id and c.chat_id == chat_id),
+            key=lambda c: c.id,
+        )
 
 
 class MemoryQuotaLedger(_Repo):

@@ -14,9 +14,11 @@ from chatcore.ports.storage import (
     IdempotencyRepository,
     IdentityRepository,
     MessageRepository,
+    NotebookRepository,
     OAuthRepository,
     QuotaLedger,
     RefreshTokenRepository,
+    ScorecardRepository,
     UserRepository,
 )
 
@@ -54,6 +56,8 @@ class MemoryUnitOfWork:
         self.refresh_tokens: RefreshTokenRepository = repos.MemoryRefreshTokenRepository(t)
         self.api_keys: ApiKeyRepository = repos.MemoryApiKeyRepository(t)
         self.idempotency: IdempotencyRepository = repos.MemoryIdempotencyRepository(t)
+        self.notebook: NotebookRepository = repos.MemoryNotebookRepository(t)
+        self.scorecards: ScorecardRepository = repos.MemoryScorecardRepository(t)
 
     async def __aenter__(self) -> Self:
         await self._store.lock.acquire()

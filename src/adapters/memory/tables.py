@@ -9,6 +9,7 @@ import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from chatcore.learning import NotebookEntry, SavedScorecard
 from chatcore.model import ApiKey, Chat, LinkedAccount, Message, RefreshRecord, User
 from chatcore.ports.storage import IdempotencyRecord, OAuthState
 
@@ -38,6 +39,8 @@ class Tables:
     idempotency: dict[tuple[int, str], IdempotencyRecord] = field(default_factory=dict)
     oauth_states: dict[str, OAuthState] = field(default_factory=dict)
     oauth_codes: dict[str, OAuthCode] = field(default_factory=dict)
+    notebook: dict[int, NotebookEntry] = field(default_factory=dict)
+    scorecards: dict[int, SavedScorecard] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=dict)
 
     def next_id(self, table: str) -> int:

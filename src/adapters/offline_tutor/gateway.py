@@ -5,6 +5,10 @@ and adds one correction note for a common mistake. Interview (``interview.py``):
 a bank chosen by the role's keywords, one at a time, brief feedback and follow-ups that react to
 the length and specifics of each answer, a closing summary when the learner says they are done.
 The same prompt always gives the same reply.
+
+It also assesses (``FeedbackGateway``, SPEC §4.7) with the rules of ``feedback.py``: the
+corrections of common learner mistakes with Korean explanations, interview scores from the
+answer's structure, and scorecards; deterministic too.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ import re
 from collections.abc import AsyncGenerator
 
 from adapters.offline_tutor.conversation import conversation_reply
+from adapters.offline_tutor.feedback import feedback_for, scorecard_for
 from adapters.offline_tutor.interview import interview_reply
+from chatcore.learning import Feedback, Scorecard
 from chatcore.model import Mode
-from chatcore.ports.llm import Completion, Prompt
+from chatcore.ports.llm import Completion, FeedbackRequest, Prompt, ScorecardRequest
 
 MODEL_NAME = "offline-tutor"
 _PIECE = re.compile(r"\s*\S+")
@@ -31,8 +37,8 @@ class OfflineTutorGateway:
     def reply_to(self, prompt: Prompt) -> str:
         """The reply text for ``prompt`` (pure: no I/O, no randomness)."""
         if prompt.mode is Mode.INTERVIEW:
-            return interview_reply(prompt)
-        return conversation_reply(prompt)
+            return interview_reply(prompt, level=prompt.level)
+        return conversation_reply(prompt, level=prompt.level)
 
     async def complete(self, prompt: Prompt) -> Completion:
         return Completion(text=self.reply_to(prompt), model=MODEL_NAME)
@@ -42,6 +48,14 @@ class OfflineTutorGateway:
         # into exactly the text complete() returns.
         for piece in _PIECE.findall(self.reply_to(prompt)):
             yield piece
+
+    async def feedback(self, request: FeedbackRequest) -> Feedback | None:
+        return feedback_for(
+            request.learner_text, mode=request.mode, level=request.level, question=request.question
+        )
+
+    async def scorecard(self, request: ScorecardRequest) -> Scorecard:
+        return scorecard_for(request.exchanges, topic=request.topic, level=request.level)
 
     async def aclose(self) -> None:
         return None

@@ -2,6 +2,9 @@
 at a time; brief feedback on each answer; a follow-up when an answer is short or names something
 worth digging into; a closing summary when the learner is done (or the bank runs out).
 
+For beginners the feedback and follow-ups use short, simple sentences (the questions stay the
+same: they are the interview).
+
 The state of the interview is read back from the transcript, so the same turns always give the
 same reply and nothing is stored outside the chat.
 """
@@ -14,6 +17,7 @@ import re
 from adapters.offline_tutor.corrections import Correction, find_correction
 from adapters.offline_tutor.questions import questions_for
 from adapters.offline_tutor.words import pick, specific_word, tokens, wordset
+from chatcore.learning import Level
 from chatcore.ports.llm import Prompt, Turn
 
 FOLLOW_UP = "Follow-up:"
@@ -37,6 +41,34 @@ _DIG_INTO = (
     'Tell me more about "{it}": what was the biggest challenge there?',
     'You brought up "{it}". What would you do differently next time?',
 )
+_DIG_INTO_SIMPLY = (
+    'You said "{it}". What did you do there?',
+    'Tell me more about "{it}". What was hard?',
+    'You said "{it}". What happened in the end?',
+)
+_USUALLY = {
+    "short": "Feedback: that answer is quite short. Interviewers want detail: add a concrete example "
+    "using Situation, Task, Action, Result.",
+    "example": "Good, that answer has a clear example.",
+    "no example": "Add a specific example to make it memorable.",
+    "detail": 'Mentioning "{it}" is a good start; build a short example around it.',
+    "number": "Numbers make results convincing; nice use of them.",
+    "no number": "If you can, add a number (time saved, users, percent) to show the result.",
+    "long": "It is a little long; aim for about one to two minutes when speaking.",
+    "follow-up": "Could you give me a concrete example? Describe one situation, what you did, and what "
+    "happened.",
+}
+_SIMPLY = {
+    "short": "Feedback: your answer is short. Please give one example: what happened, what you did, "
+    "and the result.",
+    "example": "Good, you gave an example.",
+    "no example": "Please add an example from your life.",
+    "detail": 'You said "{it}". Good! Now tell a short story about it.',
+    "number": "Good, you used numbers.",
+    "no number": "Try to add a number, like time or money you saved.",
+    "long": "Your answer is a little long. Try to make it shorter.",
+    "follow-up": "Can you give me an example? What happened, and what did you do?",
+}
 
 
 def is_done(text: str) -> bool:
@@ -44,8 +76,9 @@ def is_done(text: str) -> bool:
     return bool(_ALONE.match(text)) or (len(text.split()) <= 15 and bool(_DONE.search(text)))
 
 
-def interview_reply(prompt: Prompt) -> str:
-    """The interviewer's next turn for the role in ``prompt.topic``."""
+def interview_reply(prompt: Prompt, *, level: Level = Level.INTERMEDIATE) -> str:
+    """The interviewer's next turn for the role in ``prompt.topic``, worded for ``level``."""
+    simply = level is Level.BEGINNER
     role = prompt.topic or "this position"
     bank = questions_for(prompt.topic)
     asked = [t.content for t in prompt.turns if t.role == "assistant"]
@@ -59,8 +92,8 @@ def interview_reply(prompt: Prompt) -> str:
     answers = _answers(prompt.turns)
     if is_done(last):
         return summary(role, answers[:-1])
-    reply = feedback(last)
-    dig = None if FOLLOW_UP in asked[-1] else follow_up(last)
+    reply = feedback(last, simply=simply)
+    dig = None if FOLLOW_UP in asked[-1] else follow_up(last, simply=simply)
     if dig:
         reply += f"\n\n{FOLLOW_UP} {dig}"
     else:
@@ -69,44 +102,36 @@ def interview_reply(prompt: Prompt) -> str:
         if question is None:
             return f"{reply}\n\nThat was my last question.\n\n{summary(role, answers)}"
         reply += f"\n\n{NEXT} {question}"
-    correction = find_correction(last)
+    correction = find_correction(last, simple=simply)
     return f"{reply}\n\n{correction.note()}" if correction else reply
 
 
-def feedback(answer: str) -> str:
+def feedback(answer: str, *, simply: bool = False) -> str:
     """One or two sentences on the answer's length, example, numbers and specifics."""
+    say = _SIMPLY if simply else _USUALLY
     words = answer.split()
     if len(words) < SHORT_ANSWER_WORDS:
-        return (
-            "Feedback: that answer is quite short. Interviewers want detail: add a concrete "
-            "example using Situation, Task, Action, Result."
-        )
-    tips = []
+        return say["short"]
     detail = specific_word(answer)
     if _has_example(answer):
-        tips.append("Good, that answer has a clear example.")
+        tips = [say["example"]]
+    elif detail:
+        tips = [say["detail"].format(it=detail)]
     else:
-        tips.append("Add a specific example to make it memorable.")
-    if detail and not _has_example(answer):
-        tips[-1] = f'Mentioning "{detail}" is a good start; build a short example around it.'
-    if _has_number(answer):
-        tips.append("Numbers make results convincing; nice use of them.")
-    else:
-        tips.append("If you can, add a number (time saved, users, percent) to show the result.")
+        tips = [say["no example"]]
+    tips.append(say["number"] if _has_number(answer) else say["no number"])
     if len(words) > LONG_ANSWER_WORDS:
-        tips.append("It is a little long; aim for about one to two minutes when speaking.")
+        tips.append(say["long"])
     return "Feedback: " + " ".join(tips)
 
 
-def follow_up(answer: str) -> str | None:
+def follow_up(answer: str, *, simply: bool = False) -> str | None:
     """A question about this answer, or ``None`` when it is detailed enough to move on."""
     if len(answer.split()) < SHORT_ANSWER_WORDS:
-        return (
-            "Could you give me a concrete example? Describe one situation, what you did, and what happened."
-        )
+        return (_SIMPLY if simply else _USUALLY)["follow-up"]
     detail = specific_word(answer)
     if detail and not _has_number(answer) and len(answer.split()) <= LONG_ANSWER_WORDS:
-        return pick(_DIG_INTO, answer).format(it=detail)
+        return pick(_DIG_INTO_SIMPLY if simply else _DIG_INTO, answer).format(it=detail)
     return None
 
 

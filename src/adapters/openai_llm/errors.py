@@ -48,6 +48,12 @@ log = structlog.get_logger("chatcore.llm")
 MAX_RETRY_AFTER = 86_400
 
 
+class RequestRejected(LLMUpstreamError):
+    """Upstream 400/422: it refused the request as written (a ``response_format`` it does not
+    support, a context too long). Answered as any ``LLMUpstreamError``; the gateway may retry a
+    structured-output call without the format."""
+
+
 class BrokenAnswer(ValueError):
     """A 200 answer that is not a usable reply: no text, no choices, cut at a message boundary."""
 
@@ -138,7 +144,7 @@ def status_error(exc: openai.APIStatusError, *, model: str, host: str) -> LLMErr
         log.warning("llm_timeout", **fields)
         return LLMTimeout()
     log.warning("llm_upstream_error", **fields)
-    return LLMUpstreamError()
+    return RequestRejected() if status in (400, 422) else LLMUpstreamError()
 
 
 def _code(exc: openai.APIError) -> str | None:

@@ -23,6 +23,11 @@ answer and for every streamed chunk - the largest CPU items of a call in cProfil
 them halves the Python function calls per call (more for streams). The JSON is read here
 instead, defensively, since nothing validated it. Auth, timeouts, error classes and SSE
 decoding are the SDK's, unchanged.
+
+Feedback and scorecards (SPEC §4.7) are one more (non-streamed) call each, asking for JSON with
+``response_format`` (``structured.py``). A server that refuses that field with a 400/422 is
+asked again without it at once (the prompt asks for the same JSON), and from then on never
+with it: the gateway remembers, per process, that this server has no structured output.
 """
 
 from __future__ import annotations
@@ -36,8 +41,16 @@ from urllib.parse import urlsplit
 import httpx2
 import openai
 
-from adapters.openai_llm.errors import BrokenAnswer, could_not_connect, translated
-from chatcore.ports.llm import Completion, Prompt
+from adapters.openai_llm.errors import BrokenAnswer, RequestRejected, could_not_connect, translated
+from adapters.openai_llm.structured import (
+    FEEDBACK_SCHEMA,
+    SCORECARD_SCHEMA,
+    feedback_from,
+    response_format,
+    scorecard_from,
+)
+from chatcore.learning import Feedback, Scorecard
+from chatcore.ports.llm import Completion, FeedbackRequest, Prompt, ScorecardRequest, Turn
 
 T = TypeVar("T")
 
@@ -81,6 +94,8 @@ class OpenAIGateway:
             http_client=openai.DefaultAioHttpClient(timeout=timeout),
         )
         self._host = urlsplit(str(self._client.base_url)).hostname or ""
+        self._structured: bool | None = None
+        """Whether the server takes ``response_format``: unknown until the first call says."""
 
     @property
     def model(self) -> str:
@@ -143,6 +158,50 @@ class OpenAIGateway:
             # stops generating. Must not mask the exception that brought us here.
             with suppress(httpx2.HTTPError, OSError):
                 await upstream.close()
+
+    @property
+    def structured_output(self) -> bool | None:
+        """Whether the server took ``response_format`` (``None`` until a call has told)."""
+        return self._structured
+
+    async def feedback(self, request: FeedbackRequest) -> Feedback | None:
+        """The feedback as JSON; ``None`` when the answer is not valid feedback."""
+        return feedback_from(await self._json_call(request.turns, name="feedback", schema=FEEDBACK_SCHEMA))
+
+    async def scorecard(self, request: ScorecardRequest) -> Scorecard:
+        """The scorecard as JSON; an answer that is not a valid scorecard is ``LLMUpstreamError``."""
+        text = await self._json_call(request.turns, name="scorecard", schema=SCORECARD_SCHEMA)
+        with translated(model=self._model, host=self._host, answering=True):
+            card = scorecard_from(text)
+            if card is None:
+                raise BrokenAnswer("the scorecard is not valid JSON of its schema")
+        return card
+
+    async def _json_call(self, turns: tuple[Turn, ...], *, name: str, schema: dict[str, object]) -> str:
+        """The text of a non-streamed call asking for JSON: with ``response_format`` unless this
+        server is known to refuse it; refused (400/422) while still unknown, asked again without."""
+        messages = [{"role": turn.role, "content": turn.content} for turn in turns]
+        deadline = asyncio.get_running_loop().time() + self._timeout
+
+        def call(structured: bool) -> Callable[[], Awaitable[object]]:
+            body: dict[str, object] = {"model": self._model, "messages": messages}
+            if structured:
+                body["response_format"] = response_format(name, schema)
+            return lambda: self._client.post(CHAT_COMPLETIONS, cast_to=object, body=body)
+
+        structured = self._structured is not False
+        try:
+            response = await self._with_connect_retry(call(structured), deadline=deadline)
+        except RequestRejected:
+            if not structured or self._structured is not None:
+                raise
+            self._structured = False
+            response = await self._with_connect_retry(call(False), deadline=deadline)
+        else:
+            if structured:
+                self._structured = True
+        with translated(model=self._model, host=self._host, answering=True):
+            return _text_of(response)
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -19,12 +19,14 @@ from sqlalchemy import (
     update,
 )
 
+from adapters.sql.learning import feedback_json, feedback_of
 from adapters.sql.prepared import Prepared
 from adapters.sql.schema import UtcDateTime, chats, idempotency_keys, messages
 from adapters.sql.transaction import Repository
 from chatcore.errors import ChatNotFound, Conflict, NotFound
+from chatcore.learning import Level
 from chatcore.model import Chat, Message, MessageStatus, Mode, NewMessage, Role
-from chatcore.ports.storage import ChatCursor, IdempotencyRecord
+from chatcore.ports.storage import Activity, ChatCursor, IdempotencyRecord
 
 _CHAT = (
     chats.c.id,
@@ -35,6 +37,7 @@ _CHAT = (
     chats.c.created_at,
     chats.c.updated_at,
     chats.c.message_count,
+    chats.c.level,
 )
 _MESSAGE = (
     messages.c.id,
@@ -44,6 +47,7 @@ _MESSAGE = (
     messages.c.created_at,
     messages.c.status,
     messages.c.model,
+    messages.c.feedback,
 )
 
 # The statements of the hot path (asking the tutor) are built once.
@@ -53,7 +57,7 @@ _ADD_MESSAGE = Prepared(
     .values(
         {
             name: bindparam(name, type_=messages.c[name].type)
-            for name in ("chat_id", "role", "content", "created_at", "status", "model")
+            for name in ("chat_id", "role", "content", "created_at", "status", "model", "feedback")
         }
     )
     .returning(messages.c.id)
@@ -78,6 +82,7 @@ def _chat(row: Row[Any]) -> Chat:
         created_at=row.created_at,
         updated_at=row.updated_at,
         message_count=row.message_count,
+        level=Level(row.level),
     )
 
 
@@ -90,11 +95,21 @@ def _message(row: Row[Any]) -> Message:
         created_at=row.created_at,
         status=MessageStatus(row.status),
         model=row.model,
+        feedback=feedback_of(row.feedback),
     )
 
 
 class SqlChatRepository(Repository):
-    async def add(self, *, user_id: int, title: str, mode: Mode, topic: str, now: datetime) -> Chat:
+    async def add(
+        self,
+        *,
+        user_id: int,
+        title: str,
+        mode: Mode,
+        topic: str,
+        now: datetime,
+        level: Level = Level.INTERMEDIATE,
+    ) -> Chat:
         stmt = (
             insert(chats)
             .values(
@@ -105,12 +120,20 @@ class SqlChatRepository(Repository):
                 created_at=now,
                 updated_at=now,
                 message_count=0,
+                level=level.value,
             )
             .returning(chats.c.id)
         )
         chat_id: int = (await self._tx.execute(stmt)).scalar_one()
         return Chat(
-            id=chat_id, user_id=user_id, title=title, mode=mode, topic=topic, created_at=now, updated_at=now
+            id=chat_id,
+            user_id=user_id,
+            title=title,
+            mode=mode,
+            topic=topic,
+            created_at=now,
+            updated_at=now,
+            level=level,
         )
 
     async def get(self, user_id: int, chat_id: int) -> Chat | None:
@@ -134,9 +157,18 @@ class SqlChatRepository(Repository):
         return [_chat(row) for row in (await self._tx.execute(stmt)).all()]
 
     async def update(
-        self, user_id: int, chat_id: int, *, title: str | None, topic: str | None, now: datetime
+        self,
+        user_id: int,
+        chat_id: int,
+        *,
+        title: str | None,
+        topic: str | None,
+        now: datetime,
+        level: Level | None = None,
     ) -> Chat | None:
         values: dict[str, Any] = {"updated_at": now}
+        if level is not None:
+            values["level"] = level.value
         if title is not None:
             values["title"] = title
         if topic is not None:
@@ -165,6 +197,7 @@ class SqlMessageRepository(Repository):
             "created_at": now,
             "status": message.status.value,
             "model": message.model,
+            "feedback": feedback_json(message.feedback),
         }
         # The chat's updated_at and message_count follow by trigger (migration 0002).
         try:
@@ -179,6 +212,7 @@ class SqlMessageRepository(Repository):
             created_at=now,
             status=message.status,
             model=message.model,
+            feedback=message.feedback,
         )
 
     async def for_chat(self, chat_id: int) -> list[Message]:
@@ -211,6 +245,23 @@ class SqlMessageRepository(Repository):
     async def set_status(self, message_id: int, status: MessageStatus) -> None:
         stmt = update(messages).where(messages.c.id == message_id).values(status=status.value)
         await self._tx.execute(stmt)
+
+    async def activity(self, user_id: int, *, since: datetime) -> list[Activity]:
+        stmt = (
+            select(messages.c.created_at, messages.c.role, chats.c.mode, messages.c.feedback)
+            .join(chats, chats.c.id == messages.c.chat_id)
+            .where(chats.c.user_id == user_id, messages.c.status == "ok", messages.c.created_at >= since)
+            .order_by(messages.c.id)
+        )
+        return [
+            Activity(
+                at=row.created_at,
+                role=Role(row.role),
+                mode=Mode(row.mode),
+                feedback=feedback_of(row.feedback),
+            )
+            for row in (await self._tx.execute(stmt)).all()
+        ]
 
 
 _IDEMPOTENCY = (

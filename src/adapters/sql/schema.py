@@ -113,7 +113,10 @@ chats = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("message_count", Integer, nullable=False, server_default=text("0")),
+    # SPEC §4.7 (migration 0008).
+    Column("level", String(20), nullable=False, server_default="intermediate"),
     CheckConstraint("mode IN ('conversation', 'interview')", name="mode"),
+    CheckConstraint("level IN ('beginner', 'intermediate', 'advanced')", name="level"),
     sqlite_autoincrement=True,
 )
 # Keyset pagination: WHERE user_id = ? AND (updated_at, id) < (?, ?) ORDER BY updated_at DESC, id DESC.
@@ -129,6 +132,8 @@ messages = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("status", String(16), nullable=False, server_default="ok"),
     Column("model", String(100), nullable=False),
+    # The feedback of an assistant message as JSON (SPEC §4.7, migration 0008); NULL when none.
+    Column("feedback", Text),
     CheckConstraint("role IN ('user', 'assistant')", name="role"),
     CheckConstraint("status IN ('ok', 'failed')", name="status"),
     sqlite_autoincrement=True,
@@ -226,7 +231,44 @@ oauth_states = Table(
     Column("expires_at", UtcDateTime, nullable=False, index=True),
 )
 
+# The tutor's corrections, kept for review (SPEC §4.7, migration 0008). ``message_id`` is the
+# learner's message the correction is about; it goes with its chat, so it needs no key of its own.
+notebook_entries = Table(
+    "notebook_entries",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    _user_fk(),
+    Column("chat_id", ForeignKey("chats.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("message_id", BigInteger, nullable=False),
+    Column("original", Text, nullable=False),
+    Column("corrected", Text, nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("explanation_ko", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("reviewed", Boolean, nullable=False, server_default=false()),
+    sqlite_autoincrement=True,
+)
+# The notebook, newest first: WHERE user_id = ? AND id < ? ORDER BY id DESC.
+Index("ix_notebook_entries_user_id_id", notebook_entries.c.user_id, notebook_entries.c.id)
+
+# Interview scorecards (SPEC §4.7, migration 0008): the scorecard as JSON, the overall score beside it.
+scorecards = Table(
+    "scorecards",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _user_fk(index=True),
+    Column("chat_id", ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    Column("overall", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("overall BETWEEN 0 AND 100", name="overall"),
+    sqlite_autoincrement=True,
+)
+Index("ix_scorecards_chat_id_id", scorecards.c.chat_id, scorecards.c.id)
+
 DATA_TABLES = (
+    "scorecards",
+    "notebook_entries",
     "oauth_states",
     "login_failures",
     "oauth_codes",

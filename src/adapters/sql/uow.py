@@ -15,6 +15,7 @@ from adapters.sql.accounts import (
 )
 from adapters.sql.chats import SqlChatRepository, SqlIdempotencyRepository, SqlMessageRepository
 from adapters.sql.engine import READ_ONLY
+from adapters.sql.learning import SqlNotebookRepository, SqlScorecardRepository
 from adapters.sql.oauth import SqlOAuthRepository
 from adapters.sql.quota import SqlQuotaLedger
 from adapters.sql.transaction import STORAGE_ERRORS, Transaction, raise_storage_error
@@ -24,9 +25,11 @@ from chatcore.ports.storage import (
     IdempotencyRepository,
     IdentityRepository,
     MessageRepository,
+    NotebookRepository,
     OAuthRepository,
     QuotaLedger,
     RefreshTokenRepository,
+    ScorecardRepository,
     UnitOfWork,
     UserRepository,
 )
@@ -60,6 +63,8 @@ class SqlUnitOfWork:
         self.refresh_tokens: RefreshTokenRepository = SqlRefreshTokenRepository(tx)
         self.api_keys: ApiKeyRepository = SqlApiKeyRepository(tx)
         self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(tx)
+        self.notebook: NotebookRepository = SqlNotebookRepository(tx)
+        self.scorecards: ScorecardRepository = SqlScorecardRepository(tx)
 
     async def __aenter__(self) -> Self:
         if self._tx.connection is not None:

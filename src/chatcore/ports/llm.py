@@ -1,4 +1,10 @@
-"""The tutor port: what is sent to the LLM (``Prompt`` of ``Turn``s) and what comes back."""
+"""The tutor ports: what is sent to the LLM (``Prompt`` of ``Turn``s) and what comes back.
+
+``LLMGateway`` writes the replies. ``FeedbackGateway`` assesses the learner (SPEC §4.7): the
+feedback on one learner message, and the scorecard of an interview. A chat message asks both at
+once: the reply streams while the feedback is obtained by a second, concurrent call, which may
+fail on its own (the reply then carries no feedback).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,8 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from chatcore.model import (
-    Mode,
-)
+from chatcore.learning import Feedback, Level, Scorecard
+from chatcore.model import Mode
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +33,7 @@ class Prompt:
     turns: tuple[Turn, ...]
     mode: Mode = Mode.CONVERSATION
     topic: str = ""
+    level: Level = Level.INTERMEDIATE
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,3 +61,48 @@ class LLMGateway(Protocol):
     async def aclose(self) -> None:
         """Release connections; called once at shutdown."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackRequest:
+    """What the feedback on one learner message is about.
+
+    ``learner_text``, ``question`` (the tutor's message just before it, ``None`` at the start of
+    a chat), ``mode`` and ``level`` are there for a tutor without a model (the offline one); a
+    model gets them through ``turns`` (``chatcore.tutor.feedback_turns``), where the learner's
+    words are delimited as data.
+    """
+
+    learner_text: str
+    question: str | None
+    mode: Mode
+    level: Level
+    turns: tuple[Turn, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScorecardRequest:
+    """An interview to sum up: ``exchanges`` are (tutor question, learner answer), oldest first."""
+
+    exchanges: tuple[tuple[str, str], ...]
+    topic: str
+    level: Level
+    turns: tuple[Turn, ...]
+
+
+class FeedbackGateway(Protocol):
+    """The tutor that assesses the learner. Raises only :class:`chatcore.errors.LLMError` subclasses."""
+
+    async def feedback(self, request: FeedbackRequest) -> Feedback | None:
+        """The feedback on ``request.learner_text``, or ``None`` when the model's answer was not
+        valid feedback (it is never stored half-valid)."""
+        ...
+
+    async def scorecard(self, request: ScorecardRequest) -> Scorecard:
+        """The scorecard of the interview. An answer that is not a valid scorecard is an
+        ``LLMUpstreamError`` (the request is then given back like any upstream failure)."""
+        ...
+
+
+class Tutor(LLMGateway, FeedbackGateway, Protocol):
+    """A tutor that both replies and assesses (every gateway this project ships)."""

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from chatcore.learning import Correction, Feedback, Level, NotebookEntry, SavedScorecard, Scorecard
 from chatcore.model import (
     ApiKey,
     Chat,
@@ -19,6 +20,7 @@ from chatcore.model import (
     NewMessage,
     Provider,
     RefreshRecord,
+    Role,
     User,
 )
 
@@ -64,7 +66,8 @@ class UserRepository(Protocol):
         ...
 
     async def delete(self, user_id: int) -> bool:
-        """Delete the user and every row of theirs: chats, messages, linked identities, refresh
+        """Delete the user and every row of theirs: chats, messages, notebook entries, scorecards,
+        linked identities, refresh
         tokens, API keys, idempotency records, quota counters (their counts are first added to
         the anonymous per-day totals, :meth:`QuotaLedger.anonymous_totals`) and login-failure
         records kept under their id. ``False`` if there was no such user.
@@ -147,7 +150,16 @@ class ChatCursor:
 class ChatRepository(Protocol):
     """Chats, always scoped to their owner: another user's chat is simply absent."""
 
-    async def add(self, *, user_id: int, title: str, mode: Mode, topic: str, now: datetime) -> Chat: ...
+    async def add(
+        self,
+        *,
+        user_id: int,
+        title: str,
+        mode: Mode,
+        topic: str,
+        now: datetime,
+        level: Level = Level.INTERMEDIATE,
+    ) -> Chat: ...
 
     async def get(self, user_id: int, chat_id: int) -> Chat | None: ...
 
@@ -156,8 +168,17 @@ class ChatRepository(Protocol):
         ...
 
     async def update(
-        self, user_id: int, chat_id: int, *, title: str | None, topic: str | None, now: datetime
-    ) -> Chat | None: ...
+        self,
+        user_id: int,
+        chat_id: int,
+        *,
+        title: str | None,
+        topic: str | None,
+        now: datetime,
+        level: Level | None = None,
+    ) -> Chat | None:
+        """Change the given fields (``None`` = unchanged) and move ``updated_at`` to ``now``."""
+        ...
 
     async def delete(self, user_id: int, chat_id: int) -> bool:
         """Delete a chat and its messages; ``False`` if there was no such chat of this user."""
@@ -192,6 +213,59 @@ class MessageRepository(Protocol):
     async def get(self, chat_id: int, message_id: int) -> Message | None: ...
 
     async def set_status(self, message_id: int, status: MessageStatus) -> None: ...
+
+    async def activity(self, user_id: int, *, since: datetime) -> list[Activity]:
+        """The user's ``ok`` messages created at or after ``since``, in every chat, oldest first
+        (what progress is computed from)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """One stored ``ok`` message, as progress sees it."""
+
+    at: datetime
+    role: Role
+    mode: Mode
+    feedback: Feedback | None
+
+
+class NotebookRepository(Protocol):
+    """The corrections kept for review, always scoped to their owner."""
+
+    async def add(
+        self,
+        *,
+        user_id: int,
+        chat_id: int,
+        message_id: int,
+        corrections: tuple[Correction, ...],
+        now: datetime,
+    ) -> None:
+        """Keep ``corrections`` (in their order) of the learner's message ``message_id``."""
+        ...
+
+    async def page(self, user_id: int, *, before: int | None, limit: int) -> list[NotebookEntry]:
+        """Up to ``limit`` entries with an id below ``before`` (all when ``None``), newest first."""
+        ...
+
+    async def set_reviewed(self, user_id: int, entry_id: int, reviewed: bool) -> NotebookEntry | None:
+        """Mark an entry (not) reviewed; ``None`` when the user has no such entry."""
+        ...
+
+
+class ScorecardRepository(Protocol):
+    """Interview scorecards, always scoped to their owner; they go with their chat."""
+
+    async def add(self, *, user_id: int, chat_id: int, scorecard: Scorecard, now: datetime) -> SavedScorecard:
+        """Store a scorecard. Raises ``ChatNotFound`` when the chat is gone."""
+        ...
+
+    async def latest(self, user_id: int, chat_id: int) -> SavedScorecard | None: ...
+
+    async def for_chat(self, user_id: int, chat_id: int) -> list[SavedScorecard]:
+        """Every scorecard of the chat, oldest first."""
+        ...
 
 
 class QuotaLedger(Protocol):
@@ -333,6 +407,8 @@ class UnitOfWork(Protocol):
     refresh_tokens: RefreshTokenRepository
     api_keys: ApiKeyRepository
     idempotency: IdempotencyRepository
+    notebook: NotebookRepository
+    scorecards: ScorecardRepository
 
     async def __aenter__(self) -> Self: ...
 
