@@ -90,6 +90,9 @@ async def test_keyboard_only_sign_up_and_send(browser: Browser, offline_server: 
     await keys.press("Enter")
     await wait_for_answer(tab, 1)
     await expect(page.locator("li.message.user .text")).to_have_text("Hello, I am ready.")
+    # This server has no model configured: its replies are marked as the offline tutor's.
+    await expect(page.locator("li.message.assistant .badge.offline")).to_have_text("Offline tutor")
+    await expect(page.locator(".chat-head .badge.offline")).to_be_visible()
     tab.assert_no_script_errors()
     await tab.context.close()
 
@@ -209,6 +212,8 @@ async def test_oauth_return_exchanges_the_code_for_a_cookie_session(
     await expect(page.locator("main .error")).to_contain_text("did not work")
     assert exchanged == [{"code": "one-time-code", "cookie": True}]
     await expect(page).to_have_url(re.compile(r"#/oauth$"))  # the code left the address bar
+    await tab.open("#/oauth?linked=github")
+    await expect(page.locator("main [role=status]")).to_have_text("GitHub is now linked to your account.")
     await tab.open("#/oauth?error=already_linked")
     await expect(page.locator("main .error")).to_have_text("That account is already linked to another user.")
     tab.assert_no_script_errors()

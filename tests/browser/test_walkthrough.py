@@ -11,6 +11,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from browser.conftest import (
+    PASSWORD,
     REPLY,
     Tab,
     log_in,
@@ -79,6 +80,9 @@ async def test_a_learners_day(browser: Browser, server: Server, fake: FakeOpenAI
     await wait_for_answer(tab, 1)
     await expect(page.locator("li.message.assistant .text").last).to_have_text(REPLY)
     await expect_remaining(tab, 4)
+    # A real model answered: no offline-tutor mark.
+    await expect(page.locator("li.message .badge.offline")).to_have_count(0)
+    await expect(page.locator(".chat-head .badge.offline")).to_be_hidden()
 
     # 2. Stop mid-stream: the part read so far stays, the message offers a retry, the slot is spent.
     fake.configure(chunk_delay=0.4)
@@ -90,6 +94,12 @@ async def test_a_learners_day(browser: Browser, server: Server, fake: FakeOpenAI
     await expect(page.locator("li.message.user").last.locator("button.retry")).to_be_visible()
     partial = await streaming.inner_text()
     assert 0 < len(partial) < len(REPLY)
+    # Stopping closed the stream, and the server stopped the upstream call in turn.
+    for _ in range(100):
+        if fake.requests()[-1]["aborted"]:
+            break
+        await asyncio.sleep(0.05)
+    assert fake.requests()[-1]["aborted"] is True
     await expect_remaining(tab, 3)
 
     # 3. An upstream failure: the message is marked, the slot given back, retry works.
@@ -149,5 +159,28 @@ async def test_a_learners_day(browser: Browser, server: Server, fake: FakeOpenAI
     await page.reload()
     await expect(page.locator("input[name=username]")).to_be_visible()
     await expect(page.locator("#topnav")).to_be_hidden()
+    tab.assert_no_script_errors()
+    await tab.context.close()
+
+
+async def test_the_history_comes_a_page_at_a_time(browser: Browser, server: Server) -> None:
+    tab = await new_tab(browser, server)
+    page = tab.page
+    name = new_username("pages")
+    await sign_up(tab, name)
+    api = tab.context.request
+    login = await api.post(f"{server.url}/accounts/token/", data={"username": name, "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {(await login.json())['access']}"}
+    for n in range(1, 23):
+        made = await api.post(f"{server.url}/chatbot/chats/", data={"title": f"Chat {n:02}"}, headers=headers)
+        assert made.status == 201
+    await page.reload()
+    entries = page.locator("#chat-list li[data-chat-id]")
+    await expect(entries).to_have_count(20)
+    await expect(entries.first).to_contain_text("Chat 22")
+    await page.locator("#chat-list + button").click()
+    await expect(entries).to_have_count(22)
+    await expect(entries.last).to_contain_text("Chat 01")
+    await expect(page.locator("#chat-list + button")).to_be_hidden()
     tab.assert_no_script_errors()
     await tab.context.close()

@@ -135,7 +135,7 @@ function buildComposer() {
   });
   box.addEventListener("keydown", (event) => {
     // Enter sends, Shift+Enter is a new line; never while an input method (Korean) is composing.
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
       event.preventDefault();
       form.requestSubmit();
     }
