@@ -22,7 +22,7 @@ from chatcore.errors import (
     ScorecardNotFound,
     ValidationFailed,
 )
-from chatcore.learning import Correction, Criteria, Feedback, Level, Score
+from chatcore.learning import Correction, Criteria, Feedback, Level, Score, Scorecard
 from chatcore.learning_service import LearningService
 from chatcore.model import MessageStatus, Mode, User
 from chatcore.ports.llm import Completion, FeedbackRequest, Prompt, ScorecardRequest
@@ -399,3 +399,49 @@ async def test_the_scripted_scorecard_default_uses_the_last_exchange(llm: Script
     )
     card = await llm.scorecard(request)
     assert (card.model_answer.question, card.model_answer.answer) == ("Q2", "A2")
+
+
+async def test_an_idempotent_replay_gives_the_reply_with_its_feedback(
+    tutor: TutorService, chats: ChatService, alice: User, llm: ScriptedLLM
+) -> None:
+    chat = await chats.start_chat(alice.id)
+    llm.push_feedback(Feedback(corrections=(CORRECTION,)))
+    first = await tutor.ask(alice.id, chat.id, "I am boring", idempotency_key="k1")
+    again = await tutor.ask(alice.id, chat.id, "I am boring", idempotency_key="k1")
+    assert again.reply == first.reply
+    assert again.reply.feedback == Feedback(corrections=(CORRECTION,))
+    assert len(llm.feedback_requests) == 1
+
+
+class Hanging(ScriptedLLM):
+    """A scorecard that never comes (the client gives up first)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = asyncio.Event()
+
+    async def scorecard(self, request: ScorecardRequest) -> Scorecard:
+        self.asked.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def test_a_scorecard_request_abandoned_by_its_client_still_counts(
+    store: MemoryStore, clock: FrozenClock, policy: QuotaPolicy, chats: ChatService, alice: User
+) -> None:
+    hanging = Hanging()
+    tutor = TutorService(
+        uow=store.unit_of_work, llm=hanging, clock=clock, policy=policy, chats=chats, coach=hanging
+    )
+    learning = LearningService(uow=store.unit_of_work, coach=hanging, clock=clock, policy=policy)
+    chat_id = await _interview(tutor, chats, alice, hanging)
+
+    scoring = asyncio.create_task(learning.score_interview(alice.id, chat_id))
+    await hanging.asked.wait()
+    scoring.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await scoring
+
+    assert (await tutor.quota(alice.id)).used == 3  # two messages and the abandoned scorecard
+    with pytest.raises(ScorecardNotFound):
+        await learning.latest_scorecard(alice.id, chat_id)
