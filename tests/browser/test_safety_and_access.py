@@ -78,6 +78,7 @@ async def test_keyboard_only_sign_up_and_send(browser: Browser, offline_server: 
     await keys.press("Tab")
     await expect(page.locator("select[name=mode]")).to_be_focused()
     await keys.press("ArrowDown")  # interview
+    await keys.press("Tab")  # the level: intermediate, as it is
     await keys.press("Tab")
     await keys.type("data engineer")
     await keys.press("Tab")
