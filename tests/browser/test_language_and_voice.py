@@ -30,7 +30,8 @@ ALLOWED_LATIN = {"chatcore", "English", "API", "GitHub", "Kakao"}
 VISIBLE_UI_TEXT = """() => {
   // Every piece of UI text a user can see or hear on the page, minus what the user or the tutor
   // wrote (messages, the chat's title and topic).
-  const data = "#messages .text, #chat-title, #chat-topic, #chat-list a, option[value=en]";
+  // .data: what the tutor's feedback quotes or explains (English words on purpose).
+  const data = "#messages .text, #messages .data, #chat-title, #chat-topic, #chat-list a, option[value=en]";
   const out = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -160,8 +161,8 @@ async def test_voice_fills_the_box_and_reads_replies_in_english(
     await play.click()
     await expect(play).to_have_text("Listen")
     assert (await page.evaluate("window.__spoken"))[-1]["rate"] < 1
-    # Nothing audio reached the server: the only message sent was the text.
-    assert [r["path"] for r in fake.requests()] == ["/v1/chat/completions"]
+    # Nothing audio reached the server: only the text, to the reply's and the feedback's calls.
+    assert {r["path"] for r in fake.requests()} == {"/v1/chat/completions"}
     tab.assert_no_script_errors()
     await tab.context.close()
 

@@ -86,6 +86,8 @@ async def test_keyboard_only_sign_up_and_send(browser: Browser, offline_server: 
     await expect(page.locator("#chat-title")).to_be_focused()
     await expect(page.locator("#chat-title")).to_have_text("Interview: data engineer")
     await keys.press("Tab")
+    await expect(page.locator("#chat-level")).to_be_focused()
+    await keys.press("Tab")
     await expect(page.locator("#message")).to_be_focused()
     await keys.type("Hello, I am ready.")
     await keys.press("Enter")
