@@ -26,6 +26,7 @@ from browser.conftest import (
 )
 from browser.test_language_and_voice import ALLOWED_LATIN
 from e2e.server import Server
+from fakes.fake_openai_process import FakeOpenAIProcess
 
 pytestmark = pytest.mark.e2e
 
@@ -308,5 +309,51 @@ async def test_axe_finds_no_serious_violation_on_the_learning_views(
     await expect(page.locator("#chart-corrections")).to_be_visible()
     found["progress"] = await axe_violations(page)
     assert {view: v for view, v in found.items() if v} == {}
+    tab.assert_no_script_errors()
+    await tab.context.close()
+
+
+async def test_the_learning_views_fit_360_px(browser: Browser, offline_server: Server) -> None:
+    tab = await new_tab(browser, offline_server, viewport={"width": 360, "height": 740})
+    page = tab.page
+    await sign_up(tab, new_username("narrowlearn"))
+    await interview_with_feedback(tab)
+    await page.locator("li.message.assistant").nth(1).locator("details.feedback summary").click()
+    await finish_and_score(page)
+    widths = {"chat": await page.evaluate("document.documentElement.scrollWidth")}
+    await page.locator("#nav-notebook").click()
+    await expect(page.locator("#notebook-list li.notebook-entry")).to_have_count(2)
+    widths["notebook"] = await page.evaluate("document.documentElement.scrollWidth")
+    await page.locator("#review-start").click()
+    await page.locator("#review-flip").click()
+    widths["review"] = await page.evaluate("document.documentElement.scrollWidth")
+    await page.locator("#nav-progress").click()
+    await expect(page.locator("#chart-scores")).to_be_visible()
+    widths["progress"] = await page.evaluate("document.documentElement.scrollWidth")
+    assert {view: width for view, width in widths.items() if width > 360} == {}
+    tab.assert_no_script_errors()
+    await tab.context.close()
+
+
+async def test_a_reply_without_feedback_shows_no_feedback_line(
+    browser: Browser, server: Server, fake: FakeOpenAIProcess
+) -> None:
+    # The fake upstream answers the feedback call with plain text: the reply is stored with
+    # "feedback": null, and the page shows the reply alone, without an error.
+    fake.configure(structured="text")
+    tab = await new_tab(browser, server)
+    page = tab.page
+    try:
+        await sign_up(tab, new_username("nofeedback"))
+        await new_chat(tab)
+        await send(tab, ANSWER)
+        await wait_for_answer(tab, 1)
+    finally:
+        fake.configure(structured="json")
+    await expect(page.locator("li.message.assistant .feedback-slot")).to_be_empty()
+    await page.reload()
+    await expect(page.locator("li.message.assistant[data-id]")).to_have_count(1)
+    await expect(page.locator("li.message.assistant .feedback-slot")).to_be_empty()
+    await expect(page.locator("#chat-notice")).to_have_text("")
     tab.assert_no_script_errors()
     await tab.context.close()

@@ -205,6 +205,9 @@ function busy(on) {
   sendButton.disabled = on;
   stopButton.hidden = !on;
   box.setAttribute("aria-busy", on ? "true" : "false");
+  // No scoring while a reply is still being written: the scorecard reads the stored answers.
+  const finish = view.scoring.querySelector("#finish-score");
+  if (finish) finish.disabled = on;
 }
 
 function retry(failedItem, content) {
