@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Route, expect
 
 from browser.conftest import PASSWORD, log_in, new_tab, new_username, screenshot_path, sign_up
 from e2e.server import Server
@@ -117,5 +117,69 @@ async def test_download_my_data_and_delete_my_account(browser: Browser, offline_
     await page.locator("input[name=password]").fill(PASSWORD)
     await page.locator("main form button[type=submit]").click()
     await expect(page.locator("main .notice")).to_contain_text("username or password is wrong")
+    tab.assert_no_script_errors()
+    await tab.context.close()
+
+
+async def test_linked_accounts_link_and_unlink(browser: Browser, offline_server: Server) -> None:
+    """Against the provider endpoints' documented answers (served here by the test)."""
+    tab = await new_tab(browser, offline_server)
+    page = tab.page
+    await sign_up(tab, new_username("linked"))
+
+    async def mypage(route: Route) -> None:
+        response = await route.fetch()
+        body = await response.json()
+        if route.request.method == "GET":
+            body["linked_accounts"] = [{"provider": "github", "login": "octo-learner"}]
+        await route.fulfill(response=response, json=body)
+
+    async def providers(route: Route) -> None:
+        await route.fulfill(
+            json={
+                "providers": [
+                    {"name": "github", "login_url": "/accounts/oauth/github/login"},
+                    {"name": "kakao", "login_url": "/accounts/oauth/kakao/login"},
+                ]
+            }
+        )
+
+    unlinks: list[str] = []
+
+    async def unlink(route: Route) -> None:
+        unlinks.append(route.request.method)
+        if len(unlinks) == 1:
+            body = {"code": "last_login_method", "detail": "It is the last way to log in."}
+            await route.fulfill(status=409, json=body)
+        else:
+            await route.fulfill(status=204)
+
+    async def link(route: Route) -> None:
+        await route.fulfill(json={"url": f"{offline_server.url}/#/oauth?linked=kakao"})
+
+    await page.route("**/accounts/mypage/", mypage)
+    await page.route("**/accounts/oauth/providers/", providers)
+    await page.route("**/accounts/oauth/github/", unlink)
+    await page.route("**/accounts/oauth/kakao/link/", link)
+    await page.locator("#nav-me").click()
+    item = page.locator("#linked-accounts li[data-provider=github]")
+    await expect(item).to_contain_text("GitHub: octo-learner")
+    section = page.locator("section", has=page.locator("#linked-accounts"))
+    await expect(section.get_by_role("button", name="Link Kakao", exact=True)).to_be_visible()
+    await expect(section.get_by_role("button", name="Link GitHub", exact=True)).to_have_count(0)
+
+    await item.get_by_role("button", name="Unlink GitHub").click()
+    await page.locator("#dialog-ok").click()
+    await expect(section.locator(".notice")).to_have_text(
+        "This is your only way to log in: link another account first."
+    )
+    await item.get_by_role("button", name="Unlink GitHub").click()
+    await page.locator("#dialog-ok").click()
+    await expect(item).to_have_count(0)
+    assert unlinks == ["DELETE", "DELETE"]
+
+    await section.get_by_role("button", name="Link Kakao", exact=True).click()
+    await expect(page.locator("h1")).to_have_text("Linked accounts")
+    await expect(page.locator("main [role=status]")).to_have_text("Kakao is now linked to your account.")
     tab.assert_no_script_errors()
     await tab.context.close()

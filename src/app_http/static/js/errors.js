@@ -5,8 +5,8 @@ const KNOWN = new Set([
   "invalid_credentials", "too_many_attempts", "username_taken", "email_taken", "quota_exceeded",
   "llm_timeout", "llm_unavailable", "llm_busy", "llm_error", "llm_misconfigured", "network_error",
   "storage_unavailable", "chat_not_found", "password_required", "too_many_api_keys", "token_reused",
-  "invalid_token", "not_authenticated", "last_admin", "account_disabled", "nothing_to_score",
-  "notebook_entry_not_found", "scorecard_not_found",
+  "invalid_token", "not_authenticated", "last_admin", "account_disabled", "last_login_method",
+  "nothing_to_score", "notebook_entry_not_found", "scorecard_not_found",
 ]);
 
 export function untilText(seconds) {

@@ -92,11 +92,32 @@ function passwordCard(me) {
 }
 
 function linkedCard(me) {
-  const list = me.linked_accounts.length
-    ? h("ul", { id: "linked-accounts" }, me.linked_accounts.map((a) => h("li", {}, `${providerLabel(a.provider)}: ${a.login}`)))
-    : h("p", { class: "muted", id: "linked-accounts" }, t("me.no_linked"));
-  const section = card("me.linked", list);
   const status = statusLine();
+  const unlink = async (account, item) => {
+    const ok = await confirmDialog({
+      title: t("me.unlink_title", { provider: providerLabel(account.provider) }),
+      text: t("me.unlink_text", { provider: providerLabel(account.provider), login: account.login }),
+      okLabel: t("me.unlink"),
+    });
+    if (!ok) return;
+    try {
+      await api.del(`/accounts/oauth/${encodeURIComponent(account.provider)}/`);
+      item.remove();
+      showMessage(status, t("me.unlinked", { provider: providerLabel(account.provider) }), "success");
+    } catch (error) {
+      showMessage(status, describeError(error));
+    }
+  };
+  const list = me.linked_accounts.length
+    ? h("ul", { id: "linked-accounts" }, me.linked_accounts.map((account) => {
+      const item = h("li", { "data-provider": account.provider }, `${providerLabel(account.provider)}: ${account.login} `);
+      item.append(h("button", { type: "button", class: "small secondary",
+        "aria-label": t("me.unlink_named", { provider: providerLabel(account.provider) }),
+        onclick: () => unlink(account, item) }, t("me.unlink")));
+      return item;
+    }))
+    : h("p", { class: "muted", id: "linked-accounts" }, t("me.no_linked"));
+  const section = card("me.linked", list, status);
   providers().then((available) => {
     const linked = new Set(me.linked_accounts.map((a) => a.provider));
     const buttons = available.filter((p) => !linked.has(p.name)).map((p) =>
@@ -108,7 +129,7 @@ function linkedCard(me) {
           showMessage(status, describeError(error));
         }
       } }, t("me.link", { provider: providerLabel(p.name) })));
-    if (buttons.length) section.append(h("div", { class: "actions" }, buttons), status);
+    if (buttons.length) status.before(h("div", { class: "actions" }, buttons));
   });
   return section;
 }

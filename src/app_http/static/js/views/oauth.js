@@ -17,6 +17,7 @@ export async function render(root, { query }) {
   // The code must not stay in the address bar or the history.
   history.replaceState(null, "", location.pathname + "#/oauth");
   if (linked) {
+    title.textContent = t("me.linked");
     message.textContent = t("oauth.linked", { provider: providerLabel(linked) });
     message.after(h("p", {}, h("a", { href: "#/me" }, t("oauth.to_me"))));
     return;
