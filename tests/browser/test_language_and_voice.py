@@ -30,7 +30,8 @@ ALLOWED_LATIN = {"chatcore", "English", "API", "GitHub", "Kakao"}
 VISIBLE_UI_TEXT = """() => {
   // Every piece of UI text a user can see or hear on the page, minus what the user or the tutor
   // wrote (messages, the chat's title and topic).
-  const data = "#messages .text, #chat-title, #chat-topic, #chat-list a, option[value=en]";
+  // .data: what the tutor's feedback quotes or explains (English words on purpose).
+  const data = "#messages .text, #messages .data, #chat-title, #chat-topic, #chat-list a, option[value=en]";
   const out = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {

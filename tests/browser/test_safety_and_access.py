@@ -78,12 +78,15 @@ async def test_keyboard_only_sign_up_and_send(browser: Browser, offline_server: 
     await keys.press("Tab")
     await expect(page.locator("select[name=mode]")).to_be_focused()
     await keys.press("ArrowDown")  # interview
+    await keys.press("Tab")  # the level: intermediate, as it is
     await keys.press("Tab")
     await keys.type("data engineer")
     await keys.press("Tab")
     await keys.press("Enter")
     await expect(page.locator("#chat-title")).to_be_focused()
     await expect(page.locator("#chat-title")).to_have_text("Interview: data engineer")
+    await keys.press("Tab")
+    await expect(page.locator("#chat-level")).to_be_focused()
     await keys.press("Tab")
     await expect(page.locator("#message")).to_be_focused()
     await keys.type("Hello, I am ready.")

@@ -7,6 +7,7 @@ const KNOWN = new Set([
   "storage_unavailable", "chat_not_found", "password_required", "too_many_api_keys", "token_reused",
   "invalid_token", "not_authenticated", "last_admin", "account_disabled", "last_login_method",
   "admin_only", "cannot_deactivate_self", "user_not_found",
+  "nothing_to_score", "notebook_entry_not_found", "scorecard_not_found",
 ]);
 
 export function untilText(seconds) {

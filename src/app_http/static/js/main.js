@@ -1,5 +1,5 @@
 // The page: language, session, quota badge and the hash router (#/login, #/join, #/chat/<id>,
-// #/me, #/oauth?..., #/admin, #/admin/users/<id>). Each view is a module with render(root, params) -> cleanup.
+// #/notebook, #/progress, #/me, #/oauth?..., #/admin, #/admin/users/<id>). Each view is a module with render(root, params) -> cleanup.
 import { logout, onSessionChange, refresh, signedIn } from "./auth.js";
 import { focusHeading, h } from "./dom.js";
 import { currentLanguage, defaultLanguage, onLanguageChange, setLanguage, t } from "./i18n.js";
@@ -10,13 +10,17 @@ import * as chatView from "./views/chat.js";
 import * as joinView from "./views/join.js";
 import * as loginView from "./views/login.js";
 import * as meView from "./views/me.js";
+import * as notebookView from "./views/notebook.js";
 import * as oauthView from "./views/oauth.js";
+import * as progressView from "./views/progress.js";
 
 const ROUTES = [
   { pattern: /^\/login$/, view: loginView, auth: false },
   { pattern: /^\/join$/, view: joinView, auth: false },
   { pattern: /^\/oauth$/, view: oauthView, auth: null },
   { pattern: /^\/chat(?:\/(\d+))?$/, view: chatView, auth: true },
+  { pattern: /^\/notebook$/, view: notebookView, auth: true },
+  { pattern: /^\/progress$/, view: progressView, auth: true },
   { pattern: /^\/me$/, view: meView, auth: true },
   { pattern: /^\/admin(?:\/users\/(\d+))?$/, view: adminView, auth: true },
 ];
@@ -32,6 +36,8 @@ export function parseHash(hash) {
 function chrome() {
   document.getElementById("skip-link").textContent = t("nav.skip");
   document.getElementById("nav-chat").textContent = t("nav.chat");
+  document.getElementById("nav-notebook").textContent = t("nav.notebook");
+  document.getElementById("nav-progress").textContent = t("nav.progress");
   document.getElementById("nav-me").textContent = t("nav.me");
   document.getElementById("nav-admin").textContent = t("nav.admin");
   document.getElementById("nav-admin").hidden = !(signedIn() && isAdmin());
@@ -45,7 +51,7 @@ function chrome() {
 }
 
 function markCurrent(path) {
-  for (const [id, prefix] of [["nav-chat", "/chat"], ["nav-me", "/me"], ["nav-admin", "/admin"]]) {
+  for (const [id, prefix] of [["nav-chat", "/chat"], ["nav-notebook", "/notebook"], ["nav-progress", "/progress"], ["nav-me", "/me"], ["nav-admin", "/admin"]]) {
     const link = document.getElementById(id);
     if (path.startsWith(prefix)) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");

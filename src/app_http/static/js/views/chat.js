@@ -1,5 +1,6 @@
-// The chat view: the history sidebar, the open chat's messages, and the composer whose replies
-// stream in as they arrive (fetch + ReadableStream + the SSE parser), with a stop button.
+// The chat view: the history sidebar, the open chat's messages (with the tutor's feedback), the
+// composer whose replies stream in as they arrive (fetch + ReadableStream + the SSE parser), with a
+// stop button; the chat's level; in interviews, "finish and score" and the scorecard.
 import { ApiError, api, errorOf, networkError, send } from "../api.js";
 import { focusHeading, h, showMessage, statusLine } from "../dom.js";
 import { describeError } from "../errors.js";
@@ -7,8 +8,9 @@ import { t } from "../i18n.js";
 import { fromQuota } from "../quota.js";
 import { readEvents } from "../sse.js";
 import { listen, recognitionAvailable, setSlowSpeech, slowSpeech, stopSpeaking } from "../voice.js";
-import { sidebar } from "./chat_list.js";
+import { levelSelect, sidebar } from "./chat_list.js";
 import { OFFLINE_MODEL, messageItem, setState } from "./messages.js";
+import { scorecardPanel } from "./scorecard.js";
 
 let view = null; // the mounted view's parts and state
 
@@ -25,6 +27,11 @@ export async function render(root, params) {
   const modeBadge = h("span", { class: "badge", hidden: true });
   const offlineBadge = h("span", { class: "badge offline", hidden: true, title: t("chat.offline_hint") }, t("chat.offline"));
   const topic = h("p", { class: "muted", id: "chat-topic", hidden: true });
+  const level = levelSelect({ id: "chat-level", class: "small-select" });
+  const levelField = h("span", { class: "level-field", hidden: true },
+    h("label", { class: "inline", for: "chat-level" }, t("chat.level")), level);
+  level.addEventListener("change", changeLevel);
+  const scoring = h("div", { id: "scorecard-area" });
   const older = h("button", { type: "button", class: "secondary small", hidden: true }, t("chat.load_older"));
   const messages = h("ol", { class: "messages", id: "messages" });
   // The conversation is a log: what is added (a streaming reply, too) is announced politely.
@@ -33,9 +40,9 @@ export async function render(root, params) {
   notice.id = "chat-notice";
   const composer = buildComposer();
   const conversation = h("section", { class: "conversation", "aria-labelledby": "chat-title" },
-    h("div", { class: "chat-head" }, title, modeBadge, offlineBadge), topic, older, log, notice, composer.form);
+    h("div", { class: "chat-head" }, title, modeBadge, offlineBadge, levelField), topic, older, log, notice, composer.form, scoring);
   root.append(h("div", { class: "chat-layout" }, side.node, conversation));
-  view = { side, title, modeBadge, offlineBadge, topic, older, messages, notice, composer, chatId: null, olderCursor: null, controller: null };
+  view = { side, title, modeBadge, offlineBadge, levelField, level, scoring, topic, older, messages, notice, composer, chatId: null, olderCursor: null, controller: null };
   older.addEventListener("click", loadOlder);
   await Promise.all([side.load(), api.get("/chatbot/quota/").then(fromQuota).catch(() => {})]);
   await open(params.id);
@@ -62,6 +69,8 @@ async function open(id) {
   view.messages.replaceChildren();
   showMessage(view.notice, "", "notice");
   view.offlineBadge.hidden = true;
+  view.levelField.hidden = true;
+  view.scoring.replaceChildren();
   if (id === null) {
     view.title.textContent = t("chat.title");
     view.modeBadge.hidden = true;
@@ -79,6 +88,15 @@ async function open(id) {
     view.modeBadge.textContent = t(`chat.mode_${chat.mode}`);
     view.topic.hidden = !chat.topic;
     view.topic.textContent = chat.topic ? t("chat.topic_is", { topic: chat.topic }) : "";
+    view.level.value = chat.level || "intermediate";
+    view.levelValue = view.level.value;
+    view.levelField.hidden = false;
+    if (chat.mode === "interview") {
+      const current = view;
+      const panel = scorecardPanel(id, { isCurrent: () => view === current && current.chatId === id });
+      view.scoring.replaceChildren(panel.node);
+      panel.load();
+    }
     view.messages.append(...chat.messages.map(item));
     markOffline(chat.messages);
     setOlder(chat.older_cursor);
@@ -88,6 +106,23 @@ async function open(id) {
     view.title.textContent = t("chat.title");
     view.composer.form.hidden = true;
     showMessage(view.notice, describeError(error));
+  }
+}
+
+async function changeLevel() {
+  const current = view;
+  const chatId = current.chatId;
+  const wanted = current.level.value;
+  try {
+    const chat = await api.patch(`/chatbot/chats/${chatId}/`, { level: wanted });
+    if (view !== current || current.chatId !== chatId) return;
+    current.level.value = chat.level;
+    current.levelValue = chat.level;
+    showMessage(current.notice, t("chat.level_changed", { level: t(`chat.level_${chat.level}`) }), "success");
+  } catch (error) {
+    if (view !== current) return;
+    current.level.value = current.levelValue; // unchanged on the server
+    showMessage(current.notice, describeError(error));
   }
 }
 
@@ -170,6 +205,9 @@ function busy(on) {
   sendButton.disabled = on;
   stopButton.hidden = !on;
   box.setAttribute("aria-busy", on ? "true" : "false");
+  // No scoring while a reply is still being written: the scorecard reads the stored answers.
+  const finish = view.scoring.querySelector("#finish-score");
+  if (finish) finish.disabled = on;
 }
 
 function retry(failedItem, content) {

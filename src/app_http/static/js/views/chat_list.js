@@ -6,6 +6,15 @@ import { field, h, showMessage, statusLine } from "../dom.js";
 import { describeError } from "../errors.js";
 import { formatDateTime, t } from "../i18n.js";
 
+export const LEVELS = ["beginner", "intermediate", "advanced"];
+
+/** The level select (intermediate unless told), for the new-chat form and the chat's header. */
+export function levelSelect(attrs = {}, value = "intermediate") {
+  // defaultSelected: a form reset goes back to it.
+  return h("select", attrs,
+    LEVELS.map((level) => h("option", { value: level, defaultSelected: level === value }, t(`chat.level_${level}`))));
+}
+
 export function sidebar({ onDeleted, onRenamed }) {
   const list = h("ul", { class: "chat-list", id: "chat-list" });
   const more = h("button", { type: "button", class: "secondary small", hidden: true }, t("chat.load_more"));
@@ -16,13 +25,14 @@ export function sidebar({ onDeleted, onRenamed }) {
   const mode = h("select", { name: "mode" },
     h("option", { value: "conversation" }, t("chat.mode_conversation")),
     h("option", { value: "interview" }, t("chat.mode_interview")));
+  const level = levelSelect({ name: "level" });
   const topic = h("input", { name: "topic", maxlength: 200, placeholder: t("chat.topic_placeholder") });
-  // More settings of a new chat (a level, say) are added here as named fields: the form's
-  // fields are what is sent.
+  // More settings of a new chat are added here as named fields: the form's fields are what is sent.
   const newChatHeading = h("h2", { id: "new-chat-heading", tabindex: "-1" }, t("chat.new_chat"));
   const form = h("form", { id: "new-chat", "aria-labelledby": "new-chat-heading" },
     newChatHeading,
     field(t("chat.mode"), mode),
+    field(t("chat.level"), level),
     field(t("chat.topic"), topic, t("chat.topic_hint")),
     h("div", { class: "actions" }, h("button", { type: "submit" }, t("chat.start"))));
   form.addEventListener("submit", async (event) => {

@@ -1,8 +1,10 @@
-// One message of a chat as a list item: its text (inert), who wrote it, and its tools (play a
-// reply aloud, the offline-tutor mark, retry a message that got no answer).
+// One message of a chat as a list item: its text (inert), who wrote it, its tools (play a reply
+// aloud, the offline-tutor mark, retry a message that got no answer) and, under a reply, the
+// tutor's feedback on the learner's message.
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
 import { speak, stopSpeaking, synthesisAvailable } from "../voice.js";
+import { feedbackBlock } from "./feedback.js";
 
 export const OFFLINE_MODEL = "offline-tutor";
 
@@ -15,6 +17,7 @@ export function messageItem(message, { onRetry } = {}) {
     h("span", { class: "who" }, message.role === "user" ? t("chat.you") : t("chat.tutor")),
     text,
     h("div", { class: "tools" }),
+    h("div", { class: "feedback-slot" }),
   );
   item.textNode = text;
   setState(item, message, { onRetry });
@@ -31,6 +34,10 @@ export function setState(item, message, { onRetry } = {}) {
   }
   const tools = item.querySelector(".tools");
   tools.replaceChildren();
+  const slot = item.querySelector(".feedback-slot");
+  const feedback = message.role === "assistant" ? feedbackBlock(message.feedback) : null;
+  if (feedback) slot.replaceChildren(feedback);
+  else slot.replaceChildren();
   if (message.role === "assistant") {
     if (message.status === "failed") tools.append(h("span", { class: "error" }, t("chat.reply_incomplete")));
     if (synthesisAvailable() && item.textNode.textContent) tools.append(playButton(item));
