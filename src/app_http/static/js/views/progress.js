@@ -37,8 +37,8 @@ function content(progress) {
   const scores = progress.interview_scores.map((p) => ({ day: p.day, value: p.overall }));
   return [
     stats,
-    chartSection("corrections", t("progress.corrections_chart"), corrections, { max: Math.max(1, ...corrections.map((p) => p.value)), digits: 2 }),
-    chartSection("scores", t("progress.scores_chart"), scores, { max: 100, digits: 0 }),
+    chartSection("corrections", t("progress.corrections_chart"), corrections, { max: Math.max(1, ...corrections.map((p) => p.value)), digits: 2, empty: t("progress.no_data_corrections") }),
+    chartSection("scores", t("progress.scores_chart"), scores, { max: 100, digits: 0, empty: t("progress.no_data_scores") }),
   ];
 }
 
@@ -63,12 +63,12 @@ function svg(tag, attrs = {}, text = null) {
   return node;
 }
 
-function chartSection(name, title, points, { max, digits }) {
+function chartSection(name, title, points, { max, digits, empty }) {
   const headingId = `chart-${name}-title`;
   const section = h("section", { class: "card chart-card", "aria-labelledby": headingId },
     h("h2", { id: headingId }, title));
   if (!points.length) {
-    section.append(h("p", { class: "muted" }, t("progress.no_data")));
+    section.append(h("p", { class: "muted" }, empty));
     return section;
   }
   section.append(chart(name, title, points, { max, digits }));
