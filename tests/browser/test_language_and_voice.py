@@ -64,7 +64,7 @@ async def test_the_korean_chat_view_has_no_english_left(
     await send(tab, "Hello! I am ready for the interview.")
     await wait_for_answer(tab, 1)
     await expect(page.locator("#quota-badge")).to_have_text(
-        re.compile(r"^4/5회 남음 · 00:00에 초기화 \(\d+시간 후\)$")
+        re.compile(r"^4/5회 남음 · 00:00에 초기화 \(\d+(시간|분) 후\)$")
     )
     # The chat's title is data (the server names a new chat after its mode and topic); it also
     # appears inside the labels of its rename and delete buttons.
