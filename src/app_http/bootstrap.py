@@ -14,7 +14,6 @@ import structlog
 from adapters.identity import Argon2PasswordHasher, JoseTokenService
 from adapters.memory import MemoryAttemptLimiter
 from adapters.oauth import GitHubOAuthProvider, KakaoOAuthProvider, OAuthClientConfig
-from adapters.offline_tutor import OfflineTutorGateway
 from adapters.sql import (
     DatabaseUnreachable,
     SqlAttemptLimiter,
@@ -120,6 +119,9 @@ def build_llm(settings: Settings) -> Tutor:
             timeout=settings.llm_timeout,
         )
         return gateway
+    # Imported here too: its rule tables are a few MB that a run with a model never needs.
+    from adapters.offline_tutor import OfflineTutorGateway
+
     offline = OfflineTutorGateway()
     log.info("llm_gateway", gateway="offline", model=offline.model, reason="OPENAI_API_KEY is not set")
     return offline

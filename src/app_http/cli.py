@@ -1,20 +1,24 @@
-"""``chatcore serve | migrate | create-admin | admin ... | purge`` (SPEC §3). Bad configuration: exit 2."""
+"""``chatcore serve | migrate | create-admin | admin ... | purge`` (SPEC §3). Bad configuration: exit 2.
+
+What a command needs is imported by that command. ``serve`` is the process that supervises the
+workers: it checks the secret key and the database in a short-lived child process and imports
+nothing but Granian itself, so it stays small (about 30 MB instead of 100: the workers import the
+application, the database layer and the SDK themselves).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import getpass
+import multiprocessing
 import sys
 from collections.abc import Sequence
 
-from app_http.admin_cli import add_admin_parser, run_admin
-from app_http.bootstrap import build_container, prepare_database, resolve_secret_key
+from app_http.admin_cli import add_admin_parser
 from app_http.logs import configure_logging
-from app_http.metrics import multiprocess_dir, remove_multiprocess_dir
+from app_http.metric_files import multiprocess_dir, remove_multiprocess_dir
 from app_http.settings import ConfigError, Settings
-from chatcore.admin import SHELL
-from chatcore.errors import ChatcoreError, UserNotFound
 
 EXIT_CONFIG = 2
 
@@ -47,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return serve(settings)
         if args.command == "migrate":
+            from app_http.bootstrap import prepare_database
+
             asyncio.run(prepare_database(settings, upgrade=True))
             print("Database is up to date.")
             return 0
@@ -67,8 +73,7 @@ def serve(settings: Settings) -> int:
     from granian.http import HTTP1Settings
     from granian.log import LogLevels
 
-    resolve_secret_key(settings)
-    asyncio.run(prepare_database(settings, upgrade=settings.embedded_database))
+    _prepare_apart()
     print(
         f"chatcore: serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s)",
         file=sys.stderr,
@@ -98,9 +103,29 @@ def serve(settings: Settings) -> int:
     return 0
 
 
+def _prepare() -> None:
+    from app_http.bootstrap import prepare_database, resolve_secret_key
+
+    settings = Settings.from_env()
+    resolve_secret_key(settings)
+    asyncio.run(prepare_database(settings, upgrade=settings.embedded_database))
+
+
+def _prepare_apart() -> None:
+    """Make the secret key and check (or, embedded, create) the database, in a forked child: this
+    process then forks the workers without the database layer or Alembic in its memory. Raises
+    the child's ``ConfigError``."""
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        pool.apply(_prepare)
+
+
 async def create_admin(settings: Settings, username: str, email: str | None, from_stdin: bool) -> int:
     """Make ``username`` an administrator: an existing user is promoted (its password stays), else
     a new account is created with the password from the prompt or standard input."""
+    from app_http.bootstrap import build_container, prepare_database
+    from chatcore.admin import SHELL
+    from chatcore.errors import ChatcoreError, UserNotFound
+
     await prepare_database(settings, upgrade=settings.embedded_database)
     container = build_container(settings)
     try:
@@ -136,6 +161,9 @@ def _new_password(from_stdin: bool) -> tuple[str, str]:
 
 
 async def admin(settings: Settings, args: argparse.Namespace) -> int:
+    from app_http.admin_cli import run_admin
+    from app_http.bootstrap import build_container, prepare_database
+
     await prepare_database(settings, upgrade=settings.embedded_database)
     container = build_container(settings)
     try:
@@ -145,6 +173,8 @@ async def admin(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def purge(settings: Settings) -> int:
+    from app_http.bootstrap import build_container, prepare_database
+
     await prepare_database(settings, upgrade=settings.embedded_database)
     container = build_container(settings)
     try:

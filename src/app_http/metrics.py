@@ -2,7 +2,7 @@
 and one view over every worker process.
 
 ``chatcore serve`` gives its workers a fresh private ``PROMETHEUS_MULTIPROC_DIR`` before they
-start (:func:`multiprocess_dir`); each worker then writes its numbers to files there and any
+start (:mod:`app_http.metric_files`); each worker then writes its numbers to files there and any
 worker's ``/metrics`` reads them all. Without that variable (tests, an app built in-process) each
 :class:`Metrics` keeps its numbers in memory, in its own registry.
 
@@ -20,14 +20,13 @@ from __future__ import annotations
 import glob
 import os
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import AsyncGenerator
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from app_http.errors import status_and_code
+from app_http.metric_files import MULTIPROCESS_ENV
 from chatcore.errors import LLMError
 from chatcore.learning import Feedback, Scorecard
 from chatcore.ports.llm import Completion, FeedbackRequest, Prompt, ScorecardRequest, Tutor
@@ -35,7 +34,6 @@ from chatcore.ports.llm import Completion, FeedbackRequest, Prompt, ScorecardReq
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry, Counter, Histogram
 
-MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED = "<unmatched>"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 OK = "ok"
@@ -197,23 +195,6 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True  # exists, another user's
     return True
-
-
-def multiprocess_dir() -> str:
-    """A fresh private directory (mode 0700) for the workers' metric files, named in
-    ``PROMETHEUS_MULTIPROC_DIR`` for the workers to inherit; :func:`remove_multiprocess_dir` ends it.
-
-    Always a new one, even if the variable was set: files left by another run would add up
-    into this one's numbers."""
-    directory = tempfile.mkdtemp(prefix="chatcore-metrics-")
-    os.environ[MULTIPROCESS_ENV] = directory
-    return directory
-
-
-def remove_multiprocess_dir(directory: str) -> None:
-    shutil.rmtree(directory, ignore_errors=True)
-    if os.environ.get(MULTIPROCESS_ENV) == directory:
-        del os.environ[MULTIPROCESS_ENV]
 
 
 def tutor_outcome(error: BaseException) -> str:

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from api.prometheus_text import parse, value
-from app_http.metrics import MULTIPROCESS_ENV, Metrics, multiprocess_dir, remove_multiprocess_dir
+from app_http.metric_files import MULTIPROCESS_ENV, multiprocess_dir, remove_multiprocess_dir
+from app_http.metrics import Metrics
 
 WORKER = """
 import os

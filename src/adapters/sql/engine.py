@@ -14,7 +14,7 @@ and every learner's messages. SQLite gives the ``-wal`` and ``-shm`` files it cr
 the database file, so creating that file 0600 before SQLite opens it is enough; files an older
 version left readable to others are tightened when a connection opens.
 
-PostgreSQL (``postgresql+asyncpg://``): a bounded pool and a connect timeout.
+PostgreSQL (``postgresql+asyncpg://``): a bounded pool of connections kept open, and a connect timeout.
 """
 
 from __future__ import annotations
@@ -48,8 +48,11 @@ transaction, which in WAL mode needs no write lock."""
 SQLITE_FILE_SUFFIXES = ("", "-wal", "-shm", "-writer.lock")
 """The database file and the files SQLite and :mod:`adapters.sql.sqlite_driver` keep beside it."""
 
-POSTGRES_POOL_SIZE = 10
-POSTGRES_MAX_OVERFLOW = 10
+POSTGRES_POOL_SIZE = 20
+"""Connections per process, kept open once made. All in the pool, none as "overflow": an overflow
+connection is closed as soon as it is returned while the pool is full, so a busy worker would
+open and close a connection (a TCP and authentication handshake) every few requests."""
+POSTGRES_MAX_OVERFLOW = 0
 CONNECT_TIMEOUT = 10.0
 
 

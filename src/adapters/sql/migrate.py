@@ -2,6 +2,9 @@
 
 Each function opens its own short-lived engine. Connection failures raise
 :class:`DatabaseUnreachable` with a one-line reason that never contains the password.
+
+Alembic (and Mako) are imported by the functions that use them, not with this module: a serving
+worker imports this package but never migrates, and they would cost it about 12 MB.
 """
 
 from __future__ import annotations
@@ -9,17 +12,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sql.engine import CONNECT_TIMEOUT, create_engine_for
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -32,6 +34,8 @@ class DatabaseUnreachable(Exception):
 
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic configuration for the shipped migrations (and ``url``, for Alembic's CLI)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url is not None:
@@ -41,6 +45,8 @@ def alembic_config(url: str | None = None) -> Config:
 
 def head_revision() -> str:
     """The newest revision this code knows."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
@@ -48,16 +54,22 @@ def head_revision() -> str:
 
 async def upgrade_to_head(url: str) -> None:
     """Apply every migration not applied yet (creates the schema in an empty database)."""
+    from alembic import command
+
     await _in_transaction(url, lambda conn: command.upgrade(_bound(conn), "head"))
 
 
 async def downgrade_to_base(url: str) -> None:
     """Undo every migration: drops every table of the schema (and all data)."""
+    from alembic import command
+
     await _in_transaction(url, lambda conn: command.downgrade(_bound(conn), "base"))
 
 
 async def current_revision(url: str) -> str | None:
     """The revision the database is at; ``None`` for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
     return await _in_transaction(url, lambda conn: MigrationContext.configure(conn).get_current_revision())
 
 
