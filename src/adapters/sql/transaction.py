@@ -132,6 +132,9 @@ class Transaction:
         self.dialect = dialect
         self._connection: AsyncConnection | None = None
         self._driver: InlineConnection | None = None
+        self.in_doubt_on_failure = False
+        """Each statement commits as it runs (a ``one_write`` unit of work on PostgreSQL): one
+        that fails on a broken connection may have been applied."""
 
     @property
     def connection(self) -> AsyncConnection | None:
@@ -154,7 +157,7 @@ class Transaction:
         try:
             return await self.connection.execute(statement, parameters)
         except STORAGE_ERRORS as exc:
-            raise_storage_error(exc)
+            raise_storage_error(exc, committing=self.in_doubt_on_failure)
 
     async def scalar(self, statement: Prepared, parameters: dict[str, Any]) -> Any:
         """The first column of the first row the statement returns, or ``None``. On SQLite the
