@@ -15,10 +15,14 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
+    null,
     or_,
     select,
     true,
     tuple_,
+    type_coerce,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql
@@ -85,8 +89,9 @@ _RECENT = (
 )
 _RECENT_BEFORE = _RECENT.where(messages.c.id < bindparam("before"))
 
-# What asking the tutor reads first, in one statement: the user's row, joined to their chat and
-# to the chat's last :limit messages (the lowest of their ids is found once, by the index).
+# What asking the tutor reads first, in one statement: a first row with the user's row and their
+# chat (a left join), then one row per message of the chat's last :limit (the lowest of their ids
+# is found once, by the index), so no row repeats the user's and the chat's columns.
 _last = (
     select(messages.c.id)
     .where(messages.c.chat_id == bindparam("chat_id"))
@@ -94,26 +99,36 @@ _last = (
     .limit(bindparam("limit"))
     .subquery("last")
 )
-_ASK_CONTEXT = (
+
+
+def _none(columns: tuple[Any, ...], prefix: str) -> list[Any]:
+    return [type_coerce(null(), column.type).label(f"{prefix}_{column.name}") for column in columns]
+
+
+_ASK_CONTEXT = union_all(
     select(
+        literal_column("0").label("part"),
         *(column.label(f"u_{column.name}") for column in USER_COLUMNS),
         *(column.label(f"c_{column.name}") for column in _CHAT),
-        *(column.label(f"m_{column.name}") for column in _MESSAGE),
+        *_none(_MESSAGE, "m"),
     )
     .select_from(
-        users.outerjoin(
-            chats, and_(chats.c.id == bindparam("chat_id"), chats.c.user_id == users.c.id)
-        ).outerjoin(
-            messages,
-            and_(
-                messages.c.chat_id == chats.c.id,
-                messages.c.id >= select(func.min(_last.c.id)).scalar_subquery(),
-            ),
-        )
+        users.outerjoin(chats, and_(chats.c.id == bindparam("chat_id"), chats.c.user_id == users.c.id))
     )
-    .where(users.c.id == bindparam("user_id"))
-    .order_by(messages.c.id)
-)
+    .where(users.c.id == bindparam("user_id")),
+    select(
+        literal_column("1"),
+        *_none(USER_COLUMNS, "u"),
+        *_none(_CHAT, "c"),
+        *(column.label(f"m_{column.name}") for column in _MESSAGE),
+    )
+    .select_from(messages.join(chats, chats.c.id == messages.c.chat_id))
+    .where(
+        chats.c.id == bindparam("chat_id"),
+        chats.c.user_id == bindparam("user_id"),
+        messages.c.id >= select(func.min(_last.c.id)).scalar_subquery(),
+    ),
+).order_by(literal_column("part"), literal_column("m_id"))
 
 _NEW_MESSAGE = ("chat_id", "role", "content", "created_at", "status", "model", "feedback")
 
@@ -354,7 +369,7 @@ class SqlMessageRepository(Repository):
     async def ask_context(self, user_id: int, chat_id: int, *, limit: int) -> AskContext:
         params = {"user_id": user_id, "chat_id": chat_id, "limit": max(limit, 0)}
         rows = (await self._tx.execute(_ASK_CONTEXT, params)).all()
-        if not rows:
+        if not rows or rows[0].part != 0:  # no such user (so no chat of theirs either)
             return AskContext(user=None, chat=None, history=[])
         first = rows[0]
         user = User(
@@ -391,8 +406,7 @@ class SqlMessageRepository(Repository):
                 model=row.m_model,
                 feedback=feedback_of(row.m_feedback),
             )
-            for row in rows
-            if row.m_id is not None
+            for row in rows[1:]
         ]
         return AskContext(user=user, chat=chat, history=history)
 
