@@ -6,7 +6,9 @@ and, with ``--postgres``, on a scratch PostgreSQL database. Printed per database
 
 - the statements one answered message sends, in order, with ``BEGIN``/``COMMIT`` (PostgreSQL: what
   goes to the server through asyncpg, i.e. each round trip; SQLite: ``sqlite3``'s trace callback);
-- this process's CPU per ask (``time.process_time``) and the wall time per ask, best of ``--rounds``.
+- this process's CPU per ask (``time.process_time``), the CPU of the PostgreSQL server processes
+  serving its connections when the server runs on this machine (from ``/proc``), and the wall
+  time per ask, each the best of ``--rounds``.
   With feedback that has corrections (``--corrections``), each reply also stores notebook entries.
 
     uv run python bench/tutor_ask.py [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test]
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import secrets
 import sys
 import tempfile
@@ -26,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import event, make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from adapters.sql import SqlUnitOfWorkFactory, create_engine_for, upgrade_to_head
 from adapters.sql.sqlite_driver import InlineConnection
@@ -104,9 +107,37 @@ FEEDBACK = Feedback(
 )
 
 
+BACKENDS: set[int] = set()
+"""The process ids of the PostgreSQL server processes serving this benchmark's connections."""
+
+
+def _server_cpu() -> float | None:
+    """CPU seconds the backends in :data:`BACKENDS` used so far, when the server runs on this
+    machine (``/proc``); ``None`` otherwise."""
+    total = 0.0
+    try:
+        for pid in BACKENDS:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
+def _note_backends(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _backend(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT pg_backend_pid()")
+        BACKENDS.add(cursor.fetchone()[0])
+        cursor.close()
+
+
 async def run(url: str, label: str, *, asks: int, rounds: int, corrections: bool) -> None:
     await upgrade_to_head(url)
     engine = create_engine_for(url)
+    if label == "PostgreSQL":
+        _note_backends(engine)
     try:
         uow = SqlUnitOfWorkFactory(engine)
         clock = SystemClock()
@@ -131,17 +162,21 @@ async def run(url: str, label: str, *, asks: int, rounds: int, corrections: bool
         )
         for line in sent:
             print(f"    {line}")
-        cpu, wall = [], []
+        cpu, wall, server = [], [], []
         for _ in range(rounds):
             llm.prompts.clear()
             llm.feedback_requests.clear()
-            started, started_cpu = time.perf_counter(), time.process_time()
+            started, started_cpu, started_server = time.perf_counter(), time.process_time(), _server_cpu()
             for _ in range(asks):
                 await tutor.ask(user.id, chat.id, "I am boring with my job.")
             cpu.append((time.process_time() - started_cpu) / asks)
             wall.append((time.perf_counter() - started) / asks)
+            ended_server = _server_cpu()
+            if started_server is not None and ended_server is not None:
+                server.append((ended_server - started_server) / asks)
+        serving = f", server CPU {min(server) * 1e3:.2f} ms/ask" if server else ""
         print(
-            f"{label}: {asks} asks, best of {rounds}: CPU {min(cpu) * 1e3:.2f} ms/ask,"
+            f"{label}: {asks} asks, best of {rounds}: CPU {min(cpu) * 1e3:.2f} ms/ask{serving},"
             f" wall {min(wall) * 1e3:.2f} ms/ask"
         )
     finally:

@@ -43,7 +43,8 @@ class SqlUnitOfWork:
 
     The transaction starts with the first statement (on SQLite with ``BEGIN IMMEDIATE``, see
     :mod:`adapters.sql.engine`) and is rolled back on leaving the block unless ``commit()`` was
-    called; statements after a ``commit()`` run in a new transaction. Repositories use Core
+    called; statements after a ``commit()`` run in a new transaction. Read-only units of work, and
+    ``one_write`` ones on PostgreSQL, run each statement on its own instead. Repositories use Core
     statements only: no ORM identity map, no flushes; most repository calls are one round trip.
     """
 

@@ -508,7 +508,8 @@ class AuditLog(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction over every repository. Leaving the block without ``commit()`` rolls back."""
+    """One transaction over every repository. Leaving the block without ``commit()`` rolls back
+    (except the one write of a ``one_write`` unit of work, see :class:`UnitOfWorkFactory`)."""
 
     users: UserRepository
     identities: IdentityRepository
