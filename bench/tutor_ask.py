@@ -114,6 +114,8 @@ BACKENDS: set[int] = set()
 def _server_cpu() -> float | None:
     """CPU seconds the backends in :data:`BACKENDS` used so far, when the server runs on this
     machine (``/proc``); ``None`` otherwise."""
+    if not BACKENDS:
+        return None
     total = 0.0
     try:
         for pid in BACKENDS:
