@@ -23,11 +23,11 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, NoReturn, Protocol, TypeVar
 
 from chatcore.concurrency import run_to_completion, settle, with_storage_retries
 from chatcore.errors import AccountDisabled, AccountGone, LLMError, QuotaExceeded, StorageUnavailable
-from chatcore.model import Quota
+from chatcore.model import Quota, User
 from chatcore.ports.llm import LLMGateway, Prompt
 from chatcore.ports.storage import UnitOfWork, UnitOfWorkFactory
 from chatcore.quota import QuotaPolicy
@@ -54,7 +54,11 @@ async def daily_limit_of(uow: UnitOfWork, user_id: int, policy: QuotaPolicy) -> 
     Raises ``AccountGone`` when the user was deleted and ``AccountDisabled`` when an
     administrator deactivated them: this read is also what refuses such an account's access
     token on the counted requests, at no extra cost (``app_http.auth``)."""
-    user = await uow.users.get(user_id)
+    return limit_of(await uow.users.get(user_id), policy)
+
+
+def limit_of(user: User | None, policy: QuotaPolicy) -> int:
+    """:func:`daily_limit_of` for a user row already read (``None``: no such user)."""
     if user is None:
         raise AccountGone
     if not user.is_active:
@@ -68,9 +72,21 @@ async def take_slot(uow: UnitOfWork, policy: QuotaPolicy, *, user_id: int, limit
     day = policy.day_of(now)
     used = await uow.quota.consume(user_id, day, limit=limit)
     if used is None:
-        spent = await uow.quota.used(user_id, day)
-        raise QuotaExceeded(policy.quota(used=max(spent, limit), now=now, limit=limit))
-    return Slot(user_id=user_id, day=day, quota=policy.quota(used=used, now=now, limit=limit))
+        await refuse(uow, policy, user_id=user_id, limit=limit, now=now)
+    return slot_of(policy, user_id=user_id, used=used, limit=limit, now=now)
+
+
+def slot_of(policy: QuotaPolicy, *, user_id: int, used: int, limit: int, now: datetime) -> Slot:
+    """The slot taken when ``used`` is the day's count right after taking it."""
+    return Slot(user_id=user_id, day=policy.day_of(now), quota=policy.quota(used=used, now=now, limit=limit))
+
+
+async def refuse(
+    uow: UnitOfWork, policy: QuotaPolicy, *, user_id: int, limit: int, now: datetime
+) -> NoReturn:
+    """Raise ``QuotaExceeded`` with the quota as it stands (read in ``uow``): the day is full."""
+    spent = await uow.quota.used(user_id, policy.day_of(now))
+    raise QuotaExceeded(policy.quota(used=max(spent, limit), now=now, limit=limit))
 
 
 async def count_refusal(uow: UnitOfWorkFactory, day: date) -> None:

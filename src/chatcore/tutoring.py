@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from chatcore.assessing import PendingFeedback
-from chatcore.chats import ChatService, owned_chat
-from chatcore.counted import CountedRequest, count_refusal, daily_limit_of, take_slot
+from chatcore.chats import ChatService
+from chatcore.counted import CountedRequest, count_refusal, daily_limit_of, limit_of, refuse, slot_of
 from chatcore.errors import ChatNotFound, Conflict, QuotaExceeded, ValidationFailed
 from chatcore.learning import Level
 from chatcore.model import MessageStatus, Mode, NewMessage, Quota, Role
@@ -137,15 +137,17 @@ class TutorService:
     async def _accept(
         self, user_id: int, chat_id: int, text: str, *, now: datetime, idempotency_key: str | None
     ) -> PendingAsk | Exchange:
-        # Reads first, outside the writing transaction: a database with a single writer
-        # (SQLite) then holds its write lock only for the two writes below.
+        # Reads first (one statement), outside the writing transaction: a database with a single
+        # writer (SQLite) then holds its write lock only for the writes below.
         async with self._uow(read_only=True) as uow:
-            limit = await daily_limit_of(
-                uow, user_id, self._policy
-            )  # first: a deleted (401) or deactivated (403) account
-            chat = await owned_chat(uow, user_id, chat_id)
-            history = await uow.messages.recent(chat_id, limit=self._budget.max_messages - 1)
-        async with self._uow() as uow:
+            context = await uow.messages.ask_context(user_id, chat_id, limit=self._budget.max_messages - 1)
+        limit = limit_of(context.user, self._policy)  # first: a deleted (401) or deactivated (403) account
+        chat, history = context.chat, context.history
+        if chat is None:
+            raise ChatNotFound
+        # Without an Idempotency-Key the slot and the message are the one write: one statement on
+        # PostgreSQL. With one, the claim, the slot and the message are one transaction.
+        async with self._uow(one_write=idempotency_key is None) as uow:
             if idempotency_key is not None:
                 earlier = await uow.idempotency.claim(
                     user_id=user_id,
@@ -162,12 +164,22 @@ class TutorService:
                             field="Idempotency-Key",
                         )
                     return await self._replay(uow, user_id, chat_id, earlier.message_id, earlier.reply_id)
-            slot = await take_slot(uow, self._policy, user_id=user_id, limit=limit, now=now)
-            # Raises ChatNotFound if the chat was deleted since: the slot is rolled back with it.
-            message = await uow.messages.add(chat_id, NewMessage(role=Role.USER, content=text), now=now)
+            # Raises ChatNotFound if the chat was deleted since: no slot is taken.
+            counted = await uow.messages.add_counted(
+                user_id,
+                chat_id,
+                NewMessage(role=Role.USER, content=text),
+                day=self._policy.day_of(now),
+                limit=limit,
+                now=now,
+            )
+            if counted is None:
+                await refuse(uow, self._policy, user_id=user_id, limit=limit, now=now)
+            used, message = counted
             if idempotency_key is not None:
                 await uow.idempotency.attach(user_id=user_id, key=idempotency_key, message_id=message.id)
             await uow.commit()
+        slot = slot_of(self._policy, user_id=user_id, used=used, limit=limit, now=now)
         prompt = build_prompt(
             mode=chat.mode,
             topic=chat.topic,
@@ -238,30 +250,19 @@ class ChatMessageOutcome:
     async def answered(self, text: str, model: str) -> Exchange:
         pending = self.pending
         feedback = None if self.feedback is None else await self.feedback.result()
-        async with self.uow() as uow:
-            now = self.clock.now()
+        # The reply, the notebook's corrections and the idempotency record: one atomic write.
+        async with self.uow(one_write=True) as uow:
             # Raises ChatNotFound if the chat was deleted while the tutor answered: nothing to
             # store the reply in. The tokens were spent, so the slot stays taken.
-            reply = await uow.messages.add(
+            reply = await uow.messages.add_reply(
                 pending.chat_id,
                 NewMessage(role=Role.ASSISTANT, content=text, model=model, feedback=feedback),
-                now=now,
+                now=self.clock.now(),
+                user_id=pending.user_id,
+                message_id=pending.message.id,
+                corrections=() if feedback is None else feedback.corrections,
+                idempotency_key=pending.idempotency_key,
             )
-            if feedback is not None and feedback.corrections:
-                await uow.notebook.add(
-                    user_id=pending.user_id,
-                    chat_id=pending.chat_id,
-                    message_id=pending.message.id,
-                    corrections=feedback.corrections,
-                    now=now,
-                )
-            if pending.idempotency_key is not None:
-                await uow.idempotency.finish(
-                    user_id=pending.user_id,
-                    key=pending.idempotency_key,
-                    message_id=pending.message.id,
-                    reply_id=reply.id,
-                )
             await uow.commit()
         return Exchange(message=pending.message, reply=reply, quota=pending.quota)
 

@@ -196,10 +196,10 @@ async def test_two_administrators_deactivating_each_other_at_once_leave_one_acti
         ]
         await tx.commit()
 
-    def slow_commits(*, read_only: bool = False) -> UnitOfWork:
+    def slow_commits(*, read_only: bool = False, one_write: bool = False) -> UnitOfWork:
         """Units of work that wait before committing: both deactivations look before either commits,
         unless the administrators' rows are locked."""
-        uow = storage.uow(read_only=read_only)
+        uow = storage.uow(read_only=read_only, one_write=one_write)
         commit = uow.commit
 
         async def later() -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql import SqlAttemptLimiter, SqlUnitOfWorkFactory, create_engine_for, upgrade_to_head
-from adapters.sql.transaction import raise_storage_error
+from adapters.sql.transaction import raise_storage_error, refused_by_server
 from adapters.sql.uow import SqlUnitOfWork
 from chatcore.errors import StorageUnavailable
 
@@ -88,3 +88,47 @@ def test_a_failed_commit_is_in_doubt_unless_sqlite_refused_it(
     with pytest.raises(StorageUnavailable) as raised:
         raise_storage_error(error, committing=committing)
     assert raised.value.in_doubt is in_doubt
+
+
+async def test_a_write_the_server_refused_in_a_one_write_unit_of_work_is_not_in_doubt(
+    empty_postgres_url: str,
+) -> None:
+    # Each statement of a one_write unit of work commits as it runs: one the server answered with
+    # an error was not applied, so it may be retried.
+    await upgrade_to_head(empty_postgres_url)
+    engine = create_engine_for(empty_postgres_url)
+
+    async def one_write_past_the_statement_timeout() -> None:
+        async with SqlUnitOfWork(engine, one_write=True) as tx:
+            await tx._tx.execute(text("SET statement_timeout = 10"))
+            await tx._tx.execute(text("SELECT pg_sleep(1)"))
+
+    try:
+        with pytest.raises(StorageUnavailable) as raised:
+            await one_write_past_the_statement_timeout()
+        assert raised.value.reason == "57014"
+        assert raised.value.in_doubt is False
+    finally:
+        await engine.dispose()
+
+
+class ServerError(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("error", "refused"),
+    [
+        (ServerError("57014"), True),  # statement timeout: the server aborted it
+        (ServerError("40001"), True),  # serialization failure
+        (ServerError("08006"), False),  # connection failure: no answer about the statement
+        (ConnectionResetError(), False),
+        (TimeoutError(), False),
+    ],
+)
+def test_only_an_error_the_server_answered_with_says_the_statement_was_not_applied(
+    error: BaseException, refused: bool
+) -> None:
+    assert refused_by_server(error) is refused

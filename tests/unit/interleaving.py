@@ -15,6 +15,6 @@ class YieldingUnitOfWork(MemoryUnitOfWork):
         return await super().__aenter__()
 
 
-def yielding(store: MemoryStore, *, read_only: bool = False) -> YieldingUnitOfWork:
+def yielding(store: MemoryStore, *, read_only: bool = False, one_write: bool = False) -> YieldingUnitOfWork:
     """A unit-of-work factory over ``store`` (``functools.partial(yielding, store)``)."""
     return YieldingUnitOfWork(store, read_only=read_only)

@@ -37,8 +37,8 @@ class FlakyStore:
         self.failing = 0
         self.in_doubt = False
 
-    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
-        return FlakyUnitOfWork(self, self.store.unit_of_work(read_only=read_only))
+    def __call__(self, *, read_only: bool = False, one_write: bool = False) -> UnitOfWork:
+        return FlakyUnitOfWork(self, self.store.unit_of_work(read_only=read_only, one_write=one_write))
 
 
 class FlakyUnitOfWork:

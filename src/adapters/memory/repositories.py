@@ -29,7 +29,7 @@ from chatcore.model import (
     RefreshRecord,
     User,
 )
-from chatcore.ports.storage import Activity, ChatCursor, IdempotencyRecord, OAuthState
+from chatcore.ports.storage import Activity, AskContext, ChatCursor, IdempotencyRecord, OAuthState
 
 
 class _Repo:
@@ -353,6 +353,44 @@ class MemoryMessageRepository(_Repo):
         return [
             Activity(at=m.created_at, role=m.role, mode=modes[m.chat_id], feedback=m.feedback) for m in found
         ]
+
+    async def ask_context(self, user_id: int, chat_id: int, *, limit: int) -> AskContext:
+        user = self._t.users.get(user_id)
+        chat = self._t.chats.get(chat_id)
+        if chat is None or chat.user_id != user_id:
+            return AskContext(user=user, chat=None, history=[])
+        return AskContext(user=user, chat=chat, history=await self.recent(chat_id, limit=limit))
+
+    async def add_counted(
+        self, user_id: int, chat_id: int, message: NewMessage, *, day: date, limit: int, now: datetime
+    ) -> tuple[int, Message] | None:
+        if chat_id not in self._t.chats:
+            raise ChatNotFound
+        used = await MemoryQuotaLedger(self._t).consume(user_id, day, limit=limit)
+        if used is None:
+            return None
+        return used, await self.add(chat_id, message, now=now)
+
+    async def add_reply(
+        self,
+        chat_id: int,
+        reply: NewMessage,
+        *,
+        now: datetime,
+        user_id: int,
+        message_id: int,
+        corrections: tuple[Correction, ...] = (),
+        idempotency_key: str | None = None,
+    ) -> Message:
+        stored = await self.add(chat_id, reply, now=now)
+        await MemoryNotebookRepository(self._t).add(
+            user_id=user_id, chat_id=chat_id, message_id=message_id, corrections=corrections, now=now
+        )
+        if idempotency_key is not None:
+            await MemoryIdempotencyRepository(self._t).finish(
+                user_id=user_id, key=idempotency_key, message_id=message_id, reply_id=stored.id
+            )
+        return stored
 
 
 class MemoryNotebookRepository(_Repo):

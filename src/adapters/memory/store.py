@@ -33,10 +33,11 @@ class MemoryStore:
         self.tables = Tables()
         self.lock = asyncio.Lock()
 
-    def unit_of_work(self, *, read_only: bool = False) -> MemoryUnitOfWork:
+    def unit_of_work(self, *, read_only: bool = False, one_write: bool = False) -> MemoryUnitOfWork:
         """A unit of work (every one is serialisable). A read-only one refuses to commit and
         fails loudly if it changed anything, so domain code that writes in one is caught in
-        unit tests (a real database may run it without a transaction, where writes would stick)."""
+        unit tests (a real database may run it without a transaction, where writes would stick).
+        ``one_write`` changes nothing here: the one write is still undone without ``commit()``."""
         return MemoryUnitOfWork(self, read_only=read_only)
 
     __call__ = unit_of_work

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -11,22 +12,39 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    func,
     insert,
     literal,
+    literal_column,
+    null,
     or_,
     select,
+    true,
     tuple_,
+    type_coerce,
+    union_all,
     update,
 )
+from sqlalchemy.dialects import postgresql
 
-from adapters.sql.learning import feedback_json, feedback_of
+from adapters.sql.accounts import USER_COLUMNS
+from adapters.sql.learning import SqlNotebookRepository, feedback_json, feedback_of
 from adapters.sql.prepared import Prepared
-from adapters.sql.schema import UtcDateTime, chats, idempotency_keys, messages
+from adapters.sql.quota import SqlQuotaLedger
+from adapters.sql.schema import (
+    UtcDateTime,
+    chats,
+    idempotency_keys,
+    messages,
+    notebook_entries,
+    quota_usage,
+    users,
+)
 from adapters.sql.transaction import Repository
 from chatcore.errors import ChatNotFound, Conflict, NotFound
-from chatcore.learning import Level
-from chatcore.model import Chat, Message, MessageStatus, Mode, NewMessage, Role
-from chatcore.ports.storage import Activity, ChatCursor, IdempotencyRecord
+from chatcore.learning import Correction, Level
+from chatcore.model import Chat, Message, MessageStatus, Mode, NewMessage, Role, User
+from chatcore.ports.storage import Activity, AskContext, ChatCursor, IdempotencyRecord
 
 _CHAT = (
     chats.c.id,
@@ -70,6 +88,157 @@ _RECENT = (
     .limit(bindparam("limit"))
 )
 _RECENT_BEFORE = _RECENT.where(messages.c.id < bindparam("before"))
+
+# What asking the tutor reads first, in one statement: a first row with the user's row and their
+# chat (a left join), then one row per message of the chat's last :limit (the lowest of their ids
+# is found once, by the index), so no row repeats the user's and the chat's columns.
+_last = (
+    select(messages.c.id)
+    .where(messages.c.chat_id == bindparam("chat_id"))
+    .order_by(messages.c.id.desc())
+    .limit(bindparam("limit"))
+    .subquery("last")
+)
+
+
+def _none(columns: tuple[Any, ...], prefix: str) -> list[Any]:
+    return [type_coerce(null(), column.type).label(f"{prefix}_{column.name}") for column in columns]
+
+
+_ASK_CONTEXT = union_all(
+    select(
+        literal_column("0").label("part"),
+        *(column.label(f"u_{column.name}") for column in USER_COLUMNS),
+        *(column.label(f"c_{column.name}") for column in _CHAT),
+        *_none(_MESSAGE, "m"),
+    )
+    .select_from(
+        users.outerjoin(chats, and_(chats.c.id == bindparam("chat_id"), chats.c.user_id == users.c.id))
+    )
+    .where(users.c.id == bindparam("user_id")),
+    select(
+        literal_column("1"),
+        *_none(USER_COLUMNS, "u"),
+        *_none(_CHAT, "c"),
+        *(column.label(f"m_{column.name}") for column in _MESSAGE),
+    )
+    .select_from(messages.join(chats, chats.c.id == messages.c.chat_id))
+    .where(
+        chats.c.id == bindparam("chat_id"),
+        chats.c.user_id == bindparam("user_id"),
+        messages.c.id >= select(func.min(_last.c.id)).scalar_subquery(),
+    ),
+).order_by(literal_column("part"), literal_column("m_id"))
+
+_NEW_MESSAGE = ("chat_id", "role", "content", "created_at", "status", "model", "feedback")
+
+
+def _message_values(chat_id: int, message: NewMessage, now: datetime) -> dict[str, Any]:
+    return {
+        "chat_id": chat_id,
+        "role": message.role.value,
+        "content": message.content,
+        "created_at": now,
+        "status": message.status.value,
+        "model": message.model,
+        "feedback": feedback_json(message.feedback),
+    }
+
+
+def _stored(message_id: int, chat_id: int, message: NewMessage, now: datetime) -> Message:
+    return Message(
+        id=message_id,
+        chat_id=chat_id,
+        role=message.role,
+        content=message.content,
+        created_at=now,
+        status=message.status,
+        model=message.model,
+        feedback=message.feedback,
+    )
+
+
+def _typed(column: str, name: str | None = None) -> Any:
+    """A parameter typed as the message column ``column``, named ``name`` (else as the column)."""
+    return bindparam(name or column, type_=messages.c[column].type)
+
+
+_uid = bindparam("uid", type_=quota_usage.c.user_id.type)
+_qday = bindparam("qday", type_=quota_usage.c.day.type)
+_one = bindparam("one", 1, type_=quota_usage.c.used.type)
+_qlimit = bindparam("qlimit", type_=quota_usage.c.used.type)
+
+
+def _add_counted() -> Any:
+    """PostgreSQL: the quota upsert of ``QuotaLedger.consume`` and the message ``INSERT`` in one
+    statement, the ``INSERT`` reading the upsert's row, so the message is stored only when a slot
+    was granted. A chat deleted meanwhile fails the foreign key: the whole statement, the slot
+    with it, is undone. No row: the day is full."""
+    slot = (
+        postgresql.insert(quota_usage)
+        .values(user_id=_uid, day=_qday, used=_one)
+        .on_conflict_do_update(
+            index_elements=[quota_usage.c.user_id, quota_usage.c.day],
+            set_={"used": quota_usage.c.used + _one},
+            where=quota_usage.c.used < _qlimit,
+        )
+        .returning(quota_usage.c.used)
+        .cte("slot")
+    )
+    stored = (
+        insert(messages)
+        .from_select(_NEW_MESSAGE, select(*(_typed(name) for name in _NEW_MESSAGE)).select_from(slot))
+        .returning(messages.c.id)
+        .cte("stored")
+    )
+    return select(slot.c.used, stored.c.id).select_from(slot.outerjoin(stored, true()))
+
+
+_ADD_COUNTED = _add_counted()
+
+
+@cache
+def _add_reply(corrections: int, finish: bool) -> Any:
+    """PostgreSQL: the reply's ``INSERT``, the notebook's (one row per correction, in their
+    order) and the idempotency record's ``UPDATE`` in one statement; a chat deleted meanwhile
+    fails the foreign key and nothing is stored. (No parameter is named like a column: an
+    ``UPDATE`` would take such a parameter for a value to set.)"""
+    reply = (
+        insert(messages)
+        .values({name: _typed(name, f"r_{name}") for name in _NEW_MESSAGE})
+        .returning(messages.c.id)
+        .cte("reply")
+    )
+    owner = bindparam("owner", type_=notebook_entries.c.user_id.type)
+    learner = bindparam("learner", type_=notebook_entries.c.message_id.type)
+    parts = []
+    if corrections:
+        rows = [
+            {
+                "user_id": owner,
+                "chat_id": _typed("chat_id", "r_chat_id"),
+                "message_id": learner,
+                "created_at": _typed("created_at", "r_created_at"),
+                **{
+                    name: bindparam(f"{name}_{i}", type_=notebook_entries.c[name].type)
+                    for name in ("original", "corrected", "explanation", "explanation_ko")
+                },
+            }
+            for i in range(corrections)
+        ]
+        parts.append(insert(notebook_entries).values(rows).cte("notes"))
+    if finish:
+        parts.append(
+            update(idempotency_keys)
+            .where(
+                idempotency_keys.c.user_id == owner,
+                idempotency_keys.c.key == bindparam("claim", type_=idempotency_keys.c.key.type),
+                idempotency_keys.c.message_id == learner,
+            )
+            .values(reply_id=select(reply.c.id).scalar_subquery())
+            .cte("finished")
+        )
+    return select(reply.c.id).add_cte(*parts)
 
 
 def _chat(row: Row[Any]) -> Chat:
@@ -190,30 +359,120 @@ class SqlChatRepository(Repository):
 
 class SqlMessageRepository(Repository):
     async def add(self, chat_id: int, message: NewMessage, *, now: datetime) -> Message:
-        values = {
-            "chat_id": chat_id,
-            "role": message.role.value,
-            "content": message.content,
-            "created_at": now,
-            "status": message.status.value,
-            "model": message.model,
-            "feedback": feedback_json(message.feedback),
-        }
         # The chat's updated_at and message_count follow by trigger (migration 0002).
         try:
-            message_id: int = await self._tx.scalar(_ADD_MESSAGE, values)
+            message_id: int = await self._tx.scalar(_ADD_MESSAGE, _message_values(chat_id, message, now))
         except NotFound:
             raise ChatNotFound from None
-        return Message(
-            id=message_id,
-            chat_id=chat_id,
-            role=message.role,
-            content=message.content,
-            created_at=now,
-            status=message.status,
-            model=message.model,
-            feedback=message.feedback,
+        return _stored(message_id, chat_id, message, now)
+
+    async def ask_context(self, user_id: int, chat_id: int, *, limit: int) -> AskContext:
+        params = {"user_id": user_id, "chat_id": chat_id, "limit": max(limit, 0)}
+        rows = (await self._tx.execute(_ASK_CONTEXT, params)).all()
+        if not rows or rows[0].part != 0:  # no such user (so no chat of theirs either)
+            return AskContext(user=None, chat=None, history=[])
+        first = rows[0]
+        user = User(
+            id=first.u_id,
+            username=first.u_username,
+            email=first.u_email,
+            password_hash=first.u_password_hash,
+            date_joined=first.u_date_joined,
+            is_admin=bool(first.u_is_admin),
+            daily_limit=first.u_daily_limit,
+            is_active=bool(first.u_is_active),
         )
+        if first.c_id is None:
+            return AskContext(user=user, chat=None, history=[])
+        chat = Chat(
+            id=first.c_id,
+            user_id=first.c_user_id,
+            title=first.c_title,
+            mode=Mode(first.c_mode),
+            topic=first.c_topic,
+            created_at=first.c_created_at,
+            updated_at=first.c_updated_at,
+            message_count=first.c_message_count,
+            level=Level(first.c_level),
+        )
+        history = [
+            Message(
+                id=row.m_id,
+                chat_id=row.m_chat_id,
+                role=Role(row.m_role),
+                content=row.m_content,
+                created_at=row.m_created_at,
+                status=MessageStatus(row.m_status),
+                model=row.m_model,
+                feedback=feedback_of(row.m_feedback),
+            )
+            for row in rows[1:]
+        ]
+        return AskContext(user=user, chat=chat, history=history)
+
+    async def add_counted(
+        self, user_id: int, chat_id: int, message: NewMessage, *, day: date, limit: int, now: datetime
+    ) -> tuple[int, Message] | None:
+        if limit <= 0:
+            return None
+        if self._tx.dialect != "postgresql":
+            # SQLite: two prepared statements in the unit of work's transaction (a ChatNotFound
+            # leaves the block, which rolls the slot back).
+            used = await SqlQuotaLedger(self._tx).consume(user_id, day, limit=limit)
+            if used is None:
+                return None
+            return used, await self.add(chat_id, message, now=now)
+        params = {"uid": user_id, "qday": day, "qlimit": limit, **_message_values(chat_id, message, now)}
+        try:
+            row = (await self._tx.execute(_ADD_COUNTED, params)).first()
+        except NotFound:
+            raise ChatNotFound from None
+        if row is None:
+            return None
+        return row.used, _stored(row.id, chat_id, message, now)
+
+    async def add_reply(
+        self,
+        chat_id: int,
+        reply: NewMessage,
+        *,
+        now: datetime,
+        user_id: int,
+        message_id: int,
+        corrections: tuple[Correction, ...] = (),
+        idempotency_key: str | None = None,
+    ) -> Message:
+        if self._tx.dialect != "postgresql":
+            stored = await self.add(chat_id, reply, now=now)
+            await SqlNotebookRepository(self._tx).add(
+                user_id=user_id, chat_id=chat_id, message_id=message_id, corrections=corrections, now=now
+            )
+            if idempotency_key is not None:
+                await SqlIdempotencyRepository(self._tx).finish(
+                    user_id=user_id, key=idempotency_key, message_id=message_id, reply_id=stored.id
+                )
+            return stored
+        params: dict[str, Any] = {
+            **{f"r_{name}": value for name, value in _message_values(chat_id, reply, now).items()},
+            "owner": user_id,
+            "learner": message_id,
+            "claim": idempotency_key,
+        }
+        for i, correction in enumerate(corrections):
+            params.update(
+                {
+                    f"original_{i}": correction.original,
+                    f"corrected_{i}": correction.corrected,
+                    f"explanation_{i}": correction.explanation,
+                    f"explanation_ko_{i}": correction.explanation_ko,
+                }
+            )
+        statement = _add_reply(len(corrections), idempotency_key is not None)
+        try:
+            reply_id: int = (await self._tx.execute(statement, params)).scalar_one()
+        except NotFound:
+            raise ChatNotFound from None
+        return _stored(reply_id, chat_id, reply, now)
 
     async def for_chat(self, chat_id: int) -> list[Message]:
         stmt = select(*_MESSAGE).where(messages.c.chat_id == chat_id).order_by(messages.c.id)

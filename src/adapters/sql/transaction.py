@@ -99,6 +99,13 @@ def _unavailable(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError)  # a driver that gives no code: SQLAlchemy's judgement
 
 
+def refused_by_server(exc: BaseException) -> bool:
+    """PostgreSQL answered that the statement failed (a SQLSTATE outside class 08, connection
+    exception): a statement that commits as it runs was then surely not applied."""
+    state = getattr(_driver_error(exc), "sqlstate", None)
+    return isinstance(state, str) and not state.startswith("08")
+
+
 def raise_storage_error(exc: BaseException, *, committing: bool = False) -> NoReturn:
     """Raise the chatcore error for one of :data:`STORAGE_ERRORS`: the domain fact behind a
     constraint violation, ``StorageUnavailable``, or else ``exc`` itself (a bug).
@@ -132,6 +139,9 @@ class Transaction:
         self.dialect = dialect
         self._connection: AsyncConnection | None = None
         self._driver: InlineConnection | None = None
+        self.in_doubt_on_failure = False
+        """Each statement commits as it runs (a ``one_write`` unit of work on PostgreSQL): one
+        that fails without the server's answer (a broken connection) may have been applied."""
 
     @property
     def connection(self) -> AsyncConnection | None:
@@ -154,7 +164,7 @@ class Transaction:
         try:
             return await self.connection.execute(statement, parameters)
         except STORAGE_ERRORS as exc:
-            raise_storage_error(exc)
+            raise_storage_error(exc, committing=self.in_doubt_on_failure and not refused_by_server(exc))
 
     async def scalar(self, statement: Prepared, parameters: dict[str, Any]) -> Any:
         """The first column of the first row the statement returns, or ``None``. On SQLite the

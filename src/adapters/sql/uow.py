@@ -43,20 +43,28 @@ class SqlUnitOfWork:
 
     The transaction starts with the first statement (on SQLite with ``BEGIN IMMEDIATE``, see
     :mod:`adapters.sql.engine`) and is rolled back on leaving the block unless ``commit()`` was
-    called; statements after a ``commit()`` run in a new transaction. Repositories use Core
+    called; statements after a ``commit()`` run in a new transaction. Read-only units of work, and
+    ``one_write`` ones on PostgreSQL, run each statement on its own instead. Repositories use Core
     statements only: no ORM identity map, no flushes; most repository calls are one round trip.
     """
 
-    def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
+    def __init__(self, engine: AsyncEngine, *, read_only: bool = False, one_write: bool = False) -> None:
         self._engine = engine
         self._read_only = read_only
-        # SQLite: a deferred BEGIN, sent with the first statement, that takes no write lock.
-        # PostgreSQL: no transaction at all (each SELECT sees the latest committed data, as in
-        # Django's default mode), which saves the BEGIN and ROLLBACK round trips.
-        self._read_options: dict[str, object] = (
-            {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {READ_ONLY: True}
-        )
+        # Read-only. SQLite: a deferred BEGIN, sent with the first statement, that takes no write
+        # lock. PostgreSQL: no transaction at all (each SELECT sees the latest committed data, as
+        # in Django's default mode), which saves the BEGIN and ROLLBACK round trips.
+        # One atomic write on PostgreSQL (UnitOfWorkFactory): no transaction either; the write
+        # is one statement that commits as it runs (so a failure of it leaves it in doubt), and
+        # commit() has nothing left to send. On SQLite it is an ordinary writing transaction.
+        postgres = engine.dialect.name == "postgresql"
+        self._options: dict[str, object] | None = None
+        if postgres and (read_only or one_write):
+            self._options = {"isolation_level": "AUTOCOMMIT"}
+        elif read_only:
+            self._options = {READ_ONLY: True}
         self._tx = tx = Transaction(engine.dialect.name)
+        tx.in_doubt_on_failure = postgres and one_write and not read_only
         self.users: UserRepository = SqlUserRepository(tx)
         self.identities: IdentityRepository = SqlIdentityRepository(tx)
         self.oauth: OAuthRepository = SqlOAuthRepository(tx)
@@ -78,9 +86,9 @@ class SqlUnitOfWork:
             connection = await self._engine.connect()
         except STORAGE_ERRORS as exc:
             raise_storage_error(exc)
-        if self._read_only:
+        if self._options is not None:
             try:
-                connection = await connection.execution_options(**self._read_options)
+                connection = await connection.execution_options(**self._options)
             except BaseException:  # cancelled here, the connection must still go back to the pool
                 await connection.close()
                 raise
@@ -115,5 +123,5 @@ class SqlUnitOfWorkFactory:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
-        return SqlUnitOfWork(self.engine, read_only=read_only)
+    def __call__(self, *, read_only: bool = False, one_write: bool = False) -> UnitOfWork:
+        return SqlUnitOfWork(self.engine, read_only=read_only, one_write=one_write)

@@ -232,6 +232,51 @@ class MessageRepository(Protocol):
         (what progress is computed from)."""
         ...
 
+    async def ask_context(self, user_id: int, chat_id: int, *, limit: int) -> AskContext:
+        """What asking the tutor reads first, in one read: the user, their chat ``chat_id``
+        (``None`` when missing or another user's) and its last ``limit`` messages, oldest first
+        (as :meth:`recent`; none without the chat)."""
+        ...
+
+    async def add_counted(
+        self, user_id: int, chat_id: int, message: NewMessage, *, day: date, limit: int, now: datetime
+    ) -> tuple[int, Message] | None:
+        """Take one quota slot of ``user_id`` on ``day`` (as :meth:`QuotaLedger.consume`) and store
+        ``message`` (as :meth:`add`), as one atomic write: ``(used, message)``, or ``None`` (and
+        nothing stored) when ``limit`` slots are taken. Raises ``ChatNotFound`` when the chat is
+        gone, taking no slot. The one write a ``one_write`` unit of work may make
+        (:class:`UnitOfWorkFactory`); in any other, part of its transaction."""
+        ...
+
+    async def add_reply(
+        self,
+        chat_id: int,
+        reply: NewMessage,
+        *,
+        now: datetime,
+        user_id: int,
+        message_id: int,
+        corrections: tuple[Correction, ...] = (),
+        idempotency_key: str | None = None,
+    ) -> Message:
+        """Store the tutor's ``reply`` (as :meth:`add`) to the learner's message ``message_id`` of
+        ``user_id``, keep the message's ``corrections`` in the notebook (as
+        :meth:`NotebookRepository.add`) and, with ``idempotency_key``, record the reply on that
+        claim (as :meth:`IdempotencyRepository.finish`): one atomic write. Raises ``ChatNotFound``
+        (storing nothing) when the chat is gone. Like :meth:`add_counted`, fit for a ``one_write``
+        unit of work."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AskContext:
+    """What :meth:`MessageRepository.ask_context` read: ``user`` is ``None`` when there is no such
+    user, ``chat`` when the user has no such chat (and ``history`` is then empty)."""
+
+    user: User | None
+    chat: Chat | None
+    history: list[Message]
+
 
 @dataclass(frozen=True, slots=True)
 class Activity:
@@ -463,7 +508,8 @@ class AuditLog(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction over every repository. Leaving the block without ``commit()`` rolls back."""
+    """One transaction over every repository. Leaving the block without ``commit()`` rolls back
+    (except the one write of a ``one_write`` unit of work, see :class:`UnitOfWorkFactory`)."""
 
     users: UserRepository
     identities: IdentityRepository
@@ -495,6 +541,12 @@ class UnitOfWorkFactory(Protocol):
     """Opens units of work. ``read_only=True`` promises no writes (and no ``commit()``), so a
     database may serve it without taking a write lock (SQLite's single writer is the scarce
     resource) or without a transaction at all (PostgreSQL: each read sees the latest committed
-    data, and the BEGIN/ROLLBACK round trips are saved)."""
+    data, and the BEGIN/ROLLBACK round trips are saved).
 
-    def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
+    ``one_write=True`` promises at most one writing call, an atomic one
+    (:meth:`MessageRepository.add_counted`, :meth:`MessageRepository.add_reply`), then
+    ``commit()``: a database may then run each statement on its own, applied and durable as it
+    returns (PostgreSQL: one statement, no BEGIN/COMMIT round trips), so leaving the block
+    without ``commit()`` may not undo that write."""
+
+    def __call__(self, *, read_only: bool = False, one_write: bool = False) -> UnitOfWork: ...
