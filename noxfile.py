@@ -42,7 +42,7 @@ def tests(session: nox.Session) -> None:
 
 
 LOWEST = Path(".nox") / "lowest"
-LOWEST_TESTS = ("tests/unit", "tests/contract", "tests/sql", "tests/architecture")
+LOWEST_TESTS = ("tests/unit", "tests/contract", "tests/sql", "tests/architecture", "tests/llm")
 
 
 @nox.session

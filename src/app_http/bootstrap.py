@@ -102,7 +102,7 @@ def build_llm(settings: Settings) -> Tutor:
     Says which in one start-up log line: the model and the upstream host, never the key.
     """
     if settings.openai_api_key:
-        # Imported here: the SDK takes a second or two to import, which a keyless run never needs.
+        # Imported here: aiohttp is 20 MB that a keyless run never needs.
         from adapters.openai_llm import OpenAIGateway
 
         gateway = OpenAIGateway(

@@ -3,7 +3,7 @@
 What a command needs is imported by that command. ``serve`` is the process that supervises the
 workers: it checks the secret key and the database in a short-lived child process and imports
 nothing but Granian itself, so it stays small (about 30 MB instead of 100: the workers import the
-application, the database layer and the SDK themselves).
+application and the database layer themselves).
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ def configure_logging(*, production: bool) -> None:
         logger_factory=_stderr_logger,
         cache_logger_on_first_use=True,
     )
-    # The HTTP clients (openai SDK, OAuth) log every request at INFO through the standard library,
+    # The HTTP client of the OAuth login logs every request at INFO through the standard library,
     # which Litestar hands to a queue thread: those lines duplicate our request log and land in
     # the middle of structlog's lines on the same stderr. Their warnings still get through.
     for name in ("httpx", "httpx2"):

@@ -29,9 +29,10 @@ def prompt(*said: str, mode: Mode = Mode.CONVERSATION, topic: str = "") -> Promp
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _openai_sdk_warmed_up() -> None:
-    """The SDK imports modules and builds its models on the first request (half a second on a
-    busy machine). Pay that once, so the short timeouts here time the gateway, not an import."""
+def _gateway_warmed_up() -> None:
+    """The first request of a process imports and sets up aiohttp's connection machinery (a
+    noticeable pause on a busy machine). Pay that once, so the short timeouts here time the
+    gateway, not an import."""
 
     async def once() -> None:
         async with FakeOpenAI() as server:

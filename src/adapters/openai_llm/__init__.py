@@ -1,4 +1,4 @@
-"""The LLM port on the ``openai`` SDK (OpenAI and OpenAI-compatible servers)."""
+"""The LLM port on the Chat Completions API (OpenAI and OpenAI-compatible servers), over aiohttp."""
 
 from adapters.openai_llm.gateway import OpenAIGateway
 

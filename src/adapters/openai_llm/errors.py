@@ -1,39 +1,36 @@
-"""Translate openai SDK failures into the chatcore errors of SPEC §6, at the adapter boundary.
+"""Translate upstream failures into the chatcore errors of SPEC §6, at the adapter boundary.
 
 ==============================  ====================================================
-upstream / SDK                  chatcore error
+upstream / transport            chatcore error
 ==============================  ====================================================
-our deadline, ``APITimeoutError``, 408   ``LLMTimeout``
+our deadline, 408               ``LLMTimeout``
 cannot connect (refused, DNS)   ``LLMUnavailable``
 429                             ``LLMBusy(retry_after)`` from ``Retry-After(-ms)``
 401, 403                        ``LLMMisconfigured`` (our key is wrong or lacks access)
 404                             ``LLMMisconfigured`` (the model or base URL does not exist)
 5xx, other 4xx                  ``LLMUpstreamError`` (400/422 can depend on the request,
                                 e.g. a context that is too long, so it is not a config fault)
-connection reset or lost,       ``LLMUpstreamError`` (the aiohttp transport reports a reset
-                                as a timeout: the cause chain tells them apart)
-connection lost mid-answer,     ``LLMUpstreamError``
+connection reset or lost,       ``LLMUpstreamError``
+an error inside a stream,
 broken or empty answer
 ==============================  ====================================================
 
-Status errors are raised ``from None``: the SDK's message quotes the upstream body, and
-upstreams echo (parts of) the API key in their 401 bodies. Nothing here logs a body.
+Status errors are raised ``from None`` and carry no body: upstreams echo (parts of) the API key
+in their 401 bodies. Nothing here logs a body.
 """
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import aiohttp
-import httpx2
-import openai
 import structlog
 
+from adapters.openai_llm.transport import StreamFailed, UpstreamStatus
 from chatcore.errors import (
     LLMBusy,
     LLMError,
@@ -59,48 +56,14 @@ class BrokenAnswer(ValueError):
 
 
 def could_not_connect(exc: BaseException) -> bool:
-    """True when no connection was made (refused, DNS): the request never left this host.
-
-    Looks down the cause chain: httpx2 says ``ConnectError``; the aiohttp transport reports a
-    refused connection as a ``ConnectTimeout`` caused by aiohttp's ``ClientConnectorError``.
-    """
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, (httpx2.ConnectError, aiohttp.ClientConnectorError)):
-            return True
-        cause = cause.__cause__
-    return False
+    """True when no connection was made (refused, DNS, a TLS handshake that failed): the request
+    never left this host, so it may be sent again."""
+    return isinstance(exc, aiohttp.ClientConnectorError)
 
 
-def connection_lost(exc: BaseException) -> bool:
-    """True when the upstream dropped the connection (reset, closed without an answer): a fault
-    of the upstream, not a timeout, although the aiohttp transport reports it as one (its
-    ``ConnectTimeout`` caused by aiohttp's ``ServerDisconnectedError``). A real timeout anywhere
-    in the chain wins."""
-    cause: BaseException | None = exc
-    lost = False
-    while cause is not None:
-        if isinstance(cause, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
-            return False
-        if isinstance(
-            cause,
-            (
-                ConnectionError,
-                aiohttp.ServerDisconnectedError,
-                aiohttp.ClientOSError,
-                aiohttp.ClientPayloadError,
-                httpx2.RemoteProtocolError,
-                httpx2.ReadError,
-                httpx2.WriteError,
-            ),
-        ):
-            lost = True
-        cause = cause.__cause__ or cause.__context__
-    return lost
-
-
-def retry_after_seconds(headers: httpx2.Headers, *, now: float | None = None) -> int | None:
-    """Whole seconds from ``Retry-After-Ms`` or ``Retry-After`` (seconds or an HTTP date)."""
+def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None) -> int | None:
+    """Whole seconds from ``Retry-After-Ms`` or ``Retry-After`` (seconds or an HTTP date).
+    ``headers`` must look names up case-insensitively (aiohttp's do)."""
     raw_ms = headers.get("retry-after-ms")
     if raw_ms is not None:
         try:
@@ -127,9 +90,9 @@ def _clamp(seconds: float) -> int | None:
     return min(MAX_RETRY_AFTER, max(1, math.ceil(seconds)))
 
 
-def status_error(exc: openai.APIStatusError, *, model: str, host: str) -> LLMError:
+def status_error(exc: UpstreamStatus, *, model: str, host: str) -> LLMError:
     """The chatcore error for an HTTP error status from upstream (logged without any body)."""
-    status = exc.status_code
+    status = exc.status
     fields = {"status": status, "model": model, "host": host, "upstream_request_id": exc.request_id}
     if status in (401, 403, 404):
         reason = "model or base URL not found" if status == 404 else "API key rejected"
@@ -137,24 +100,19 @@ def status_error(exc: openai.APIStatusError, *, model: str, host: str) -> LLMErr
         log.error("llm_misconfigured", reason=reason, **fields)
         return LLMMisconfigured()
     if status == 429:
-        retry_after = retry_after_seconds(exc.response.headers)
-        log.warning("llm_busy", retry_after=retry_after, upstream_code=_code(exc), **fields)
+        retry_after = retry_after_seconds(exc.headers)
+        log.warning("llm_busy", retry_after=retry_after, upstream_code=exc.code, **fields)
         return LLMBusy(retry_after=retry_after)
     if status == 408:
         log.warning("llm_timeout", **fields)
         return LLMTimeout()
-    log.warning("llm_upstream_error", **fields)
+    log.warning("llm_upstream_error", upstream_code=exc.code, **fields)
     return RequestRejected() if status in (400, 422) else LLMUpstreamError()
-
-
-def _code(exc: openai.APIError) -> str | None:
-    # ``code`` is a short machine token such as ``insufficient_quota``; safe to log.
-    return exc.code[:64] if isinstance(exc.code, str) else None
 
 
 @contextmanager
 def translated(*, model: str, host: str, answering: bool) -> Iterator[None]:
-    """Re-raise SDK and transport failures in the block as :class:`chatcore.errors.LLMError`.
+    """Re-raise transport failures in the block as :class:`chatcore.errors.LLMError`.
 
     ``answering`` says the upstream already started its answer: a lost connection then means
     a cut answer (``LLMUpstreamError``), not an unreachable server.
@@ -163,31 +121,26 @@ def translated(*, model: str, host: str, answering: bool) -> Iterator[None]:
         yield
     except LLMError:
         raise
-    except (TimeoutError, openai.APITimeoutError) as exc:
-        if not answering and could_not_connect(exc):
-            log.warning("llm_unavailable", model=model, host=host)
-            raise LLMUnavailable() from exc
-        if connection_lost(exc):
-            log.warning("llm_connection_lost", model=model, host=host, answering=answering)
-            raise LLMUpstreamError() from exc
+    except UpstreamStatus as exc:
+        raise status_error(exc, model=model, host=host) from None
+    except StreamFailed as exc:
+        # An error object inside a 200 stream: its message is upstream text, so it is not chained.
+        log.warning("llm_stream_error", model=model, host=host, upstream_code=exc.code)
+        raise LLMUpstreamError() from None
+    except TimeoutError as exc:  # our deadline (aiohttp's own timeouts are TimeoutErrors too)
         log.warning("llm_timeout", model=model, host=host, answering=answering)
         raise LLMTimeout() from exc
-    except openai.APIConnectionError as exc:
-        if not answering and could_not_connect(exc):
+    except aiohttp.ClientConnectorError as exc:
+        if not answering:
             log.warning("llm_unavailable", model=model, host=host)
             raise LLMUnavailable() from exc
         log.warning("llm_connection_lost", model=model, host=host, answering=answering)
         raise LLMUpstreamError() from exc
-    except openai.APIStatusError as exc:
-        raise status_error(exc, model=model, host=host) from None
-    except openai.APIResponseValidationError as exc:
-        log.warning("llm_broken_answer", model=model, host=host, error=type(exc).__name__)
-        raise LLMUpstreamError() from None
-    except openai.APIError as exc:
-        # An error object inside a 200 stream: its message is upstream text, so it is not chained.
-        log.warning("llm_stream_error", model=model, host=host, upstream_code=_code(exc))
-        raise LLMUpstreamError() from None
-    except (openai.OpenAIError, ValueError) as exc:
-        # ValueError: a body or stream event that is not the JSON it claims to be.
+    except (aiohttp.ClientError, ConnectionError) as exc:
+        # Reset, closed without an answer, a body cut short.
+        log.warning("llm_connection_lost", model=model, host=host, answering=answering)
+        raise LLMUpstreamError() from exc
+    except ValueError as exc:
+        # A body or stream event that is not the JSON it claims to be, or no answer in it.
         log.warning("llm_broken_answer", model=model, host=host, error=type(exc).__name__)
         raise LLMUpstreamError() from exc

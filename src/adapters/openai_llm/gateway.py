@@ -1,4 +1,4 @@
-"""The LLM port on the openai SDK: OpenAI or any OpenAI-compatible server (Ollama, vLLM, llama.cpp).
+"""The LLM port on the Chat Completions API: OpenAI or any OpenAI-compatible server (Ollama, vLLM, llama.cpp).
 
 Time budget (``timeout`` seconds, ``CHATCORE_LLM_TIMEOUT``):
 
@@ -7,22 +7,18 @@ Time budget (``timeout`` seconds, ``CHATCORE_LLM_TIMEOUT``):
   retries included, and then no gap between two chunks may exceed ``timeout``. A long answer
   that keeps flowing is not cut off; a stalled one is.
 
-Retries: the SDK's own retries are off (they back off for up to minutes and would retry 429s,
-which SPEC §6 reports to the caller instead). The gateway retries only a connection that could
+Retries: none of the kind SDKs do (backing off for up to minutes, retrying 429s, which SPEC §6
+reports to the caller instead). The gateway retries only a connection that could
 not be made at all (refused, DNS), since then the request never reached the upstream; it does
 so at most ``connect_retries`` times and only while the deadline leaves room. Anything that may
 have reached the upstream is never re-sent: that would spend tokens twice.
 
-One ``AsyncOpenAI`` client (one connection pool) per gateway; build one gateway per process and
+One connection pool per gateway; build one gateway per process and
 close it with ``aclose()`` at shutdown.
 
-Requests go through the SDK's documented generic ``client.post()`` with ``cast_to=object``
-rather than ``chat.completions.create()``: our body is already plain JSON, and ``create()``
-re-walks it against the SDK's TypedDicts on every call, then builds pydantic models for the
-answer and for every streamed chunk - the largest CPU items of a call in cProfile; skipping
-them halves the Python function calls per call (more for streams). The JSON is read here
-instead, defensively, since nothing validated it. Auth, timeouts, error classes and SSE
-decoding are the SDK's, unchanged.
+Requests go out through :mod:`adapters.openai_llm.transport`, a small aiohttp client for the one
+endpoint used (``/chat/completions``), not through the openai SDK: the body is plain JSON built
+here, and the answer is read here, defensively (nothing else validated it).
 
 Feedback and scorecards (SPEC §4.7) are one more (non-streamed) call each, asking for JSON with
 ``response_format`` (``structured.py``). A server that refuses that field with a 400/422 is
@@ -38,8 +34,7 @@ from contextlib import suppress
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-import httpx2
-import openai
+import aiohttp
 
 from adapters.openai_llm.errors import BrokenAnswer, RequestRejected, could_not_connect, translated
 from adapters.openai_llm.structured import (
@@ -49,13 +44,13 @@ from adapters.openai_llm.structured import (
     response_format,
     scorecard_from,
 )
+from adapters.openai_llm.transport import ChatCompletions, EventStream
 from chatcore.learning import Feedback, Scorecard
 from chatcore.ports.llm import Completion, FeedbackRequest, Prompt, ScorecardRequest, Turn
 
 T = TypeVar("T")
 
 CONNECT_RETRY_DELAY = 0.2
-CHAT_COMPLETIONS = "/chat/completions"
 
 
 class OpenAIGateway:
@@ -83,17 +78,8 @@ class OpenAIGateway:
         self._timeout = timeout
         self._connect_retries = max(0, connect_retries)
         self._connect_retry_delay = connect_retry_delay
-        # The SDK's aiohttp transport (its `openai[aiohttp]` extra): the same requests, errors and
-        # streaming through the same SDK, at about half the CPU per call of the default httpx2
-        # transport, which was the largest single cost of a tutor request (docs/performance.md).
-        self._client = openai.AsyncOpenAI(
-            api_key=api_key,
-            base_url=base_url or None,
-            timeout=timeout,
-            max_retries=0,
-            http_client=openai.DefaultAioHttpClient(timeout=timeout),
-        )
-        self._host = urlsplit(str(self._client.base_url)).hostname or ""
+        self._upstream = ChatCompletions(api_key=api_key, base_url=base_url, connect_timeout=timeout)
+        self._host = urlsplit(self._upstream.base_url).hostname or ""
         self._structured: bool | None = None
         """Whether the server takes ``response_format``: unknown until the first call says."""
 
@@ -113,8 +99,7 @@ class OpenAIGateway:
         deadline = asyncio.get_running_loop().time() + self._timeout
 
         def call() -> Awaitable[object]:
-            body = {"model": self._model, "messages": messages}
-            return self._client.post(CHAT_COMPLETIONS, cast_to=object, body=body)
+            return self._upstream.post({"model": self._model, "messages": messages})
 
         response = await self._with_connect_retry(call, deadline=deadline)
         with translated(model=self._model, host=self._host, answering=True):
@@ -126,12 +111,8 @@ class OpenAIGateway:
         messages = _messages(prompt)
         deadline = asyncio.get_running_loop().time() + self._timeout
 
-        def call() -> Awaitable[openai.AsyncStream[object]]:
-            body = {"model": self._model, "messages": messages, "stream": True}
-            raw_chunks = openai.AsyncStream[object]
-            return self._client.post(
-                CHAT_COMPLETIONS, cast_to=object, body=body, stream=True, stream_cls=raw_chunks
-            )
+        def call() -> Awaitable[EventStream]:
+            return self._upstream.stream({"model": self._model, "messages": messages, "stream": True})
 
         upstream = await self._with_connect_retry(call, deadline=deadline)
         produced = finished = False
@@ -156,7 +137,7 @@ class OpenAIGateway:
         finally:
             # Closing the response drops the connection: the upstream sees the client leave and
             # stops generating. Must not mask the exception that brought us here.
-            with suppress(httpx2.HTTPError, OSError):
+            with suppress(aiohttp.ClientError, OSError):
                 await upstream.close()
 
     @property
@@ -187,7 +168,7 @@ class OpenAIGateway:
             body: dict[str, object] = {"model": self._model, "messages": messages}
             if structured:
                 body["response_format"] = response_format(name, schema)
-            return lambda: self._client.post(CHAT_COMPLETIONS, cast_to=object, body=body)
+            return lambda: self._upstream.post(body)
 
         structured = self._structured is not False
         try:
@@ -205,7 +186,7 @@ class OpenAIGateway:
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._client.close()
+        await self._upstream.aclose()
 
     async def _with_connect_retry(self, call: Callable[[], Awaitable[T]], *, deadline: float) -> T:
         loop = asyncio.get_running_loop()
@@ -215,7 +196,7 @@ class OpenAIGateway:
                 try:
                     async with asyncio.timeout_at(deadline):
                         return await call()
-                except openai.APIConnectionError as exc:
+                except aiohttp.ClientConnectorError as exc:
                     retry = (
                         could_not_connect(exc)
                         and attempt < self._connect_retries
