@@ -24,30 +24,37 @@ MESSAGES_PER_CHAT = 20
 HISTORY_OF_EXISTING_CHATS = 30
 DAYS_OF_USAGE = 30
 
+SIZES = {
+    "users": USERS,
+    "chats": CHATS_PER_USER,
+    "messages": MESSAGES_PER_CHAT,
+    "history": HISTORY_OF_EXISTING_CHATS,
+    "days": DAYS_OF_USAGE,
+}
 SEED = [
-    f"""INSERT INTO users (username, username_key, password_hash, date_joined, is_admin, is_active)
+    """INSERT INTO users (username, username_key, password_hash, date_joined, is_admin, is_active)
         SELECT 'scale' || g, 'scale' || g, NULL, now() - make_interval(mins => g), false, true
-        FROM generate_series(1, {USERS}) AS g""",
-    f"""INSERT INTO chats (user_id, title, mode, topic, created_at, updated_at, level)
+        FROM generate_series(1, :users) AS g""",
+    """INSERT INTO chats (user_id, title, mode, topic, created_at, updated_at, level)
         SELECT u.id, 'Practice ' || n, CASE WHEN n % 2 = 0 THEN 'interview' ELSE 'conversation' END,
                CASE WHEN n % 2 = 0 THEN 'backend developer' ELSE '' END, now(), now(), 'intermediate'
-        FROM users AS u CROSS JOIN generate_series(1, {CHATS_PER_USER}) AS n
+        FROM users AS u CROSS JOIN generate_series(1, :chats) AS n
         WHERE u.username LIKE 'scale%'""",
-    f"""INSERT INTO messages (chat_id, role, content, created_at, status, model)
+    """INSERT INTO messages (chat_id, role, content, created_at, status, model)
         SELECT c.id, CASE WHEN g % 2 = 1 THEN 'user' ELSE 'assistant' END,
                'Message ' || g || ': ' || repeat('I would like to practise my English. ', 5),
-               now() - make_interval(secs => {MESSAGES_PER_CHAT} - g), 'ok', 'seed'
-        FROM chats AS c CROSS JOIN generate_series(1, {MESSAGES_PER_CHAT}) AS g
+               now() - make_interval(secs => :messages - g), 'ok', 'seed'
+        FROM chats AS c CROSS JOIN generate_series(1, :messages) AS g
         WHERE c.title LIKE 'Practice %'""",
-    f"""INSERT INTO messages (chat_id, role, content, created_at, status, model)
+    """INSERT INTO messages (chat_id, role, content, created_at, status, model)
         SELECT c.id, CASE WHEN g % 2 = 1 THEN 'user' ELSE 'assistant' END,
                'Earlier message ' || g || ': ' || repeat('Could you help me with my interview? ', 5),
-               now() - make_interval(secs => {HISTORY_OF_EXISTING_CHATS} - g), 'ok', 'seed'
-        FROM chats AS c CROSS JOIN generate_series(1, {HISTORY_OF_EXISTING_CHATS}) AS g
+               now() - make_interval(secs => :history - g), 'ok', 'seed'
+        FROM chats AS c CROSS JOIN generate_series(1, :history) AS g
         WHERE c.title NOT LIKE 'Practice %'""",
-    f"""INSERT INTO quota_usage (user_id, day, used)
+    """INSERT INTO quota_usage (user_id, day, used)
         SELECT u.id, current_date - d, 1 + (u.id + d) % 5
-        FROM users AS u CROSS JOIN generate_series(1, {DAYS_OF_USAGE}) AS d
+        FROM users AS u CROSS JOIN generate_series(1, :days) AS d
         WHERE u.username LIKE 'scale%'""",
 ]
 
@@ -58,13 +65,17 @@ async def seed(url: str) -> None:
         async with engine.begin() as conn:
             for statement in SEED:
                 started = time.monotonic()
-                result = await conn.execute(text(statement))
-                print(f"{result.rowcount:>9,} rows in {time.monotonic() - started:5.1f} s: {statement.split()[2]}")
+                result = await conn.execute(text(statement), SIZES)
+                took = time.monotonic() - started
+                print(f"{result.rowcount:>9,} rows in {took:5.1f} s: {statement.split()[2]}")
         async with engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(text("VACUUM ANALYZE"))
             counts = await conn.execute(
-                text("SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM chats), (SELECT count(*) FROM messages)")
+                text(
+                    "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM chats),"
+                    " (SELECT count(*) FROM messages)"
+                )
             )
             users, chats, messages = counts.one()
             print(f"now {users:,} users, {chats:,} chats, {messages:,} messages")
