@@ -39,7 +39,9 @@ class RelayService:
         validate_turns(turns)
         now = self._clock.now()
         try:
-            async with self._uow() as uow:
+            # One write (the slot): on PostgreSQL the user's row and the slot are then two round
+            # trips, with no BEGIN/COMMIT around them.
+            async with self._uow(one_write=True) as uow:
                 limit = await daily_limit_of(uow, user_id, self._policy)
                 slot = await take_slot(uow, self._policy, user_id=user_id, limit=limit, now=now)
                 await uow.commit()
