@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Self
+from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
 import msgspec
@@ -59,6 +61,16 @@ def _error_code(raw: bytes) -> str | None:
     return code[:64] if isinstance(code, str) else None
 
 
+def _proxy_for(url: str) -> str | None:
+    """The proxy for ``url`` from the environment (``HTTPS_PROXY``/``HTTP_PROXY``, ``NO_PROXY``),
+    as any HTTP client honours them; read once, when the gateway is made."""
+    parts = urlsplit(url)
+    proxy = getproxies().get(parts.scheme)
+    if proxy is None or proxy_bypass(parts.hostname or ""):
+        return None
+    return proxy
+
+
 class ChatCompletions:
     """One upstream endpoint and its connection pool. Make it anywhere; it opens its aiohttp
     session on the first call (inside the running event loop) and closes it in :meth:`aclose`."""
@@ -72,21 +84,28 @@ class ChatCompletions:
             "User-Agent": "chatcore",
         }
         self._connect_timeout = connect_timeout
+        self.proxy = _proxy_for(self._url)
+        """The proxy requests go through, from the environment; ``None``: straight to the upstream."""
         self._session: aiohttp.ClientSession | None = None
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout),
-                trust_env=True,  # HTTPS_PROXY / NO_PROXY, as any HTTP client would honour them
+                # Not trust_env: aiohttp would then look for a ~/.netrc on every request (a thread
+                # hand-off each time). The proxy settings are read once instead (_proxy_for).
+                trust_env=False,
+                # Cookies an upstream sets are never kept: one session serves every learner.
+                cookie_jar=aiohttp.DummyCookieJar(),
                 raise_for_status=False,
-                auto_decompress=True,
             )
         return self._session
 
     async def _send(self, body: Mapping[str, object], *, accept: str) -> aiohttp.ClientResponse:
         headers = {**self._headers, "Accept": accept}
-        response = await self._open().post(self._url, data=msgspec.json.encode(body), headers=headers)
+        response = await self._open().post(
+            self._url, data=msgspec.json.encode(body), headers=headers, proxy=self.proxy
+        )
         if response.status >= 400:
             try:
                 raw = await response.content.read(MAX_ERROR_BODY)
