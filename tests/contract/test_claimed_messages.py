@@ -183,7 +183,7 @@ async def test_concurrent_sends_of_one_key_take_one_slot(storage: Storage) -> No
     alice = await add_user(storage.uow)
     chat = await add_chat(storage.uow, alice.id)
 
-    async def attempt(i: int) -> tuple[int, Message] | IdempotencyRecord | None | Conflict:
+    async def attempt(i: int) -> tuple[int, Message] | IdempotencyRecord | Conflict | None:
         try:
             async with storage.uow() as tx:
                 sent = await send(tx, alice.id, chat.id, second=i / 1000, limit=50)
