@@ -5,13 +5,15 @@ scripted tutor that answers at once (so what is measured is our code and the dat
 and, with ``--postgres``, on a scratch PostgreSQL database. Printed per database:
 
 - the statements one answered message sends, in order, with ``BEGIN``/``COMMIT`` (PostgreSQL: what
-  goes to the server through asyncpg, i.e. each round trip; SQLite: ``sqlite3``'s trace callback);
+  goes to the server through asyncpg, i.e. each round trip; SQLite: ``sqlite3``'s trace callback),
+  without an ``Idempotency-Key`` and then with one;
 - this process's CPU per ask (``time.process_time``), the CPU of the PostgreSQL server processes
   serving its connections when the server runs on this machine (from ``/proc``), and the wall
   time per ask, each the best of ``--rounds``.
-  With feedback that has corrections (``--corrections``), each reply also stores notebook entries.
+  With feedback that has corrections (``--corrections``), each reply also stores notebook entries;
+  with ``--keyed``, the timed messages carry an ``Idempotency-Key`` each.
 
-    uv run python bench/tutor_ask.py [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test]
+    uv run python bench/tutor_ask.py [--keyed] [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test]
 """
 
 from __future__ import annotations
@@ -135,7 +137,12 @@ def _note_backends(engine: AsyncEngine) -> None:
         cursor.close()
 
 
-async def run(url: str, label: str, *, asks: int, rounds: int, corrections: bool) -> None:
+def _key(keyed: bool) -> str | None:
+    """A new Idempotency-Key per message (as the web front end sends), or none."""
+    return secrets.token_hex(8) if keyed else None
+
+
+async def run(url: str, label: str, *, asks: int, rounds: int, corrections: bool, keyed_asks: bool) -> None:
     await upgrade_to_head(url)
     engine = create_engine_for(url)
     if label == "PostgreSQL":
@@ -153,32 +160,36 @@ async def run(url: str, label: str, *, asks: int, rounds: int, corrections: bool
             user = await tx.users.add(username="bench", email=None, password_hash=None, now=clock.now())
             await tx.commit()
         chat = await chats.start_chat(user.id)
-        for _ in range(30):  # warm up: pool, prepared statements, a history of 24 messages
-            await tutor.ask(user.id, chat.id, "I am boring with my job.")
-        SENT.clear()
-        await tutor.ask(user.id, chat.id, "I am boring with my job.")
-        sent = list(SENT)
-        print(
-            f"{label}: {len([s for s in sent if not s.startswith('PREPARE')])} statements per answered"
-            " message"
-        )
-        for line in sent:
-            print(f"    {line}")
+        for i in range(30):  # warm up: pool, prepared statements, a history of 24 messages
+            await tutor.ask(user.id, chat.id, "I am boring with my job.", idempotency_key=_key(i % 2 == 0))
+        for keyed in (False, True):
+            SENT.clear()
+            await tutor.ask(user.id, chat.id, "I am boring with my job.", idempotency_key=_key(keyed))
+            sent = list(SENT)
+            print(
+                f"{label}: {len([s for s in sent if not s.startswith('PREPARE')])} statements per answered"
+                f" message{' with an Idempotency-Key' if keyed else ''}"
+            )
+            for line in sent:
+                print(f"    {line}")
         cpu, wall, server = [], [], []
         for _ in range(rounds):
             llm.prompts.clear()
             llm.feedback_requests.clear()
             started, started_cpu, started_server = time.perf_counter(), time.process_time(), _server_cpu()
             for _ in range(asks):
-                await tutor.ask(user.id, chat.id, "I am boring with my job.")
+                await tutor.ask(
+                    user.id, chat.id, "I am boring with my job.", idempotency_key=_key(keyed_asks)
+                )
             cpu.append((time.process_time() - started_cpu) / asks)
             wall.append((time.perf_counter() - started) / asks)
             ended_server = _server_cpu()
             if started_server is not None and ended_server is not None:
                 server.append((ended_server - started_server) / asks)
         serving = f", server CPU {min(server) * 1e3:.2f} ms/ask" if server else ""
+        keyed = " with an Idempotency-Key" if keyed_asks else ""
         print(
-            f"{label}: {asks} asks, best of {rounds}: CPU {min(cpu) * 1e3:.2f} ms/ask{serving},"
+            f"{label}: {asks} asks{keyed}, best of {rounds}: CPU {min(cpu) * 1e3:.2f} ms/ask{serving},"
             f" wall {min(wall) * 1e3:.2f} ms/ask"
         )
     finally:
@@ -195,8 +206,18 @@ async def main() -> None:
     parser.add_argument(
         "--corrections", action="store_true", help="feedback with a correction on every message"
     )
+    parser.add_argument(
+        "--keyed",
+        action="store_true",
+        help="time messages sent with an Idempotency-Key (as the web app does)",
+    )
     args = parser.parse_args()
-    options = {"asks": args.asks, "rounds": args.rounds, "corrections": args.corrections}
+    options = {
+        "asks": args.asks,
+        "rounds": args.rounds,
+        "corrections": args.corrections,
+        "keyed_asks": args.keyed,
+    }
     _count_sqlite()
     with tempfile.TemporaryDirectory() as tmp:
         await run(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}", "SQLite", **options)

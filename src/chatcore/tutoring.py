@@ -20,7 +20,7 @@ from chatcore.learning import Level
 from chatcore.model import MessageStatus, Mode, NewMessage, Quota, Role
 from chatcore.ports.clock import Clock
 from chatcore.ports.llm import FeedbackGateway, FeedbackRequest, LLMGateway
-from chatcore.ports.storage import UnitOfWork, UnitOfWorkFactory
+from chatcore.ports.storage import IdempotencyRecord, UnitOfWork, UnitOfWorkFactory
 from chatcore.quota import QuotaPolicy
 from chatcore.results import ChatDetail, Delta, Done, Exchange, PendingAsk, ReplyStream
 from chatcore.tutor import ContextBudget, build_prompt, feedback_turns, question_before
@@ -146,38 +146,42 @@ class TutorService:
         if chat is None:
             raise ChatNotFound
         # Without an Idempotency-Key the slot and the message are the one write: one statement on
-        # PostgreSQL. With one, the claim, the slot and the message are one transaction.
+        # PostgreSQL. With one, the claim, the slot and the message are one write (one statement
+        # on PostgreSQL) in a transaction, which a refusal rolls back with the claim.
         async with self._uow(one_write=idempotency_key is None) as uow:
-            if idempotency_key is not None:
-                earlier = await uow.idempotency.claim(
-                    user_id=user_id,
+            if idempotency_key is None:
+                counted = await uow.messages.add_counted(
+                    user_id,
+                    chat_id,
+                    NewMessage(role=Role.USER, content=text),
+                    day=self._policy.day_of(now),
+                    limit=limit,
+                    now=now,
+                )
+            else:
+                # Raises ChatNotFound if the chat was deleted since: no slot is taken, no claim kept.
+                claimed = await uow.messages.add_claimed(
+                    user_id,
+                    chat_id,
+                    NewMessage(role=Role.USER, content=text),
                     key=idempotency_key,
-                    chat_id=chat_id,
+                    day=self._policy.day_of(now),
+                    limit=limit,
                     now=now,
                     not_before=now - IDEMPOTENCY_WINDOW,
                     abandoned_before=now - IN_FLIGHT_LIMIT,
                 )
-                if earlier is not None:
-                    if earlier.chat_id != chat_id:
+                if isinstance(claimed, IdempotencyRecord):
+                    if claimed.chat_id != chat_id:
                         raise ValidationFailed(
                             "This Idempotency-Key was already used for another chat.",
                             field="Idempotency-Key",
                         )
-                    return await self._replay(uow, user_id, chat_id, earlier.message_id, earlier.reply_id)
-            # Raises ChatNotFound if the chat was deleted since: no slot is taken.
-            counted = await uow.messages.add_counted(
-                user_id,
-                chat_id,
-                NewMessage(role=Role.USER, content=text),
-                day=self._policy.day_of(now),
-                limit=limit,
-                now=now,
-            )
+                    return await self._replay(uow, user_id, chat_id, claimed.message_id, claimed.reply_id)
+                counted = claimed
             if counted is None:
                 await refuse(uow, self._policy, user_id=user_id, limit=limit, now=now)
             used, message = counted
-            if idempotency_key is not None:
-                await uow.idempotency.attach(user_id=user_id, key=idempotency_key, message_id=message.id)
             await uow.commit()
         slot = slot_of(self._policy, user_id=user_id, used=used, limit=limit, now=now)
         prompt = build_prompt(

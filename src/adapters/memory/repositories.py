@@ -371,6 +371,35 @@ class MemoryMessageRepository(_Repo):
             return None
         return used, await self.add(chat_id, message, now=now)
 
+    async def add_claimed(
+        self,
+        user_id: int,
+        chat_id: int,
+        message: NewMessage,
+        *,
+        key: str,
+        day: date,
+        limit: int,
+        now: datetime,
+        not_before: datetime,
+        abandoned_before: datetime | None = None,
+    ) -> tuple[int, Message] | IdempotencyRecord | None:
+        claims = MemoryIdempotencyRepository(self._t)
+        earlier = await claims.claim(
+            user_id=user_id,
+            key=key,
+            chat_id=chat_id,
+            now=now,
+            not_before=not_before,
+            abandoned_before=abandoned_before,
+        )
+        if earlier is not None:
+            return earlier
+        counted = await self.add_counted(user_id, chat_id, message, day=day, limit=limit, now=now)
+        if counted is not None:
+            await claims.attach(user_id=user_id, key=key, message_id=counted[1].id)
+        return counted
+
     async def add_reply(
         self,
         chat_id: int,

@@ -25,7 +25,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sql.accounts import USER_COLUMNS
 from adapters.sql.learning import SqlNotebookRepository, feedback_json, feedback_of
@@ -195,6 +195,82 @@ def _add_counted() -> Any:
 
 
 _ADD_COUNTED = _add_counted()
+
+
+def _claim(upsert: Any, *, message_id: Any) -> Any:
+    """The claim of an Idempotency-Key as one upsert (same SQL on both databases): a new row, or
+    the row of a request that is over (created before ``:k_not_before``) or died (no reply,
+    created before ``:k_abandoned_before``) taken over, with ``message_id``; no row back when
+    another request holds the key (whose row then stays locked to the end of the transaction)."""
+    held = idempotency_keys.c
+    claim = upsert.values(
+        user_id=bindparam("k_user", type_=held.user_id.type),
+        key=bindparam("k_key", type_=held.key.type),
+        chat_id=bindparam("k_chat", type_=held.chat_id.type),
+        created_at=bindparam("k_now", type_=UtcDateTime()),
+        message_id=message_id,
+    )
+    over = or_(
+        held.created_at < bindparam("k_not_before", type_=UtcDateTime()),
+        and_(held.reply_id.is_(None), held.created_at < bindparam("k_abandoned_before", type_=UtcDateTime())),
+    )
+    return claim.on_conflict_do_update(
+        index_elements=[held.user_id, held.key],
+        set_={
+            "chat_id": claim.excluded.chat_id,
+            "created_at": claim.excluded.created_at,
+            "message_id": claim.excluded.message_id,
+            "reply_id": null(),
+        },
+        where=over,
+    ).returning(held.message_id)
+
+
+@cache
+def _claim_alone(dialect: str) -> Any:
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return _claim(upsert(idempotency_keys), message_id=null())
+
+
+def _add_claimed() -> Any:
+    """PostgreSQL: the claim of an Idempotency-Key (:func:`_claim`), with the id of the message
+    to come taken from its sequence; only when it was claimed, the quota upsert (as in
+    :func:`_add_counted`); only when a slot was granted, the message ``INSERT`` with that id. One
+    statement: the claim row already holds the message id, so no ``attach`` follows. No row: the
+    key is held; a row without ``used``: the day is full (the claim is taken: the transaction
+    must be rolled back)."""
+    next_id = func.nextval(func.pg_get_serial_sequence("messages", "id"))
+    claim = _claim(postgresql.insert(idempotency_keys), message_id=next_id).cte("claim")
+    slot = (
+        postgresql.insert(quota_usage)
+        .from_select(
+            ["user_id", "day", "used"], select(_uid, _qday, _one).select_from(claim).where(_qlimit > 0)
+        )
+        .on_conflict_do_update(
+            index_elements=[quota_usage.c.user_id, quota_usage.c.day],
+            set_={"used": quota_usage.c.used + _one},
+            where=quota_usage.c.used < _qlimit,
+        )
+        .returning(quota_usage.c.used)
+        .cte("slot")
+    )
+    stored = (
+        insert(messages)
+        .from_select(
+            ("id", *_NEW_MESSAGE),
+            select(claim.c.message_id, *(_typed(name) for name in _NEW_MESSAGE)).select_from(
+                slot.join(claim, true())
+            ),
+        )
+        .returning(messages.c.id)
+        .cte("stored")
+    )
+    return select(claim.c.message_id, slot.c.used, stored.c.id).select_from(
+        claim.outerjoin(slot, true()).outerjoin(stored, true())
+    )
+
+
+_ADD_CLAIMED = _add_claimed()
 
 
 @cache
@@ -431,6 +507,60 @@ class SqlMessageRepository(Repository):
             return None
         return row.used, _stored(row.id, chat_id, message, now)
 
+    async def add_claimed(
+        self,
+        user_id: int,
+        chat_id: int,
+        message: NewMessage,
+        *,
+        key: str,
+        day: date,
+        limit: int,
+        now: datetime,
+        not_before: datetime,
+        abandoned_before: datetime | None = None,
+    ) -> tuple[int, Message] | IdempotencyRecord | None:
+        claims = SqlIdempotencyRepository(self._tx)
+        if self._tx.dialect != "postgresql":
+            # SQLite: the claim, the slot and the message, then the claim's message id, in the
+            # unit of work's transaction (no data-modifying CTEs there).
+            try:
+                earlier = await claims.claim(
+                    user_id=user_id,
+                    key=key,
+                    chat_id=chat_id,
+                    now=now,
+                    not_before=not_before,
+                    abandoned_before=abandoned_before,
+                )
+            except NotFound:  # the claim's foreign key: the chat is gone
+                raise ChatNotFound from None
+            if earlier is not None:
+                return earlier
+            counted = await self.add_counted(user_id, chat_id, message, day=day, limit=limit, now=now)
+            if counted is not None:
+                await claims.attach(user_id=user_id, key=key, message_id=counted[1].id)
+            return counted
+        params = {
+            **_claim_params(user_id, key, chat_id, now, not_before, abandoned_before),
+            "uid": user_id,
+            "qday": day,
+            "qlimit": limit,
+            **_message_values(chat_id, message, now),
+        }
+        # A holder may release its claim between our statement and the read of its record.
+        for _ in range(3):
+            try:
+                row = (await self._tx.execute(_ADD_CLAIMED, params)).first()
+            except NotFound:
+                raise ChatNotFound from None
+            if row is not None:
+                return None if row.used is None else (row.used, _stored(row.id, chat_id, message, now))
+            earlier = await claims.record(user_id, key)
+            if earlier is not None:
+                return earlier
+        raise Conflict("A request with this Idempotency-Key is still being processed.")
+
     async def add_reply(
         self,
         chat_id: int,
@@ -533,6 +663,26 @@ _IDEMPOTENCY = (
 )
 
 
+def _claim_params(
+    user_id: int,
+    key: str,
+    chat_id: int,
+    now: datetime,
+    not_before: datetime,
+    abandoned_before: datetime | None,
+) -> dict[str, Any]:
+    # Without abandoned_before, only records that are over are taken over (an abandoned one
+    # created before not_before is over anyway).
+    return {
+        "k_user": user_id,
+        "k_key": key,
+        "k_chat": chat_id,
+        "k_now": now,
+        "k_not_before": not_before,
+        "k_abandoned_before": not_before if abandoned_before is None else abandoned_before,
+    }
+
+
 def _owned_by(user_id: int, key: str, message_id: int) -> tuple[ColumnElement[bool], ...]:
     return (
         idempotency_keys.c.user_id == user_id,
@@ -552,28 +702,22 @@ class SqlIdempotencyRepository(Repository):
         not_before: datetime,
         abandoned_before: datetime | None = None,
     ) -> IdempotencyRecord | None:
-        mine = (idempotency_keys.c.user_id == user_id, idempotency_keys.c.key == key)
-        gone = idempotency_keys.c.created_at < not_before
-        if abandoned_before is not None:
-            gone = or_(
-                gone,
-                and_(idempotency_keys.c.reply_id.is_(None), idempotency_keys.c.created_at < abandoned_before),
-            )
-        await self._tx.execute(delete(idempotency_keys).where(*mine, gone))
-        claim = (
-            self._tx.upsert(idempotency_keys)
-            .values(user_id=user_id, key=key, chat_id=chat_id, created_at=now)
-            .on_conflict_do_nothing(index_elements=[idempotency_keys.c.user_id, idempotency_keys.c.key])
-            .returning(idempotency_keys.c.user_id)
-        )
-        # A concurrent holder may release its claim between our INSERT and SELECT: try again.
+        params = _claim_params(user_id, key, chat_id, now, not_before, abandoned_before)
+        claim = _claim_alone(self._tx.dialect)
+        # A holder may release its claim between our upsert and the read of its record.
         for _ in range(3):
-            if (await self._tx.execute(claim)).first() is not None:
+            if (await self._tx.execute(claim, params)).first() is not None:
                 return None
-            row = (await self._tx.execute(select(*_IDEMPOTENCY).where(*mine))).first()
-            if row is not None:
-                return IdempotencyRecord(**row._asdict())
+            earlier = await self.record(user_id, key)
+            if earlier is not None:
+                return earlier
         raise Conflict("A request with this Idempotency-Key is still being processed.")
+
+    async def record(self, user_id: int, key: str) -> IdempotencyRecord | None:
+        """The record of ``key`` (not part of the port: what a claim that lost reads)."""
+        mine = (idempotency_keys.c.user_id == user_id, idempotency_keys.c.key == key)
+        row = (await self._tx.execute(select(*_IDEMPOTENCY).where(*mine))).first()
+        return None if row is None else IdempotencyRecord(**row._asdict())
 
     async def attach(self, *, user_id: int, key: str, message_id: int) -> None:
         stmt = (

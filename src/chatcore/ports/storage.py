@@ -248,6 +248,32 @@ class MessageRepository(Protocol):
         (:class:`UnitOfWorkFactory`); in any other, part of its transaction."""
         ...
 
+    async def add_claimed(
+        self,
+        user_id: int,
+        chat_id: int,
+        message: NewMessage,
+        *,
+        key: str,
+        day: date,
+        limit: int,
+        now: datetime,
+        not_before: datetime,
+        abandoned_before: datetime | None = None,
+    ) -> tuple[int, Message] | IdempotencyRecord | None:
+        """Claim the Idempotency-Key ``key`` of ``user_id`` for ``chat_id`` (as
+        :meth:`IdempotencyRepository.claim`) and, once this caller owns it, take a slot and store
+        ``message`` (as :meth:`add_counted`) and record the message on the claim (as
+        :meth:`IdempotencyRepository.attach`), as one write in the unit of work's transaction.
+
+        Returns the existing record when another request holds the key (nothing else done);
+        ``(used, message)``; or ``None`` when ``limit`` slots are taken: no slot, no message,
+        but the claim is taken, so the caller must leave the unit of work without ``commit()``
+        (which undoes it). Raises ``ChatNotFound`` when the chat is gone (the unit of work must
+        then be left without ``commit()`` too), or ``Conflict`` when the key stays held and
+        released too fast to be read. Not fit for a ``one_write`` unit of work."""
+        ...
+
     async def add_reply(
         self,
         chat_id: int,
