@@ -31,16 +31,18 @@ empty       a well-formed answer with empty content
 garbage     not streaming: an HTML page with status 200; streaming: a non-JSON event
 ==========  ===================================================================================
 
-Feedback and scorecard calls (told apart by their prompts, see ``openai_payloads.kind_of``;
-each ``Received`` has its ``kind``) answer by ``structured``, unless a fault mode applies (faults
-apply to every call):
+Reply calls that ask for the feedback too (``{"reply": ..., "feedback": ...}``, see
+``openai_payloads.asks_feedback``; ``Received.feedback``) and scorecard calls (told apart by
+their prompts, see ``openai_payloads.kind_of``; each ``Received`` has its ``kind``) answer by
+``structured``, streamed or not, unless a fault mode applies (faults apply to every call):
 
 =============  ================================================================================
-json           the valid JSON (``openai_payloads.FEEDBACK`` / ``SCORECARD``); takes ``response_format``
-text           plain text, no JSON
-broken         JSON cut in half
-reject_format  400 to a request with ``response_format``; without it, the JSON inside prose and
-               a code fence (as servers without structured output answer)
+json           the valid JSON (the reply with ``openai_payloads.FEEDBACK``, or ``SCORECARD``);
+               takes ``response_format``
+text           plain text, no JSON (a reply call: the reply alone)
+broken         JSON cut in half (a reply call: cut inside the feedback, the reply string whole)
+reject_format  400 to a request with ``response_format``; without it, the JSON inside a code
+               fence and prose (as servers without structured output answer)
 =============  ================================================================================
 
 ``answer_delay`` (seconds) delays every chat completion before it starts answering, like an
@@ -64,7 +66,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from fakes import http11
-from fakes.openai_payloads import assessment, default_reply, kind_of
+from fakes.openai_payloads import asks_feedback, assessment, default_reply, kind_of, reply_with_feedback
 from fakes.openai_payloads import chunk as _chunk
 from fakes.openai_payloads import completion as _completion
 from fakes.openai_payloads import error as _error
@@ -106,6 +108,8 @@ class Received:
     stream: bool = False
     kind: str = "reply"
     """``reply``, ``feedback`` or ``scorecard``."""
+    feedback: bool = False
+    """A reply call that asks for the feedback too."""
     completed: bool = False
     """The whole response was written."""
     aborted: bool = False
@@ -126,6 +130,7 @@ class Received:
             "body": body,
             "stream": self.stream,
             "kind": self.kind,
+            "feedback": self.feedback,
             "completed": self.completed,
             "aborted": self.aborted,
         }
@@ -276,6 +281,7 @@ class FakeOpenAI:
             return True
         received.stream = bool(body.get("stream"))
         received.kind = kind_of(body)
+        received.feedback = received.kind == "reply" and asks_feedback(body)
         key = request.headers.get("authorization", "").removeprefix("Bearer ")
         mode = b.mode
         wait = (
@@ -302,8 +308,12 @@ class FakeOpenAI:
             return True
         self._serial += 1
         text = "" if mode == "empty" else (b.reply if b.reply is not None else default_reply(body))
-        if received.kind != "reply" and mode == "ok":
-            answer = assessment(received.kind, b.structured, with_format="response_format" in body)
+        if (received.kind != "reply" or received.feedback) and mode == "ok":
+            with_format = "response_format" in body
+            if received.kind == "reply":
+                answer = reply_with_feedback(text, b.structured, with_format=with_format)
+            else:
+                answer = assessment(received.kind, b.structured, with_format=with_format)
             if answer is None:
                 await http11.send_json(
                     writer, 400, _error("response_format is not supported", "invalid_request_error")
