@@ -69,7 +69,7 @@ async def test_the_streamed_pieces_join_into_the_complete_reply(llm: LLMGateway,
 
     assert len(pieces) > 1, "a reply of several words arrives in several pieces"
     assert all(isinstance(piece, str) and piece for piece in pieces)
-    assert "".join(pieces) == whole.text
+    assert "".join(map(str, pieces)) == whole.text
 
 
 async def test_closing_a_stream_early_is_clean_and_the_tutor_keeps_working(llm: LLMGateway) -> None:

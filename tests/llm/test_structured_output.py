@@ -55,9 +55,10 @@ async def streamed(gateway: OpenAIGateway, prompt: Prompt = PROMPT) -> Completio
     """The stream read to its end, as a completion: the text deltas joined, and the feedback,
     which must come last if at all."""
     items = [item async for item in gateway.stream(prompt)]
-    feedback = items.pop() if items and isinstance(items[-1], Feedback) else None
-    assert all(isinstance(item, str) for item in items)
-    return Completion(text="".join(str(item) for item in items), model=gateway.model, feedback=feedback)
+    texts = [item for item in items if isinstance(item, str)]
+    feedback = items[-1] if items and isinstance(items[-1], Feedback) else None
+    assert items == [*texts, *([] if feedback is None else [feedback])]
+    return Completion(text="".join(texts), model=gateway.model, feedback=feedback)
 
 
 @pytest.fixture(autouse=True)
