@@ -20,7 +20,8 @@ Serves ``POST /v1/chat/completions`` (whole or streamed as SSE ``data:`` events 
 ==========  ===================================================================================
 ok          a normal answer (echoing the last user message unless ``reply`` is set)
 timeout     waits ``delay`` seconds before answering (watching for the client to give up)
-stall       streaming: sends the first piece, then waits ``delay``; not streaming: as timeout
+stall       streaming: sends the first piece (``stall_at`` pieces; negative: all but the last
+            ones), then waits ``delay``; not streaming: as timeout
 429         429 with ``Retry-After: <retry_after>`` (no header when ``retry_after`` is None)
 500 400 401 403 404   that status with an OpenAI-style error body (401 echoes the key it got,
             as real upstreams partly do, so tests can prove it never leaks further)
@@ -73,6 +74,8 @@ from fakes.openai_payloads import error as _error
 
 STATUS_MODES = frozenset({"429", "500", "400", "401", "403", "404"})
 MODES = ("ok", "timeout", "stall", *sorted(STATUS_MODES), "cut", "truncated", "empty", "garbage", "reset")
+ANSWERING_MODES = frozenset({"ok", "stall", "cut", "truncated"})
+"""The modes that send (part of) the answer: it is the JSON asked for, when asked."""
 STRUCTURED_MODES = ("json", "text", "broken", "reject_format")
 
 
@@ -85,6 +88,8 @@ class Behaviour:
     retry_after: str | None = "7"
     delay: float = 30.0
     """Seconds the ``timeout`` / ``stall`` modes wait."""
+    stall_at: int = 1
+    """The piece before which a stream stalls in ``stall`` mode (negative: from the end)."""
     chunk_delay: float = 0.0
     """Seconds between streamed pieces (lets a test close a stream while it is still flowing)."""
     api_key: str | None = None
@@ -308,7 +313,7 @@ class FakeOpenAI:
             return True
         self._serial += 1
         text = "" if mode == "empty" else (b.reply if b.reply is not None else default_reply(body))
-        if (received.kind != "reply" or received.feedback) and mode == "ok":
+        if (received.kind != "reply" or received.feedback) and mode in ANSWERING_MODES:
             with_format = "response_format" in body
             if received.kind == "reply":
                 answer = reply_with_feedback(text, b.structured, with_format=with_format)
@@ -363,6 +368,8 @@ class FakeOpenAI:
     ) -> bool:
         pieces = re.findall(r"\s*\S+", text)
         half = max(1, len(pieces) // 2)
+        stall_at = self.behaviour.stall_at
+        stall_at = stall_at if stall_at >= 0 else len(pieces) + stall_at
 
         async def event(delta: dict[str, str], finish: str | None = None) -> None:
             chunk = _chunk(ident, model, delta, finish)
@@ -375,7 +382,7 @@ class FakeOpenAI:
                 if mode == "cut":
                     return False  # closes the connection inside the chunked body
                 break
-            if (index == 1 and mode == "stall") or self.behaviour.chunk_delay:
+            if (index == stall_at and mode == "stall") or self.behaviour.chunk_delay:
                 wait = self.behaviour.delay if mode == "stall" else self.behaviour.chunk_delay
                 if await http11.client_left_within(reader, wait):
                     received.aborted = True

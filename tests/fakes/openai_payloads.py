@@ -86,13 +86,14 @@ def reply_with_feedback(reply: str, structured: str, *, with_format: bool) -> st
     """The answer to a reply call that asks for its feedback too, in ``structured`` mode; ``None``
     for a 400. ``text`` is the reply alone (a model that ignored the format); ``broken`` the JSON
     cut inside the feedback (the reply string whole)."""
-    valid = json.dumps({"reply": reply, "feedback": FEEDBACK}, ensure_ascii=False)
+    # Compact, as models often write it: the first streamed piece carries the reply's first word.
+    valid = json.dumps({"reply": reply, "feedback": FEEDBACK}, ensure_ascii=False, separators=(",", ":"))
     if structured == "json":
         return valid
     if structured == "text":
         return reply
     if structured == "broken":
-        feedback = json.dumps(FEEDBACK, ensure_ascii=False)
+        feedback = json.dumps(FEEDBACK, ensure_ascii=False, separators=(",", ":"))
         return valid[: len(valid) - len(feedback) // 2]
     if structured == "reject_format":
         if with_format:

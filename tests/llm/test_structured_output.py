@@ -6,18 +6,20 @@ the format; validation; the reply is never lost for its feedback."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
 from adapters.openai_llm import OpenAIGateway
 from adapters.openai_llm.structured import feedback_from, scorecard_from
-from chatcore.errors import LLMTimeout, LLMUpstreamError
+from chatcore.errors import LLMError, LLMTimeout, LLMUpstreamError
 from chatcore.learning import Correction, Criteria, Feedback, Level, Score
 from chatcore.model import Mode
 from chatcore.ports.llm import Completion, FeedbackRequest, Prompt, ScorecardRequest, Turn
 from chatcore.tutor import feedback_instructions, scorecard_turns, system_prompt
 from fakes.fake_openai import FakeOpenAI
 from fakes.openai_payloads import FEEDBACK, SCORECARD
+from llm.conftest import TIMEOUT
 
 QUESTION = "Tell me about yourself."
 ANSWER = "I am boring at my job"
@@ -152,6 +154,48 @@ async def test_a_server_refusing_response_format_on_a_stream_is_asked_again_at_o
         (True, True),
         (False, True),
     ]
+
+
+async def _given_before_failing(gateway: OpenAIGateway) -> tuple[str, BaseException]:
+    given: list[str] = []
+
+    async def read() -> None:
+        async for item in gateway.stream(PROMPT):
+            assert isinstance(item, str)
+            given.append(item)
+
+    with pytest.raises(LLMError) as failed:
+        await read()
+    return "".join(given), failed.value
+
+
+async def test_a_stream_stalling_after_the_reply_times_out_with_the_reply_given(
+    fake: FakeOpenAI, gateway: OpenAIGateway
+) -> None:
+    fake.configure(mode="stall", stall_at=-2, delay=5)
+    given, error = await _given_before_failing(gateway)
+    assert given == REPLY
+    assert isinstance(error, LLMTimeout)
+
+
+@pytest.mark.parametrize("mode", ["cut", "truncated"])
+async def test_a_stream_ending_inside_the_feedback_is_an_upstream_error_with_the_reply_given(
+    fake: FakeOpenAI, gateway: OpenAIGateway, mode: str
+) -> None:
+    fake.configure(mode=mode)  # the answer ends halfway: inside the feedback, after the reply
+    given, error = await _given_before_failing(gateway)
+    assert given == REPLY
+    assert isinstance(error, LLMUpstreamError)
+
+
+async def test_the_timeout_bounds_the_gaps_of_the_feedback_not_its_length(
+    fake: FakeOpenAI, gateway: OpenAIGateway
+) -> None:
+    fake.configure(chunk_delay=TIMEOUT / 10)  # ~40 pieces: the whole takes several timeouts
+    started = time.monotonic()
+    answer = await streamed(gateway)
+    assert (answer.text, answer.feedback) == (REPLY, EXPECTED)
+    assert time.monotonic() - started > 2 * TIMEOUT
 
 
 async def test_a_400_after_structured_output_worked_is_an_upstream_error(

@@ -173,6 +173,9 @@ class OpenAIGateway:
                 if text:
                     produced = True
                     yield text
+                if extractor is not None and extractor.reply_closed:
+                    finished = await self._rest_of(upstream, extractor, deadline=deadline) or finished
+                    break
             if extractor is not None and finished:
                 tail, found = extractor.finish()
                 if tail:
@@ -190,6 +193,25 @@ class OpenAIGateway:
             # stops generating. Must not mask the exception that brought us here.
             with suppress(httpx2.HTTPError, OSError):
                 await upstream.close()
+
+    async def _rest_of(
+        self, upstream: openai.AsyncStream[object], extractor: ReplyExtractor, *, deadline: float
+    ) -> bool:
+        """Read what follows the reply (the feedback's JSON) into ``extractor``; whether the
+        stream finished. Nothing is given to the learner until it ends, so one timeout covers
+        the rest, moved at every chunk (no gap may exceed ``timeout``, as for the reply): the
+        cheapest way through what can be a few hundred chunks."""
+        loop = asyncio.get_running_loop()
+        finished = False
+        with translated(model=self._model, host=self._host, answering=True):
+            async with asyncio.timeout_at(deadline) as budget:
+                async for chunk in upstream:
+                    text, done = _delta_of(chunk)
+                    finished = finished or done
+                    if text:
+                        extractor.feed(text)
+                    budget.reschedule(loop.time() + self._timeout)
+        return finished
 
     @property
     def structured_output(self) -> bool | None:
