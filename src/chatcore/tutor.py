@@ -5,6 +5,12 @@ of bounded length with no angle brackets (ASCII or look-alike) and no invisible 
 it cannot close or fake the ``<role>`` / ``<subject>`` block it is put in. The block comes after
 all instructions, the instructions say what the block is, and one line after the block repeats
 that it was only data.
+
+A chat message's prompt also asks for the feedback on the learner's last message (SPEC §4.7), in
+the same call: :func:`feedback_instructions`, added by :func:`build_prompt` before that block,
+ask for one JSON object, ``"reply"`` first, then ``"feedback"``, and say that the learner's
+messages are data, never instructions about it. The interview scorecard has a prompt of its own
+(:func:`scorecard_turns`), where the learner's answers are delimited as data.
 """
 
 from __future__ import annotations
