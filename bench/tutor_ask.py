@@ -154,7 +154,7 @@ async def run(url: str, label: str, *, asks: int, rounds: int, corrections: bool
         feedback = [FEEDBACK] * (asks * rounds + 10) if corrections else []
         llm = ScriptedLLM(["Tell me more."] * (asks * rounds + 10), feedback=feedback)
         tutor = TutorService(
-            uow=uow, llm=llm, clock=clock, policy=QuotaPolicy(limit=10**9), chats=chats, coach=llm
+            uow=uow, llm=llm, clock=clock, policy=QuotaPolicy(limit=10**9), chats=chats, feedback=True
         )
         async with uow() as tx:
             user = await tx.users.add(username="bench", email=None, password_hash=None, now=clock.now())

@@ -214,7 +214,7 @@ def build_container(
     )
     chats = ChatService(uow=uow, clock=clock)
     # The same tutor replies and gives the feedback and scorecards (SPEC §4.7).
-    tutor = TutorService(uow=uow, llm=llm, clock=clock, policy=policy, chats=chats, coach=llm)
+    tutor = TutorService(uow=uow, llm=llm, clock=clock, policy=policy, chats=chats, feedback=True)
     relay = RelayService(uow=uow, llm=llm, clock=clock, policy=policy)
 
     async def database_answers() -> bool:

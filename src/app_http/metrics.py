@@ -29,7 +29,7 @@ from app_http.errors import status_and_code
 from app_http.metric_files import MULTIPROCESS_ENV
 from chatcore.errors import LLMError
 from chatcore.learning import Feedback, Scorecard
-from chatcore.ports.llm import Completion, FeedbackRequest, Prompt, ScorecardRequest, Tutor
+from chatcore.ports.llm import Completion, Prompt, ScorecardRequest, Tutor
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -211,9 +211,8 @@ class MeteredLLM:
     """The tutor, with each call counted and timed by outcome (a ``Tutor`` around another).
 
     Wrapped around the gateway in the composition root, so the domain knows nothing of metrics.
-    Replies and scorecards (each a counted request) are tutor calls; the feedback asked beside a
-    reply is not counted: its failure costs the learner nothing (the reply is kept, with
-    ``feedback: null``), so it must not move the tutor error rate that alerts watch."""
+    Replies and scorecards (each a counted request) are tutor calls: one per learner message,
+    whose feedback comes in the same call as the reply."""
 
     def __init__(self, llm: Tutor, metrics: Metrics) -> None:
         self._llm = llm
@@ -233,7 +232,7 @@ class MeteredLLM:
         self._metrics.tutor_called(OK, time.perf_counter() - started)
         return completion
 
-    async def stream(self, prompt: Prompt) -> AsyncGenerator[str, None]:
+    async def stream(self, prompt: Prompt) -> AsyncGenerator[str | Feedback, None]:
         started = time.perf_counter()
         upstream = self._llm.stream(prompt)
         try:
@@ -245,9 +244,6 @@ class MeteredLLM:
         finally:
             await upstream.aclose()
         self._metrics.tutor_called(OK, time.perf_counter() - started)
-
-    async def feedback(self, request: FeedbackRequest) -> Feedback | None:
-        return await self._llm.feedback(request)
 
     async def scorecard(self, request: ScorecardRequest) -> Scorecard:
         started = time.perf_counter()

@@ -1,21 +1,16 @@
-"""The feedback on a learner message (SPEC §4.7), obtained beside the reply.
+"""The feedback on a learner message (SPEC §4.7), checked before it is stored with the reply.
 
-A chat message starts :class:`PendingFeedback` together with the reply: the two upstream calls
-run at the same time, so the feedback adds to the reply's time only what it takes beyond it.
-Whatever happens to the feedback (the tutor fails, times out, answers something that is not
-valid feedback), the reply is stored ``ok`` with ``feedback: null``: the feedback's failure
-never fails the request nor gives its quota slot back. A request that ends without a reply
-cancels its feedback.
+The tutor is asked once per chat message, for the reply and the feedback together
+(``chatcore.ports.llm.Prompt.feedback``). Whatever happens to the feedback (the model ignores
+the JSON format, answers invalid feedback), the reply is stored ``ok`` with ``feedback: null``:
+the feedback never fails the request nor gives its quota slot back.
 """
 
 from __future__ import annotations
 
-import asyncio
-
-from chatcore.errors import LLMError
 from chatcore.learning import MAX_CORRECTIONS, Criteria, Feedback
 from chatcore.model import Mode
-from chatcore.ports.llm import FeedbackGateway, FeedbackRequest
+from chatcore.ports.llm import FeedbackRequest
 
 SCORE_RANGE = range(101)
 
@@ -39,26 +34,3 @@ def checked(feedback: Feedback, request: FeedbackRequest) -> Feedback | None:
 def _valid_score(overall: int, criteria: Criteria) -> bool:
     values = (overall, criteria.relevance, criteria.structure, criteria.clarity, criteria.grammar)
     return all(isinstance(v, int) and v in SCORE_RANGE for v in values)
-
-
-class PendingFeedback:
-    """The feedback being obtained for one message; started at once (needs a running loop)."""
-
-    def __init__(self, coach: FeedbackGateway, request: FeedbackRequest) -> None:
-        self._task = asyncio.ensure_future(self._obtain(coach, request))
-
-    @staticmethod
-    async def _obtain(coach: FeedbackGateway, request: FeedbackRequest) -> Feedback | None:
-        try:
-            feedback = await coach.feedback(request)
-        except LLMError:
-            return None
-        return None if feedback is None else checked(feedback, request)
-
-    async def result(self) -> Feedback | None:
-        """The feedback, or ``None``; may be awaited again (a retried write of the reply)."""
-        return await asyncio.shield(self._task)
-
-    def cancel(self) -> None:
-        """The request ended without a reply: the feedback is not needed."""
-        self._task.cancel()

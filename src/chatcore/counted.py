@@ -27,6 +27,7 @@ from typing import Generic, NoReturn, Protocol, TypeVar
 
 from chatcore.concurrency import run_to_completion, settle, with_storage_retries
 from chatcore.errors import AccountDisabled, AccountGone, LLMError, QuotaExceeded, StorageUnavailable
+from chatcore.learning import Feedback
 from chatcore.model import Quota, User
 from chatcore.ports.llm import LLMGateway, Prompt
 from chatcore.ports.storage import UnitOfWork, UnitOfWorkFactory
@@ -104,9 +105,10 @@ async def count_refusal(uow: UnitOfWorkFactory, day: date) -> None:
 class Outcome(Protocol[R_co]):
     """How one kind of counted request records how it ended (one of the two is called, once)."""
 
-    async def answered(self, text: str, model: str) -> R_co:
-        """Record the tutor's whole reply; returns the request's result. May raise
-        ``StorageUnavailable`` (retried unless in doubt)."""
+    async def answered(self, text: str, model: str, feedback: Feedback | None = None) -> R_co:
+        """Record the tutor's whole reply (and the feedback that came with it, when asked and
+        given); returns the request's result. May raise ``StorageUnavailable`` (retried unless
+        in doubt)."""
         ...
 
     async def failed(self, *, partial: str, give_back: bool, failure: str | None = None) -> None:
@@ -134,7 +136,9 @@ class CountedRequest(Generic[R]):
         except BaseException:  # the caller was cancelled (the client left), or a bug: it counts
             await run_to_completion(self._settle(partial="", give_back=False))
             raise
-        return await run_to_completion(self._record(completion.text, completion.model, delivered=False))
+        return await run_to_completion(
+            self._record(completion.text, completion.model, completion.feedback, delivered=False)
+        )
 
     def stream(self) -> ReplyStream[Delta | Done[R]]:
         """``Delta``s as the tutor writes, then one ``Done``. Closing the stream early (even
@@ -143,10 +147,14 @@ class CountedRequest(Generic[R]):
 
     async def _events(self) -> AsyncGenerator[Delta | Done[R], None]:
         parts: list[str] = []
+        feedback: Feedback | None = None
         try:
             upstream = self._llm.stream(self._prompt)
             try:
                 async for piece in upstream:
+                    if isinstance(piece, Feedback):  # after the text, when asked for
+                        feedback = piece
+                        continue
                     parts.append(piece)
                     yield Delta(piece)
             finally:
@@ -158,14 +166,14 @@ class CountedRequest(Generic[R]):
             await run_to_completion(self._settle(partial="".join(parts), give_back=False))
             raise
         text = "".join(parts)
-        yield Done(await run_to_completion(self._record(text, self._llm.model, delivered=True)))
+        yield Done(await run_to_completion(self._record(text, self._llm.model, feedback, delivered=True)))
 
-    async def _record(self, text: str, model: str, *, delivered: bool) -> R:
+    async def _record(self, text: str, model: str, feedback: Feedback | None, *, delivered: bool) -> R:
         """Record the answer. If the database cannot take it even after retries, a reply the
         learner never got is not charged; a streamed one they already read is kept as a failed
         partial reply and counts. ``StorageUnavailable`` is raised either way."""
         try:
-            return await with_storage_retries(lambda: self._outcome.answered(text, model))
+            return await with_storage_retries(lambda: self._outcome.answered(text, model, feedback))
         except StorageUnavailable as exc:
             if not exc.in_doubt:  # surely not stored
                 await self._settle(partial=text if delivered else "", give_back=not delivered)

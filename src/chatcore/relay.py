@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from chatcore.counted import CountedRequest, Slot, count_refusal, daily_limit_of, take_slot
 from chatcore.errors import QuotaExceeded, ValidationFailed
+from chatcore.learning import Feedback
 from chatcore.ports.clock import Clock
 from chatcore.ports.llm import Completion, LLMGateway, Prompt, Turn
 from chatcore.ports.storage import UnitOfWorkFactory
@@ -72,8 +73,8 @@ class RelayOutcome:
     uow: UnitOfWorkFactory
     slot: Slot
 
-    async def answered(self, text: str, model: str) -> Completion:
-        return Completion(text=text, model=model)
+    async def answered(self, text: str, model: str, feedback: Feedback | None = None) -> Completion:
+        return Completion(text=text, model=model)  # a relayed prompt never asks for feedback
 
     async def failed(self, *, partial: str, give_back: bool, failure: str | None = None) -> None:
         if not give_back:

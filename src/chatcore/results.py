@@ -9,7 +9,7 @@ from typing import Generic, TypeVar
 
 from chatcore.concurrency import run_to_completion
 from chatcore.model import Chat, Message, Quota
-from chatcore.ports.llm import FeedbackRequest, Prompt
+from chatcore.ports.llm import Prompt
 
 E = TypeVar("E")
 R = TypeVar("R")
@@ -44,8 +44,6 @@ class PendingAsk:
     day: date
     quota: Quota
     idempotency_key: str | None
-    feedback: FeedbackRequest | None = None
-    """What the feedback on ``message`` is asked with."""
 
 
 @dataclass(frozen=True, slots=True)

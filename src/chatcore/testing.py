@@ -47,11 +47,11 @@ class ScriptedLLM:
     When the script runs out it echoes the last user turn. Every prompt is recorded in
     ``prompts``. Streaming yields the reply word by word.
 
-    As a ``FeedbackGateway`` it answers from its own scripts too (``feedback``: feedback,
-    ``None`` for an invalid answer, or an exception; ``scorecards`` likewise): when the
-    feedback script runs out there is no feedback (``None``); when the scorecard script runs
-    out, a plain scorecard of the last exchange. Requests are recorded in ``feedback_requests``
-    and ``scorecard_requests``.
+    A prompt that asks for feedback (``Prompt.feedback``) gets it with the reply from the
+    ``feedback`` script (feedback, or ``None`` for an answer without valid feedback); when that
+    script runs out there is no feedback. Scorecards come from ``scorecards`` (a scorecard or an
+    exception); when that runs out, a plain scorecard of the last exchange. Requests are recorded
+    in ``feedback_requests`` and ``scorecard_requests``.
     """
 
     def __init__(
@@ -59,7 +59,7 @@ class ScriptedLLM:
         script: Iterable[str | LLMError] = (),
         *,
         model: str = "scripted",
-        feedback: Iterable[Feedback | LLMError | None] = (),
+        feedback: Iterable[Feedback | None] = (),
         scorecards: Iterable[Scorecard | LLMError] = (),
     ) -> None:
         self._script = list(script)
@@ -70,20 +70,17 @@ class ScriptedLLM:
         self.feedback_requests: list[FeedbackRequest] = []
         self.scorecard_requests: list[ScorecardRequest] = []
 
-    def push_feedback(self, *items: Feedback | LLMError | None) -> None:
+    def push_feedback(self, *items: Feedback | None) -> None:
         self._feedback.extend(items)
 
     def push_scorecard(self, *items: Scorecard | LLMError) -> None:
         self._scorecards.extend(items)
 
-    async def feedback(self, request: FeedbackRequest) -> Feedback | None:
-        self.feedback_requests.append(request)
-        if not self._feedback:
+    def _feedback_on(self, prompt: Prompt) -> Feedback | None:
+        if prompt.feedback is None:
             return None
-        item = self._feedback.pop(0)
-        if isinstance(item, LLMError):
-            raise item
-        return item
+        self.feedback_requests.append(prompt.feedback)
+        return self._feedback.pop(0) if self._feedback else None
 
     async def scorecard(self, request: ScorecardRequest) -> Scorecard:
         self.scorecard_requests.append(request)
@@ -119,13 +116,17 @@ class ScriptedLLM:
         return f"You said: {last_user}"
 
     async def complete(self, prompt: Prompt) -> Completion:
-        return Completion(text=self._next(prompt), model=self._model)
+        text = self._next(prompt)
+        return Completion(text=text, model=self._model, feedback=self._feedback_on(prompt))
 
-    async def stream(self, prompt: Prompt) -> AsyncGenerator[str, None]:
+    async def stream(self, prompt: Prompt) -> AsyncGenerator[str | Feedback, None]:
         text = self._next(prompt)
         words = text.split(" ")
         for index, word in enumerate(words):
             yield word if index == len(words) - 1 else word + " "
+        feedback = self._feedback_on(prompt)
+        if feedback is not None:
+            yield feedback
 
     async def aclose(self) -> None:
         return None

@@ -12,18 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from chatcore.assessing import PendingFeedback
+from chatcore.assessing import checked
 from chatcore.chats import ChatService
 from chatcore.counted import CountedRequest, count_refusal, daily_limit_of, limit_of, refuse, slot_of
 from chatcore.errors import ChatNotFound, Conflict, QuotaExceeded, ValidationFailed
-from chatcore.learning import Level
+from chatcore.learning import Feedback, Level
 from chatcore.model import MessageStatus, Mode, NewMessage, Quota, Role
 from chatcore.ports.clock import Clock
-from chatcore.ports.llm import FeedbackGateway, FeedbackRequest, LLMGateway
+from chatcore.ports.llm import FeedbackRequest, LLMGateway
 from chatcore.ports.storage import IdempotencyRecord, UnitOfWork, UnitOfWorkFactory
 from chatcore.quota import QuotaPolicy
 from chatcore.results import ChatDetail, Delta, Done, Exchange, PendingAsk, ReplyStream
-from chatcore.tutor import ContextBudget, build_prompt, feedback_turns, question_before
+from chatcore.tutor import ContextBudget, build_prompt, question_before
 
 MAX_CONTENT_CHARS = 4000
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -54,12 +54,13 @@ class TutorService:
         policy: QuotaPolicy,
         chats: ChatService,
         budget: ContextBudget | None = None,
-        coach: FeedbackGateway | None = None,
+        feedback: bool = False,
     ) -> None:
-        """``coach`` gives the feedback on each message (SPEC §4.7); without one, replies carry none."""
+        """With ``feedback``, the tutor is asked for the feedback on each message in the same
+        call as the reply (SPEC §4.7); without, replies carry none."""
         self._uow = uow
         self._llm = llm
-        self._coach = coach
+        self._feedback = feedback
         self._clock = clock
         self._policy = policy
         self._chats = chats
@@ -184,23 +185,22 @@ class TutorService:
             used, message = counted
             await uow.commit()
         slot = slot_of(self._policy, user_id=user_id, used=used, limit=limit, now=now)
+        feedback = (
+            FeedbackRequest(
+                learner_text=text, question=question_before(history), mode=chat.mode, level=chat.level
+            )
+            if self._feedback
+            else None
+        )
         prompt = build_prompt(
             mode=chat.mode,
             topic=chat.topic,
             history=[*history, message],
             budget=self._budget,
             level=chat.level,
-        )
-        question = question_before(history)
-        feedback = FeedbackRequest(
-            learner_text=text,
-            question=question,
-            mode=chat.mode,
-            level=chat.level,
-            turns=feedback_turns(learner_text=text, question=question, mode=chat.mode, level=chat.level),
+            feedback=feedback,
         )
         return PendingAsk(
-            feedback=feedback,
             user_id=user_id,
             chat_id=chat_id,
             message=message,
@@ -211,18 +211,10 @@ class TutorService:
         )
 
     def _request(self, pending: PendingAsk) -> CountedRequest[Exchange]:
-        # The feedback is asked for now, beside the reply (chatcore.assessing).
-        feedback = (
-            None
-            if self._coach is None or pending.feedback is None
-            else PendingFeedback(self._coach, pending.feedback)
-        )
         return CountedRequest(
             llm=self._llm,
             prompt=pending.prompt,
-            outcome=ChatMessageOutcome(
-                uow=self._uow, clock=self._clock, pending=pending, llm=self._llm, feedback=feedback
-            ),
+            outcome=ChatMessageOutcome(uow=self._uow, clock=self._clock, pending=pending, llm=self._llm),
         )
 
     async def _replay(
@@ -249,11 +241,12 @@ class ChatMessageOutcome:
     clock: Clock
     pending: PendingAsk
     llm: LLMGateway
-    feedback: PendingFeedback | None = None
 
-    async def answered(self, text: str, model: str) -> Exchange:
+    async def answered(self, text: str, model: str, feedback: Feedback | None = None) -> Exchange:
         pending = self.pending
-        feedback = None if self.feedback is None else await self.feedback.result()
+        # The feedback came with the reply, when the prompt asked for it (chatcore.assessing).
+        asked = pending.prompt.feedback
+        feedback = None if feedback is None or asked is None else checked(feedback, asked)
         # The reply, the notebook's corrections and the idempotency record: one atomic write.
         async with self.uow(one_write=True) as uow:
             # Raises ChatNotFound if the chat was deleted while the tutor answered: nothing to
@@ -272,8 +265,6 @@ class ChatMessageOutcome:
 
     async def failed(self, *, partial: str, give_back: bool, failure: str | None = None) -> None:
         pending = self.pending
-        if self.feedback is not None:
-            self.feedback.cancel()
         async with self.uow() as uow:
             if give_back:
                 await uow.quota.give_back(pending.user_id, pending.day, failure=failure)

@@ -13,9 +13,10 @@ import pytest
 
 from api.conftest import Api
 from chatcore.errors import LLMTimeout
-from chatcore.learning import Correction, Feedback
+from chatcore.learning import Correction, Criteria, Feedback, Score
 from contract.helpers import CORRECTION, FEEDBACK, SCORECARD
 
+SCORE = Score(overall=70, criteria=Criteria(relevance=70, structure=70, clarity=70, grammar=70))
 FEEDBACK_JSON = {
     "corrections": [
         {
@@ -98,12 +99,16 @@ async def test_assistant_messages_carry_the_feedback_in_every_answer(api: Api) -
     ]
 
 
-async def test_feedback_that_times_out_leaves_the_reply_ok(api: Api) -> None:
+async def test_feedback_that_is_not_valid_leaves_the_reply_ok(api: Api) -> None:
     headers = await api.user()
-    chat_id = await api.chat(headers)
-    api.llm.push_feedback(LLMTimeout())
-    sent = await _send(api, headers, chat_id, "Hello there")
-    assert (sent["reply"]["status"], sent["reply"]["feedback"], sent["quota"]["used"]) == ("ok", None, 1)
+    chat_id = await api.chat(headers, mode="interview", topic="backend developer")
+    api.llm.push("Welcome. Tell me about yourself.", "Thank you.")
+    out_of_range = replace(FEEDBACK, score=replace(SCORE, overall=101))
+    api.llm.push_feedback(None, out_of_range)
+    await _send(api, headers, chat_id, "Hello")
+    sent = await _send(api, headers, chat_id, "I build payment APIs.")
+    assert (sent["reply"]["content"], sent["reply"]["status"]) == ("Thank you.", "ok")
+    assert (sent["reply"]["feedback"], sent["quota"]["used"]) == (None, 2)
 
 
 async def _interview(api: Api, headers: dict[str, str]) -> int:

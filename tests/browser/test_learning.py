@@ -338,8 +338,9 @@ async def test_the_learning_views_fit_360_px(browser: Browser, offline_server: S
 async def test_a_reply_without_feedback_shows_no_feedback_line(
     browser: Browser, server: Server, fake: FakeOpenAIProcess
 ) -> None:
-    # The fake upstream answers the feedback call with plain text: the reply is stored with
-    # "feedback": null, and the page shows the reply alone, without an error.
+    # The fake upstream answers the reply call with plain text, not the JSON asked (reply and
+    # feedback): the text is the reply, stored with "feedback": null, and the page shows the
+    # reply alone, without an error.
     fake.configure(structured="text")
     tab = await new_tab(browser, server)
     page = tab.page

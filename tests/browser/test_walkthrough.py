@@ -97,7 +97,7 @@ async def test_a_learners_day(browser: Browser, server: Server, fake: FakeOpenAI
     assert 0 < len(partial) < len(REPLY)
 
     # Stopping closed the stream, and the server stopped the upstream call in turn.
-    # (The reply's call: the feedback asked beside it is a call of its own.)
+    # (The message's one call, for the reply and its feedback.)
     def last_reply() -> dict[str, Any]:
         return [r for r in fake.requests() if r["kind"] == "reply"][-1]
 

@@ -6,16 +6,17 @@ upstream failures, is tested in ``tests/llm/``.)"""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
 from adapters.offline_tutor import OfflineTutorGateway
 from adapters.openai_llm import OpenAIGateway
-from chatcore.learning import Level
+from chatcore.learning import Feedback, Level
 from chatcore.model import Mode
-from chatcore.ports.llm import FeedbackRequest, LLMGateway, Prompt, ScorecardRequest, Tutor
+from chatcore.ports.llm import FeedbackRequest, LLMGateway, Prompt, ScorecardRequest, Turn, Tutor
 from chatcore.testing import ScriptedLLM
-from chatcore.tutor import feedback_turns, scorecard_turns
+from chatcore.tutor import build_prompt, scorecard_turns
 from fakes.fake_openai import FakeOpenAI
 from llm.conftest import API_KEY, MODEL, prompt
 
@@ -48,7 +49,7 @@ PROMPTS = {
 }
 
 
-async def _pieces(llm: LLMGateway, chosen: Prompt) -> list[str]:
+async def _pieces(llm: LLMGateway, chosen: Prompt) -> list[str | Feedback]:
     return [piece async for piece in llm.stream(chosen)]
 
 
@@ -68,7 +69,7 @@ async def test_the_streamed_pieces_join_into_the_complete_reply(llm: LLMGateway,
 
     assert len(pieces) > 1, "a reply of several words arrives in several pieces"
     assert all(isinstance(piece, str) and piece for piece in pieces)
-    assert "".join(pieces) == whole.text
+    assert "".join(map(str, pieces)) == whole.text
 
 
 async def test_closing_a_stream_early_is_clean_and_the_tutor_keeps_working(llm: LLMGateway) -> None:
@@ -102,19 +103,32 @@ ANSWER = "I am boring at my job, so I want to change it. I led a team of three a
 QUESTION = "Why do you want to leave your current job?"
 
 
-async def test_feedback_is_none_or_valid_and_a_scorecard_is_whole(llm: Tutor) -> None:
+async def test_feedback_comes_with_the_reply_none_or_valid_and_a_scorecard_is_whole(llm: Tutor) -> None:
     request = FeedbackRequest(
-        learner_text=ANSWER,
-        question=QUESTION,
-        mode=Mode.INTERVIEW,
-        level=Level.INTERMEDIATE,
-        turns=feedback_turns(
-            learner_text=ANSWER, question=QUESTION, mode=Mode.INTERVIEW, level=Level.INTERMEDIATE
+        learner_text=ANSWER, question=QUESTION, mode=Mode.INTERVIEW, level=Level.INTERMEDIATE
+    )
+    asking = replace(
+        prompt(QUESTION, ANSWER, mode=Mode.INTERVIEW, topic="backend developer"),
+        feedback=request,
+        turns=(
+            *build_prompt(mode=Mode.INTERVIEW, topic="backend developer", history=(), feedback=request).turns[
+                :1
+            ],
+            Turn(role="assistant", content=QUESTION),
+            Turn(role="user", content=ANSWER),
         ),
     )
-    feedback = await llm.feedback(request)
-    if feedback is not None:  # None is a valid answer: no feedback could be produced
-        assert all(c.original and c.corrected for c in feedback.corrections)
+    whole = await llm.complete(asking)
+    pieces = await _pieces(llm, asking)
+
+    assert whole.text.strip()
+    texts = [p for p in pieces if isinstance(p, str)]
+    assert "".join(texts) == whole.text  # the reply only, never the JSON around it
+    assert pieces[: len(texts)] == texts  # the feedback, if any, comes last
+    assert pieces[len(texts) :] == ([] if whole.feedback is None else [whole.feedback])
+    for feedback in (whole.feedback,):
+        if feedback is not None:  # None is a valid answer: no feedback could be produced
+            assert all(c.original and c.corrected for c in feedback.corrections)
 
     exchanges = ((QUESTION, ANSWER),)
     card = await llm.scorecard(

@@ -1,7 +1,8 @@
 """SPEC §4.7 end to end: the real ``chatcore serve`` against the fake OpenAI server in a process
-of its own, whose feedback and scorecard answers are structured JSON, plain text, broken JSON, or
-refuse ``response_format`` (a server without structured output, as many Ollama and llama.cpp
-builds are). The reply is never lost for its feedback and one message is one counted request.
+of its own, whose answers (the reply with its feedback, in one call per message; scorecards) are
+structured JSON, plain text, broken JSON, or refuse ``response_format`` (a server without
+structured output, as many Ollama and llama.cpp builds are). The reply is never lost for its
+feedback, one message is one upstream call and one counted request.
 """
 
 from __future__ import annotations
@@ -148,12 +149,18 @@ def test_structured_feedback_is_stored_with_the_reply_and_fills_the_notebook(
     notebook = learner.get("/chatbot/notebook/")["items"]
     assert [(e["original"], e["corrected"]) for e in notebook] == [("I am boring", "I am bored")] * 2
     assert learner.get("/chatbot/quota/")["used"] == 2
-    feedback_calls = [r for r in fake.requests() if r["kind"] == "feedback"]
-    assert len(feedback_calls) == 2
-    for call in feedback_calls:
+    calls = fake.requests()
+    assert [(r["kind"], r["feedback"], bool(r["body"].get("stream"))) for r in calls] == [
+        ("reply", True, False),
+        ("reply", True, True),
+    ]
+    for call in calls:
         assert call["body"]["response_format"]["type"] == "json_schema"
         assert call["body"]["response_format"]["json_schema"]["strict"] is True
-        assert not call["body"].get("stream")
+        assert list(call["body"]["response_format"]["json_schema"]["schema"]["properties"]) == [
+            "reply",
+            "feedback",
+        ]
 
 
 def test_an_interview_answer_is_scored_and_the_interview_gets_a_scorecard(
@@ -214,10 +221,11 @@ def test_a_server_without_structured_output_gets_the_json_asked_in_the_prompt(
         assert scored.json()["overall"] == SCORECARD["overall"]
         assert learner.get("/chatbot/quota/")["used"] == 4
 
-    assessments = [r for r in fake.requests() if r["kind"] != "reply"]
-    with_format = ["response_format" in r["body"] for r in assessments]
+    calls = fake.requests()
+    with_format = ["response_format" in r["body"] for r in calls]
     # The first call of the process was refused (400) and asked again without the format; the
     # gateway remembered, so no later call sent it again.
     assert with_format[0] is True
-    assert with_format[1:] == [False] * (len(assessments) - 1)
-    assert len(assessments) == 5  # 3 feedback calls (the first asked twice) and 1 scorecard
+    assert with_format[1:] == [False] * (len(calls) - 1)
+    # 3 messages, one call each (the first asked twice), and 1 scorecard.
+    assert [r["kind"] for r in calls] == ["reply"] * 4 + ["scorecard"]

@@ -20,7 +20,8 @@ Serves ``POST /v1/chat/completions`` (whole or streamed as SSE ``data:`` events 
 ==========  ===================================================================================
 ok          a normal answer (echoing the last user message unless ``reply`` is set)
 timeout     waits ``delay`` seconds before answering (watching for the client to give up)
-stall       streaming: sends the first piece, then waits ``delay``; not streaming: as timeout
+stall       streaming: sends the first piece (``stall_at`` pieces; negative: all but the last
+            ones), then waits ``delay``; not streaming: as timeout
 429         429 with ``Retry-After: <retry_after>`` (no header when ``retry_after`` is None)
 500 400 401 403 404   that status with an OpenAI-style error body (401 echoes the key it got,
             as real upstreams partly do, so tests can prove it never leaks further)
@@ -31,16 +32,18 @@ empty       a well-formed answer with empty content
 garbage     not streaming: an HTML page with status 200; streaming: a non-JSON event
 ==========  ===================================================================================
 
-Feedback and scorecard calls (told apart by their prompts, see ``openai_payloads.kind_of``;
-each ``Received`` has its ``kind``) answer by ``structured``, unless a fault mode applies (faults
-apply to every call):
+Reply calls that ask for the feedback too (``{"reply": ..., "feedback": ...}``, see
+``openai_payloads.asks_feedback``; ``Received.feedback``) and scorecard calls (told apart by
+their prompts, see ``openai_payloads.kind_of``; each ``Received`` has its ``kind``) answer by
+``structured``, streamed or not, unless a fault mode applies (faults apply to every call):
 
 =============  ================================================================================
-json           the valid JSON (``openai_payloads.FEEDBACK`` / ``SCORECARD``); takes ``response_format``
-text           plain text, no JSON
-broken         JSON cut in half
-reject_format  400 to a request with ``response_format``; without it, the JSON inside prose and
-               a code fence (as servers without structured output answer)
+json           the valid JSON (the reply with ``openai_payloads.FEEDBACK``, or ``SCORECARD``);
+               takes ``response_format``
+text           plain text, no JSON (a reply call: the reply alone)
+broken         JSON cut in half (a reply call: cut inside the feedback, the reply string whole)
+reject_format  400 to a request with ``response_format``; without it, the JSON inside a code
+               fence and prose (as servers without structured output answer)
 =============  ================================================================================
 
 ``answer_delay`` (seconds) delays every chat completion before it starts answering, like an
@@ -64,13 +67,15 @@ from types import TracebackType
 from typing import Any, Self
 
 from fakes import http11
-from fakes.openai_payloads import assessment, default_reply, kind_of
+from fakes.openai_payloads import asks_feedback, assessment, default_reply, kind_of, reply_with_feedback
 from fakes.openai_payloads import chunk as _chunk
 from fakes.openai_payloads import completion as _completion
 from fakes.openai_payloads import error as _error
 
 STATUS_MODES = frozenset({"429", "500", "400", "401", "403", "404"})
 MODES = ("ok", "timeout", "stall", *sorted(STATUS_MODES), "cut", "truncated", "empty", "garbage", "reset")
+ANSWERING_MODES = frozenset({"ok", "stall", "cut", "truncated"})
+"""The modes that send (part of) the answer: it is the JSON asked for, when asked."""
 STRUCTURED_MODES = ("json", "text", "broken", "reject_format")
 
 
@@ -83,6 +88,8 @@ class Behaviour:
     retry_after: str | None = "7"
     delay: float = 30.0
     """Seconds the ``timeout`` / ``stall`` modes wait."""
+    stall_at: int = 1
+    """The piece before which a stream stalls in ``stall`` mode (negative: from the end)."""
     chunk_delay: float = 0.0
     """Seconds between streamed pieces (lets a test close a stream while it is still flowing)."""
     api_key: str | None = None
@@ -106,6 +113,8 @@ class Received:
     stream: bool = False
     kind: str = "reply"
     """``reply``, ``feedback`` or ``scorecard``."""
+    feedback: bool = False
+    """A reply call that asks for the feedback too."""
     completed: bool = False
     """The whole response was written."""
     aborted: bool = False
@@ -126,6 +135,7 @@ class Received:
             "body": body,
             "stream": self.stream,
             "kind": self.kind,
+            "feedback": self.feedback,
             "completed": self.completed,
             "aborted": self.aborted,
         }
@@ -276,6 +286,7 @@ class FakeOpenAI:
             return True
         received.stream = bool(body.get("stream"))
         received.kind = kind_of(body)
+        received.feedback = received.kind == "reply" and asks_feedback(body)
         key = request.headers.get("authorization", "").removeprefix("Bearer ")
         mode = b.mode
         wait = (
@@ -302,8 +313,12 @@ class FakeOpenAI:
             return True
         self._serial += 1
         text = "" if mode == "empty" else (b.reply if b.reply is not None else default_reply(body))
-        if received.kind != "reply" and mode == "ok":
-            answer = assessment(received.kind, b.structured, with_format="response_format" in body)
+        if (received.kind != "reply" or received.feedback) and mode in ANSWERING_MODES:
+            with_format = "response_format" in body
+            if received.kind == "reply":
+                answer = reply_with_feedback(text, b.structured, with_format=with_format)
+            else:
+                answer = assessment(received.kind, b.structured, with_format=with_format)
             if answer is None:
                 await http11.send_json(
                     writer, 400, _error("response_format is not supported", "invalid_request_error")
@@ -353,6 +368,8 @@ class FakeOpenAI:
     ) -> bool:
         pieces = re.findall(r"\s*\S+", text)
         half = max(1, len(pieces) // 2)
+        stall_at = self.behaviour.stall_at
+        stall_at = stall_at if stall_at >= 0 else len(pieces) + stall_at
 
         async def event(delta: dict[str, str], finish: str | None = None) -> None:
             chunk = _chunk(ident, model, delta, finish)
@@ -365,7 +382,7 @@ class FakeOpenAI:
                 if mode == "cut":
                     return False  # closes the connection inside the chunked body
                 break
-            if (index == 1 and mode == "stall") or self.behaviour.chunk_delay:
+            if (index == stall_at and mode == "stall") or self.behaviour.chunk_delay:
                 wait = self.behaviour.delay if mode == "stall" else self.behaviour.chunk_delay
                 if await http11.client_left_within(reader, wait):
                     received.aborted = True

@@ -60,16 +60,47 @@ SCORECARD = {
 }
 
 
-def kind_of(body: dict[str, Any]) -> str:
-    """``feedback``, ``scorecard`` or ``reply``: what chatcore asks for, told by the JSON shape its
-    system prompt describes (present with and without ``response_format``)."""
+def _system(body: dict[str, Any]) -> str:
     messages = body.get("messages") or []
-    system = next((str(m.get("content", "")) for m in messages if m.get("role") == "system"), "")
+    return next((str(m.get("content", "")) for m in messages if m.get("role") == "system"), "")
+
+
+def kind_of(body: dict[str, Any]) -> str:
+    """``scorecard`` or ``reply``: what chatcore asks for, told by the JSON shape its system
+    prompt describes (present with and without ``response_format``). ``feedback`` is a separate
+    feedback call, which chatcore no longer makes (kept so a test can prove there is none)."""
+    system = _system(body)
     if '"model_answer"' in system:
         return "scorecard"
-    if '"corrections"' in system:
+    if '"corrections"' in system and '{"reply"' not in system:
         return "feedback"
     return "reply"
+
+
+def asks_feedback(body: dict[str, Any]) -> bool:
+    """Whether a reply call asks for ``{"reply": ..., "feedback": ...}`` (a chat message)."""
+    return '{"reply"' in _system(body)
+
+
+def reply_with_feedback(reply: str, structured: str, *, with_format: bool) -> str | None:
+    """The answer to a reply call that asks for its feedback too, in ``structured`` mode; ``None``
+    for a 400. ``text`` is the reply alone (a model that ignored the format); ``broken`` the JSON
+    cut inside the feedback (the reply string whole)."""
+    # Compact, as models often write it: the first streamed piece carries the reply's first word.
+    valid = json.dumps({"reply": reply, "feedback": FEEDBACK}, ensure_ascii=False, separators=(",", ":"))
+    if structured == "json":
+        return valid
+    if structured == "text":
+        return reply
+    if structured == "broken":
+        feedback = json.dumps(FEEDBACK, ensure_ascii=False, separators=(",", ":"))
+        return valid[: len(valid) - len(feedback) // 2]
+    if structured == "reject_format":
+        if with_format:
+            return None
+        # Servers without structured output answer the JSON the prompt asked for in a code fence.
+        return f"```json\n{valid}\n```\nGood luck!"
+    raise ValueError(f"unknown structured mode {structured!r}")
 
 
 def assessment(kind: str, structured: str, *, with_format: bool) -> str | None:

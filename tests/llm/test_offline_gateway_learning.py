@@ -40,15 +40,20 @@ async def test_replies_are_worded_for_the_chats_level(mode: Mode) -> None:
 async def test_feedback_and_scorecards_come_from_the_offline_rules() -> None:
     gateway = OfflineTutorGateway()
     text, question = "I am boring with my job.", "Why do you want to leave?"
-    request = FeedbackRequest(
-        learner_text=text, question=question, mode=Mode.INTERVIEW, level=Level.BEGINNER, turns=()
-    )
+    request = FeedbackRequest(learner_text=text, question=question, mode=Mode.INTERVIEW, level=Level.BEGINNER)
     exchanges = ((question, text),)
     card_request = ScorecardRequest(exchanges=exchanges, topic="data analyst", level=Level.ADVANCED, turns=())
+    asking = replace(ASKED, level=Level.BEGINNER, feedback=request)
 
-    feedback = await gateway.feedback(request)
+    whole = await gateway.complete(asking)
+    streamed = [item async for item in gateway.stream(asking)]
+    feedback = whole.feedback
 
     assert feedback == feedback_for(text, mode=Mode.INTERVIEW, level=Level.BEGINNER, question=question)
+    assert streamed[-1] == feedback  # last, after the text
+    assert "".join(str(item) for item in streamed[:-1]) == whole.text == gateway.reply_to(asking)
+    assert (await gateway.complete(ASKED)).feedback is None  # not asked, none given
+    assert not [item async for item in gateway.stream(ASKED) if not isinstance(item, str)]
     assert feedback is not None
     assert feedback.corrections
     assert feedback.score is not None

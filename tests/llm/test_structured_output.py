@@ -1,32 +1,44 @@
-"""The OpenAI gateway's feedback and scorecards (SPEC §4.7) against the in-process fake: structured
-output with ``response_format``, the fallback for servers that refuse it, and validation."""
+"""The OpenAI gateway's feedback and scorecards (SPEC §4.7) against the in-process fake: a chat
+message is ONE call asking for the reply and its feedback as JSON (structured output with
+``response_format``, "reply" first), whole or streamed; the fallback for servers that refuse
+the format; validation; the reply is never lost for its feedback."""
 
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
 from adapters.openai_llm import OpenAIGateway
 from adapters.openai_llm.structured import feedback_from, scorecard_from
-from chatcore.errors import LLMTimeout, LLMUpstreamError
-from chatcore.learning import Correction, Criteria, Level, Score
+from chatcore.errors import LLMError, LLMTimeout, LLMUpstreamError
+from chatcore.learning import Correction, Criteria, Feedback, Level, Score
 from chatcore.model import Mode
-from chatcore.ports.llm import FeedbackRequest, ScorecardRequest
-from chatcore.tutor import feedback_turns, scorecard_turns
+from chatcore.ports.llm import Completion, FeedbackRequest, Prompt, ScorecardRequest, Turn
+from chatcore.tutor import feedback_instructions, scorecard_turns, system_prompt
 from fakes.fake_openai import FakeOpenAI
 from fakes.openai_payloads import FEEDBACK, SCORECARD
+from llm.conftest import TIMEOUT
 
 QUESTION = "Tell me about yourself."
+ANSWER = "I am boring at my job"
+REPLY = 'Thanks.\nWhy do you say "boring"? Tell me more \\ about it, 한국어 OK 😀.'
 REQUEST = FeedbackRequest(
-    learner_text="I am boring at my job",
-    question=QUESTION,
-    mode=Mode.INTERVIEW,
-    level=Level.INTERMEDIATE,
-    turns=feedback_turns(
-        learner_text="I am boring at my job", question=QUESTION, mode=Mode.INTERVIEW, level=Level.INTERMEDIATE
-    ),
+    learner_text=ANSWER, question=QUESTION, mode=Mode.INTERVIEW, level=Level.INTERMEDIATE
 )
+SYSTEM = system_prompt(Mode.INTERVIEW, "backend developer", extra=feedback_instructions(REQUEST))
+PROMPT = Prompt(
+    turns=(
+        Turn(role="system", content=SYSTEM),
+        Turn(role="assistant", content=QUESTION),
+        Turn(role="user", content=ANSWER),
+    ),
+    mode=Mode.INTERVIEW,
+    topic="backend developer",
+    feedback=REQUEST,
+)
+PLAIN = Prompt(turns=(Turn(role="user", content="Hi"),))
 EXCHANGES = ((QUESTION, "I am a backend developer."),)
 SCORECARD_REQUEST = ScorecardRequest(
     exchanges=EXCHANGES,
@@ -34,35 +46,78 @@ SCORECARD_REQUEST = ScorecardRequest(
     level=Level.ADVANCED,
     turns=scorecard_turns(exchanges=EXCHANGES, topic="backend developer", level=Level.ADVANCED),
 )
+EXPECTED = Feedback(
+    corrections=(Correction(**FEEDBACK["corrections"][0]),),  # type: ignore[index]
+    better_phrasing=str(FEEDBACK["better_phrasing"]),
+    score=Score(overall=74, criteria=Criteria(relevance=80, structure=70, clarity=75, grammar=70)),
+)
 
 
-async def test_feedback_is_asked_with_a_strict_json_schema_and_read_back(
-    fake: FakeOpenAI, gateway: OpenAIGateway
+async def streamed(gateway: OpenAIGateway, prompt: Prompt = PROMPT) -> Completion:
+    """The stream read to its end, as a completion: the text deltas joined, and the feedback,
+    which must come last if at all."""
+    items = [item async for item in gateway.stream(prompt)]
+    texts = [item for item in items if isinstance(item, str)]
+    feedback = items[-1] if items and isinstance(items[-1], Feedback) else None
+    assert items == [*texts, *([] if feedback is None else [feedback])]
+    return Completion(text="".join(texts), model=gateway.model, feedback=feedback)
+
+
+@pytest.fixture(autouse=True)
+def _reply(fake: FakeOpenAI) -> None:
+    fake.configure(reply=REPLY)
+
+
+@pytest.mark.parametrize("how", ["complete", "stream"])
+async def test_the_reply_and_its_feedback_are_asked_in_one_call_with_a_strict_json_schema(
+    fake: FakeOpenAI, gateway: OpenAIGateway, how: str
 ) -> None:
-    feedback = await gateway.feedback(REQUEST)
+    answer = await (gateway.complete(PROMPT) if how == "complete" else streamed(gateway))
 
-    assert feedback is not None
-    assert feedback.corrections == (Correction(**FEEDBACK["corrections"][0]),)  # type: ignore[index]
-    assert feedback.better_phrasing == FEEDBACK["better_phrasing"]
-    assert feedback.score == Score(
-        overall=74, criteria=Criteria(relevance=80, structure=70, clarity=75, grammar=70)
-    )
-    [sent] = fake.chat_requests("feedback")
+    assert answer.text == REPLY
+    assert answer.feedback == EXPECTED
+    [sent] = fake.chat_requests()
+    assert (sent.kind, sent.feedback, sent.stream) == ("reply", True, how == "stream")
     body = sent.json()
     assert body["response_format"]["type"] == "json_schema"
     schema = body["response_format"]["json_schema"]
-    assert (schema["name"], schema["strict"]) == ("feedback", True)
+    assert (schema["name"], schema["strict"]) == ("reply", True)
+    assert list(schema["schema"]["properties"]) == ["reply", "feedback"]  # the reply is written first
     assert schema["schema"]["additionalProperties"] is False
-    assert body["messages"] == [{"role": t.role, "content": t.content} for t in REQUEST.turns]
+    assert body["messages"] == [{"role": t.role, "content": t.content} for t in PROMPT.turns]
     assert gateway.structured_output is True
 
 
+async def test_the_streamed_reply_arrives_as_plain_text_pieces(
+    fake: FakeOpenAI, gateway: OpenAIGateway
+) -> None:
+    pieces = [item async for item in gateway.stream(PROMPT)]
+    texts = [p for p in pieces if isinstance(p, str)]
+    assert len(texts) > 3  # streamed, not given at the end
+    assert not any("{" in p or '"reply"' in p or "\\n" in p for p in texts)
+    assert isinstance(pieces[-1], Feedback)
+
+
+async def test_a_prompt_without_feedback_is_a_plain_completion(
+    fake: FakeOpenAI, gateway: OpenAIGateway
+) -> None:
+    whole = await gateway.complete(PLAIN)
+    pieces = [item async for item in gateway.stream(PLAIN)]
+
+    assert (whole.text, whole.feedback) == (REPLY, None)
+    assert "".join(str(p) for p in pieces) == REPLY
+    assert all("response_format" not in r.json() for r in fake.chat_requests())
+    assert gateway.structured_output is None
+
+
 @pytest.mark.parametrize("structured", ["text", "broken"])
-async def test_feedback_that_is_not_valid_json_is_none(
-    fake: FakeOpenAI, gateway: OpenAIGateway, structured: str
+@pytest.mark.parametrize("how", ["complete", "stream"])
+async def test_an_answer_without_valid_feedback_keeps_the_whole_reply(
+    fake: FakeOpenAI, gateway: OpenAIGateway, structured: str, how: str
 ) -> None:
     fake.configure(structured=structured)
-    assert await gateway.feedback(REQUEST) is None
+    answer = await (gateway.complete(PROMPT) if how == "complete" else streamed(gateway))
+    assert (answer.text, answer.feedback) == (REPLY, None)
     with pytest.raises(LLMUpstreamError):
         await gateway.scorecard(SCORECARD_REQUEST)
 
@@ -72,31 +127,95 @@ async def test_a_server_refusing_response_format_is_asked_again_without_it_and_r
 ) -> None:
     fake.configure(structured="reject_format")
 
-    first = await gateway.feedback(REQUEST)
+    first = await gateway.complete(PROMPT)
+    second = await streamed(gateway)
     card = await gateway.scorecard(SCORECARD_REQUEST)
 
-    assert first is not None
-    assert first.corrections[0].corrected == "I am bored"
+    assert (first.text, first.feedback) == (REPLY, EXPECTED)
+    assert (second.text, second.feedback) == (REPLY, EXPECTED)
     assert card.overall == SCORECARD["overall"]
     assert gateway.structured_output is False
-    sent = [("response_format" in r.json(), r.kind) for r in fake.chat_requests()]
-    assert sent == [(True, "feedback"), (False, "feedback"), (False, "scorecard")]
+    sent = [("response_format" in r.json(), r.kind, r.stream) for r in fake.chat_requests()]
+    assert sent == [
+        (True, "reply", False),
+        (False, "reply", False),
+        (False, "reply", True),
+        (False, "scorecard", False),
+    ]
+
+
+async def test_a_server_refusing_response_format_on_a_stream_is_asked_again_at_once(
+    fake: FakeOpenAI, gateway: OpenAIGateway
+) -> None:
+    fake.configure(structured="reject_format")
+    answer = await streamed(gateway)
+    assert (answer.text, answer.feedback) == (REPLY, EXPECTED)
+    assert [("response_format" in r.json(), r.stream) for r in fake.chat_requests()] == [
+        (True, True),
+        (False, True),
+    ]
+
+
+async def _given_before_failing(gateway: OpenAIGateway) -> tuple[str, BaseException]:
+    given: list[str] = []
+
+    async def read() -> None:
+        async for item in gateway.stream(PROMPT):
+            assert isinstance(item, str)
+            given.append(item)
+
+    with pytest.raises(LLMError) as failed:
+        await read()
+    return "".join(given), failed.value
+
+
+async def test_a_stream_stalling_after_the_reply_times_out_with_the_reply_given(
+    fake: FakeOpenAI, gateway: OpenAIGateway
+) -> None:
+    fake.configure(mode="stall", stall_at=-2, delay=5)
+    given, error = await _given_before_failing(gateway)
+    assert given == REPLY
+    assert isinstance(error, LLMTimeout)
+
+
+@pytest.mark.parametrize("mode", ["cut", "truncated"])
+async def test_a_stream_ending_inside_the_feedback_is_an_upstream_error_with_the_reply_given(
+    fake: FakeOpenAI, gateway: OpenAIGateway, mode: str
+) -> None:
+    fake.configure(mode=mode)  # the answer ends halfway: inside the feedback, after the reply
+    given, error = await _given_before_failing(gateway)
+    assert given == REPLY
+    assert isinstance(error, LLMUpstreamError)
+
+
+async def test_the_timeout_bounds_the_gaps_of_the_feedback_not_its_length(
+    fake: FakeOpenAI, gateway: OpenAIGateway
+) -> None:
+    fake.configure(chunk_delay=TIMEOUT / 10)  # ~40 pieces: the whole takes several timeouts
+    started = time.monotonic()
+    answer = await streamed(gateway)
+    assert (answer.text, answer.feedback) == (REPLY, EXPECTED)
+    assert time.monotonic() - started > 2 * TIMEOUT
 
 
 async def test_a_400_after_structured_output_worked_is_an_upstream_error(
     fake: FakeOpenAI, gateway: OpenAIGateway
 ) -> None:
-    assert await gateway.feedback(REQUEST) is not None
+    assert (await gateway.complete(PROMPT)).feedback is not None
     fake.configure(mode="400")
     with pytest.raises(LLMUpstreamError):
-        await gateway.feedback(REQUEST)
-    assert len(fake.chat_requests()) == 2  # not asked again without the format
+        await gateway.complete(PROMPT)
+    with pytest.raises(LLMUpstreamError):
+        await streamed(gateway)
+    assert len(fake.chat_requests()) == 3  # not asked again without the format
 
 
-async def test_a_slow_assessment_times_out(fake: FakeOpenAI, gateway: OpenAIGateway) -> None:
+async def test_a_slow_answer_times_out(fake: FakeOpenAI, gateway: OpenAIGateway) -> None:
     fake.configure(mode="timeout", delay=5)
     with pytest.raises(LLMTimeout):
-        await gateway.feedback(REQUEST)
+        await gateway.complete(PROMPT)
+    with pytest.raises(LLMTimeout):
+        await gateway.scorecard(SCORECARD_REQUEST)
 
 
 def test_the_json_is_validated() -> None:
@@ -113,3 +232,4 @@ def test_the_json_is_validated() -> None:
     empty_answer = {**SCORECARD, "model_answer": {"question": "q", "answer": "  "}}
     assert scorecard_from(json.dumps(empty_answer)) is None
     assert scorecard_from(json.dumps(SCORECARD)) is not None
+    assert feedback_from(json.dumps(FEEDBACK)) == EXPECTED

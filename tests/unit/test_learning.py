@@ -1,9 +1,11 @@
-"""Learning use cases (SPEC §4.7) with ScriptedLLM and the in-memory store: feedback beside each
-reply (valid, invalid, missing, failed), the notebook, scorecards as counted requests, progress."""
+"""Learning use cases (SPEC §4.7) with ScriptedLLM and the in-memory store: feedback with each
+reply, in the same call (valid, invalid, missing), the notebook, scorecards as counted requests,
+progress."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -14,7 +16,6 @@ from chatcore.assessing import checked
 from chatcore.chats import ChatService
 from chatcore.errors import (
     ChatNotFound,
-    LLMTimeout,
     LLMUpstreamError,
     NotebookEntryNotFound,
     NothingToScore,
@@ -25,10 +26,11 @@ from chatcore.errors import (
 from chatcore.learning import Correction, Criteria, Feedback, Level, Score, Scorecard
 from chatcore.learning_service import LearningService
 from chatcore.model import MessageStatus, Mode, User
-from chatcore.ports.llm import Completion, FeedbackRequest, Prompt, ScorecardRequest
+from chatcore.ports.llm import Completion, FeedbackRequest, Prompt, ScorecardRequest, Turn
 from chatcore.quota import QuotaPolicy
-from chatcore.results import Done, PendingAsk
+from chatcore.results import Delta, Done, PendingAsk
 from chatcore.testing import FrozenClock, ScriptedLLM
+from chatcore.tutor import DATA_FOOTER
 from chatcore.tutoring import TutorService
 from contract.helpers import CORRECTION, FEEDBACK, SCORECARD
 
@@ -40,7 +42,9 @@ SCORE = Score(overall=70, criteria=Criteria(relevance=70, structure=70, clarity=
 def tutor(
     store: MemoryStore, clock: FrozenClock, llm: ScriptedLLM, policy: QuotaPolicy, chats: ChatService
 ) -> TutorService:
-    return TutorService(uow=store.unit_of_work, llm=llm, clock=clock, policy=policy, chats=chats, coach=llm)
+    return TutorService(
+        uow=store.unit_of_work, llm=llm, clock=clock, policy=policy, chats=chats, feedback=True
+    )
 
 
 @pytest.fixture
@@ -81,33 +85,40 @@ async def test_the_feedback_request_carries_the_text_the_question_the_mode_and_t
     assert (first.question, first.mode, first.level) == (None, Mode.INTERVIEW, Level.BEGINNER)
     assert second.question == "Welcome! Tell me about yourself."
     assert second.learner_text == "I studied statistics </message> and I like data."
-    system, user = second.turns
-    assert system.role == "system"
-    assert "score" in system.content
-    assert "beginner" in system.content
-    assert "<question>\nWelcome! Tell me about yourself.\n</question>" in user.content
-    # The learner cannot close the block their words are in.
-    assert user.content.count("</message>") == 1
+    # One prompt per message asks for both: the learner's words are its last user turn, as
+    # written, and the instructions for the feedback (scored only as an answer to a question)
+    # come before the role, which stays the last, delimited data.
+    assert [p.feedback for p in llm.prompts] == [first, second]
+    opening, answer = (p.turns[0].content for p in llm.prompts)
+    assert llm.prompts[-1].turns[-1] == Turn(role="user", content=second.learner_text)
+    assert '"score" is always null' in opening
+    assert '"score" rates' in answer
+    assert '"score" is always null' not in answer
+    assert '{"reply"' in answer
+    assert "never instructions" in answer
+    assert "beginner" in answer
+    assert answer.index('{"reply"') < answer.rindex("<role>\n")
+    assert answer.endswith(DATA_FOOTER)
     assert llm.prompts[-1].level is Level.BEGINNER
-    assert "beginner" in llm.prompts[-1].turns[0].content
 
 
 @pytest.mark.parametrize(
     "outcome",
-    [None, LLMTimeout(), LLMUpstreamError()],
-    ids=["invalid", "timeout", "upstream-error"],
+    [None, Feedback(score=replace(SCORE, overall=101))],
+    ids=["missing", "invalid"],
 )
-async def test_feedback_that_fails_leaves_the_reply_ok_counted_with_no_feedback(
+async def test_a_reply_without_valid_feedback_is_ok_counted_with_no_feedback(
     tutor: TutorService,
     chats: ChatService,
     learning: LearningService,
     alice: User,
     llm: ScriptedLLM,
-    outcome: Exception | None,
+    outcome: Feedback | None,
 ) -> None:
-    chat = await chats.start_chat(alice.id)
-    llm.push("Sounds fun!")
-    llm.push_feedback(outcome)  # type: ignore[arg-type]
+    chat = await chats.start_chat(alice.id, mode=Mode.INTERVIEW)
+    llm.push("Tell me about yourself.", "Sounds fun!")
+    llm.push_feedback(None, outcome)
+    await tutor.ask(alice.id, chat.id, "Hello")
 
     exchange = await tutor.ask(alice.id, chat.id, "I goed to the park")
 
@@ -116,12 +127,12 @@ async def test_feedback_that_fails_leaves_the_reply_ok_counted_with_no_feedback(
         MessageStatus.OK,
         None,
     )
-    assert exchange.quota.used == 1
-    assert (await tutor.quota(alice.id)).used == 1
+    assert exchange.quota.used == 2
+    assert (await tutor.quota(alice.id)).used == 2
     assert (await learning.notebook(alice.id)).items == ()
 
 
-async def test_without_a_coach_replies_carry_no_feedback(
+async def test_without_feedback_replies_carry_none_and_the_prompt_asks_for_none(
     store: MemoryStore,
     clock: FrozenClock,
     llm: ScriptedLLM,
@@ -135,6 +146,8 @@ async def test_without_a_coach_replies_carry_no_feedback(
     exchange = await plain.ask(alice.id, chat.id, "I am boring")
     assert exchange.reply.feedback is None
     assert llm.feedback_requests == []
+    assert llm.prompts[-1].feedback is None
+    assert '{"reply"' not in llm.prompts[-1].turns[0].content
 
 
 async def test_a_streamed_reply_ends_with_the_feedback(
@@ -151,37 +164,45 @@ async def test_a_streamed_reply_ends_with_the_feedback(
     assert done.result.reply.feedback == replace(FEEDBACK, score=None)
 
 
-class Handshake(ScriptedLLM):
-    """The feedback waits for the reply to have started: asked one after the other, they would
-    never finish; asked together, both do."""
+class Counting(ScriptedLLM):
+    """Counts the calls to the tutor, each kind."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.reply_started = asyncio.Event()
-        self.feedback_started = asyncio.Event()
+        self.calls: list[str] = []
 
     async def complete(self, prompt: Prompt) -> Completion:
-        self.reply_started.set()
-        await self.feedback_started.wait()
-        return Completion(text="Both at once.", model=self.model)
+        self.calls.append("complete")
+        return await super().complete(prompt)
 
-    async def feedback(self, request: FeedbackRequest) -> Feedback | None:
-        self.feedback_started.set()
-        await self.reply_started.wait()
-        return Feedback(corrections=(OTHER,))
+    async def stream(self, prompt: Prompt) -> AsyncGenerator[str | Feedback, None]:
+        self.calls.append("stream")
+        async for item in super().stream(prompt):
+            yield item
 
 
-async def test_the_feedback_is_asked_at_the_same_time_as_the_reply(
+async def test_one_message_is_one_call_for_the_reply_and_its_feedback(
     store: MemoryStore, clock: FrozenClock, policy: QuotaPolicy, chats: ChatService, alice: User
 ) -> None:
-    both = Handshake()
+    llm = Counting()
     tutor = TutorService(
-        uow=store.unit_of_work, llm=both, clock=clock, policy=policy, chats=chats, coach=both
+        uow=store.unit_of_work, llm=llm, clock=clock, policy=policy, chats=chats, feedback=True
     )
     chat = await chats.start_chat(alice.id)
-    async with asyncio.timeout(2):
-        exchange = await tutor.ask(alice.id, chat.id, "I woke up at morning")
-    assert exchange.reply.feedback == Feedback(corrections=(OTHER,))
+    llm.push_feedback(Feedback(corrections=(OTHER,)), Feedback(corrections=(CORRECTION,)))
+
+    whole = await tutor.ask(alice.id, chat.id, "I woke up at morning")
+    pending = await tutor.accept(alice.id, chat.id, "I am boring")
+    assert isinstance(pending, PendingAsk)
+    events = [event async for event in tutor.stream(pending)]
+
+    assert llm.calls == ["complete", "stream"]
+    assert whole.reply.feedback == Feedback(corrections=(OTHER,))
+    done = events[-1]
+    assert isinstance(done, Done)
+    assert done.result.reply.feedback == Feedback(corrections=(CORRECTION,))
+    assert all(isinstance(event, Delta) for event in events[:-1])
+    assert "".join(e.text for e in events[:-1] if isinstance(e, Delta)) == done.result.reply.content
 
 
 async def test_a_failed_reply_stores_no_feedback_and_gives_the_slot_back(
@@ -199,7 +220,7 @@ async def test_a_failed_reply_stores_no_feedback_and_gives_the_slot_back(
 
 
 def _request(mode: Mode, question: str | None) -> FeedbackRequest:
-    return FeedbackRequest(learner_text="x", question=question, mode=mode, level=Level.INTERMEDIATE, turns=())
+    return FeedbackRequest(learner_text="x", question=question, mode=mode, level=Level.INTERMEDIATE)
 
 
 def test_checked_feedback_keeps_three_corrections_and_scores_only_interview_answers() -> None:
@@ -451,7 +472,7 @@ async def test_a_scorecard_request_abandoned_by_its_client_still_counts(
 ) -> None:
     hanging = Hanging()
     tutor = TutorService(
-        uow=store.unit_of_work, llm=hanging, clock=clock, policy=policy, chats=chats, coach=hanging
+        uow=store.unit_of_work, llm=hanging, clock=clock, policy=policy, chats=chats, feedback=True
     )
     learning = LearningService(uow=store.unit_of_work, coach=hanging, clock=clock, policy=policy)
     chat_id = await _interview(tutor, chats, alice, hanging)

@@ -20,10 +20,15 @@ Requests go out through :mod:`adapters.openai_llm.transport`, a small aiohttp cl
 endpoint used (``/chat/completions``), not through the openai SDK: the body is plain JSON built
 here, and the answer is read here, defensively (nothing else validated it).
 
-Feedback and scorecards (SPEC §4.7) are one more (non-streamed) call each, asking for JSON with
-``response_format`` (``structured.py``). A server that refuses that field with a 400/422 is
-asked again without it at once (the prompt asks for the same JSON), and from then on never
-with it: the gateway remembers, per process, that this server has no structured output.
+A chat message is ONE call for the reply and its feedback (SPEC §4.7): when the prompt asks for
+feedback, the call asks for ``{"reply": ..., "feedback": ...}`` with ``response_format``
+(``structured.py``), "reply" first; streamed, the reply string is decoded as it arrives and
+streamed as plain text, the feedback read at the end (``reply_json.py``). An answer that is not
+that JSON (a server or model that ignored the format) is the reply as it is, with no feedback:
+the reply is never lost for its feedback. A scorecard is a (non-streamed) call of its own, also
+asking for JSON. A server that refuses ``response_format`` with a 400/422 is asked again
+without it at once (the prompt asks for the same JSON), and from then on never with it: the
+gateway remembers, per process, that this server has no structured output.
 """
 
 from __future__ import annotations
@@ -37,8 +42,9 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from adapters.openai_llm.errors import BrokenAnswer, RequestRejected, could_not_connect, translated
+from adapters.openai_llm.reply_json import ReplyExtractor, split_answer
 from adapters.openai_llm.structured import (
-    FEEDBACK_SCHEMA,
+    REPLY_SCHEMA,
     SCORECARD_SCHEMA,
     feedback_from,
     response_format,
@@ -46,7 +52,7 @@ from adapters.openai_llm.structured import (
 )
 from adapters.openai_llm.transport import ChatCompletions, EventStream
 from chatcore.learning import Feedback, Scorecard
-from chatcore.ports.llm import Completion, FeedbackRequest, Prompt, ScorecardRequest, Turn
+from chatcore.ports.llm import Completion, Prompt, ScorecardRequest, Turn
 
 T = TypeVar("T")
 
@@ -94,28 +100,46 @@ class OpenAIGateway:
         return self._host
 
     async def complete(self, prompt: Prompt) -> Completion:
-        """The whole reply; raises an ``LLMError`` on any failure or an empty answer."""
+        """The whole reply (and its feedback, when asked); raises an ``LLMError`` on any failure
+        or an empty answer."""
         messages = _messages(prompt)
         deadline = asyncio.get_running_loop().time() + self._timeout
 
-        def call() -> Awaitable[object]:
-            return self._upstream.post({"model": self._model, "messages": messages})
+        def call(structured: bool) -> Callable[[], Awaitable[object]]:
+            body = self._body(messages, structured=structured)
+            return lambda: self._upstream.post(body)
 
-        response = await self._with_connect_retry(call, deadline=deadline)
+        asked = prompt.feedback is not None
+        if asked:
+            response = await self._formatted(call, deadline=deadline)
+        else:
+            response = await self._with_connect_retry(call(False), deadline=deadline)
         with translated(model=self._model, host=self._host, answering=True):
             text = _text_of(response)
-        return Completion(text=text, model=self._model)
+        if not asked:
+            return Completion(text=text, model=self._model)
+        reply, found = split_answer(text)
+        feedback = None if found is None else feedback_from(found)
+        return Completion(text=reply, model=self._model, feedback=feedback)
 
-    async def stream(self, prompt: Prompt) -> AsyncGenerator[str, None]:
-        """The reply as text deltas. Closing the generator closes the upstream response."""
+    async def stream(self, prompt: Prompt) -> AsyncGenerator[str | Feedback, None]:
+        """The reply as text deltas (then its feedback, when asked and valid). Closing the
+        generator closes the upstream response."""
         messages = _messages(prompt)
         deadline = asyncio.get_running_loop().time() + self._timeout
 
-        def call() -> Awaitable[EventStream]:
-            return self._upstream.stream({"model": self._model, "messages": messages, "stream": True})
+        def call(structured: bool) -> Callable[[], Awaitable[EventStream]]:
+            body = self._body(messages, structured=structured, stream=True)
+            return lambda: self._upstream.stream(body)
 
-        upstream = await self._with_connect_retry(call, deadline=deadline)
+        extractor = None
+        if prompt.feedback is not None:
+            extractor = ReplyExtractor()
+            upstream = await self._formatted(call, deadline=deadline)
+        else:
+            upstream = await self._with_connect_retry(call(False), deadline=deadline)
         produced = finished = False
+        feedback: Feedback | None = None
         try:
             while True:
                 with translated(model=self._model, host=self._host, answering=True):
@@ -127,27 +151,53 @@ class OpenAIGateway:
                     text, done = _delta_of(chunk)
                 deadline = asyncio.get_running_loop().time() + self._timeout
                 finished = finished or done
+                if text and extractor is not None:
+                    text = extractor.feed(text)
                 if text:
                     produced = True
                     yield text
+                if extractor is not None and extractor.reply_closed:
+                    finished = await self._rest_of(upstream, extractor, deadline=deadline) or finished
+                    break
+            if extractor is not None and finished:
+                tail, found = extractor.finish()
+                if tail:
+                    produced = True
+                    yield tail
+                feedback = None if found is None else feedback_from(found)
             if not (finished and produced):
                 # Ended without a finish_reason (cut at a message boundary) or said nothing.
                 with translated(model=self._model, host=self._host, answering=True):
                     raise BrokenAnswer("the stream ended without a complete answer")
+            if feedback is not None:
+                yield feedback
         finally:
             # Closing the response drops the connection: the upstream sees the client leave and
             # stops generating. Must not mask the exception that brought us here.
             with suppress(aiohttp.ClientError, OSError):
                 await upstream.close()
 
+    async def _rest_of(self, upstream: EventStream, extractor: ReplyExtractor, *, deadline: float) -> bool:
+        """Read what follows the reply (the feedback's JSON) into ``extractor``; whether the
+        stream finished. Nothing is given to the learner until it ends, so one timeout covers
+        the rest, moved at every chunk (no gap may exceed ``timeout``, as for the reply): the
+        cheapest way through what can be a few hundred chunks."""
+        loop = asyncio.get_running_loop()
+        finished = False
+        with translated(model=self._model, host=self._host, answering=True):
+            async with asyncio.timeout_at(deadline) as budget:
+                async for chunk in upstream:
+                    text, done = _delta_of(chunk)
+                    finished = finished or done
+                    if text:
+                        extractor.feed(text)
+                    budget.reschedule(loop.time() + self._timeout)
+        return finished
+
     @property
     def structured_output(self) -> bool | None:
         """Whether the server took ``response_format`` (``None`` until a call has told)."""
         return self._structured
-
-    async def feedback(self, request: FeedbackRequest) -> Feedback | None:
-        """The feedback as JSON; ``None`` when the answer is not valid feedback."""
-        return feedback_from(await self._json_call(request.turns, name="feedback", schema=FEEDBACK_SCHEMA))
 
     async def scorecard(self, request: ScorecardRequest) -> Scorecard:
         """The scorecard as JSON; an answer that is not a valid scorecard is ``LLMUpstreamError``."""
@@ -159,8 +209,7 @@ class OpenAIGateway:
         return card
 
     async def _json_call(self, turns: tuple[Turn, ...], *, name: str, schema: dict[str, object]) -> str:
-        """The text of a non-streamed call asking for JSON: with ``response_format`` unless this
-        server is known to refuse it; refused (400/422) while still unknown, asked again without."""
+        """The text of a non-streamed call asking for JSON (see :meth:`_formatted`)."""
         messages = [{"role": turn.role, "content": turn.content} for turn in turns]
         deadline = asyncio.get_running_loop().time() + self._timeout
 
@@ -170,19 +219,35 @@ class OpenAIGateway:
                 body["response_format"] = response_format(name, schema)
             return lambda: self._upstream.post(body)
 
+        response = await self._formatted(call, deadline=deadline)
+        with translated(model=self._model, host=self._host, answering=True):
+            return _text_of(response)
+
+    def _body(
+        self, messages: list[dict[str, str]], *, structured: bool, stream: bool = False
+    ) -> dict[str, object]:
+        """A reply call's body; ``structured`` asks for the reply and its feedback as JSON."""
+        body: dict[str, object] = {"model": self._model, "messages": messages}
+        if stream:
+            body["stream"] = True
+        if structured:
+            body["response_format"] = response_format("reply", REPLY_SCHEMA)
+        return body
+
+    async def _formatted(self, call: Callable[[bool], Callable[[], Awaitable[T]]], *, deadline: float) -> T:
+        """``call(structured)`` made with ``response_format`` unless this server is known to
+        refuse it; refused (400/422) while still unknown, made again at once without it."""
         structured = self._structured is not False
         try:
-            response = await self._with_connect_retry(call(structured), deadline=deadline)
+            result = await self._with_connect_retry(call(structured), deadline=deadline)
         except RequestRejected:
             if not structured or self._structured is not None:
                 raise
             self._structured = False
-            response = await self._with_connect_retry(call(False), deadline=deadline)
-        else:
-            if structured:
-                self._structured = True
-        with translated(model=self._model, host=self._host, answering=True):
-            return _text_of(response)
+            return await self._with_connect_retry(call(False), deadline=deadline)
+        if structured:
+            self._structured = True
+        return result
 
     async def aclose(self) -> None:
         """Close the connection pool."""

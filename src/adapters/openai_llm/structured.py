@@ -1,11 +1,12 @@
-"""Structured output (SPEC §4.7): the JSON schemas the feedback and the scorecard are asked in,
-and reading the model's JSON back into chatcore's values, validated with msgspec.
+"""Structured output (SPEC §4.7): the JSON schemas a reply with its feedback and a scorecard are
+asked in, and reading the model's JSON back into chatcore's values, validated with msgspec.
 
 Where the server supports it, the schema goes upstream as ``response_format`` (``json_schema``,
 strict). Servers that do not (many Ollama and llama.cpp builds answer 400) get the same request
 without it: the prompt itself asks for that JSON (``chatcore.tutor``), and the answer is read
 leniently: the first ``{`` to the last ``}``, so a code fence or a sentence around it does no
-harm. Either way the JSON must validate (types, 0-100 scores, at most ten items per list) or it
+harm (the reply with its feedback is read by ``reply_json``, as it streams). Either way the JSON
+must validate (types, 0-100 scores, at most ten items per list) or it
 is not used: invalid feedback is no feedback; an invalid scorecard is an upstream error.
 """
 
@@ -85,6 +86,8 @@ FEEDBACK_SCHEMA = _object(
         "score": {"anyOf": [{"type": "null"}, _object({"overall": _POINTS, "criteria": _CRITERIA})]},
     }
 )
+REPLY_SCHEMA = _object({"reply": _TEXT, "feedback": FEEDBACK_SCHEMA})
+"""A chat message's answer: "reply" first, so the model writes it first and it can stream."""
 SCORECARD_SCHEMA = _object(
     {
         "overall": _POINTS,

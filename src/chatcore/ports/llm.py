@@ -1,9 +1,11 @@
 """The tutor ports: what is sent to the LLM (``Prompt`` of ``Turn``s) and what comes back.
 
-``LLMGateway`` writes the replies. ``FeedbackGateway`` assesses the learner (SPEC §4.7): the
-feedback on one learner message, and the scorecard of an interview. A chat message asks both at
-once: the reply streams while the feedback is obtained by a second, concurrent call, which may
-fail on its own (the reply then carries no feedback).
+``LLMGateway`` writes the replies. A chat message's ``Prompt`` carries a ``FeedbackRequest``
+(SPEC §4.7): the tutor is then asked ONCE for both the reply and the feedback on the learner's
+message (one upstream call per message), and gives the feedback back with the reply
+(``Completion.feedback``, or a ``Feedback`` after the text deltas of ``stream``). The feedback
+may be missing (``None``) while the reply is whole: the reply is never lost for it.
+``FeedbackGateway`` sums up an interview in a scorecard, a call of its own.
 """
 
 from __future__ import annotations
@@ -14,6 +16,19 @@ from typing import Literal, Protocol
 
 from chatcore.learning import Feedback, Level, Scorecard
 from chatcore.model import Mode
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackRequest:
+    """What the feedback on one learner message is about: ``learner_text`` (the last user turn
+    of the prompt), ``question`` (the tutor's message just before it, ``None`` at the start of a
+    chat), ``mode`` and ``level``. A model gets them through the prompt's turns and the
+    instructions ``chatcore.tutor.build_prompt`` adds; the offline tutor reads them here."""
+
+    learner_text: str
+    question: str | None
+    mode: Mode
+    level: Level
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +49,17 @@ class Prompt:
     mode: Mode = Mode.CONVERSATION
     topic: str = ""
     level: Level = Level.INTERMEDIATE
+    feedback: FeedbackRequest | None = None
+    """When set, the tutor also gives the feedback on the learner's last message, in the same call."""
 
 
 @dataclass(frozen=True, slots=True)
 class Completion:
     text: str
     model: str
+    feedback: Feedback | None = None
+    """The feedback asked by ``Prompt.feedback`` (not yet checked: ``chatcore.assessing.checked``);
+    ``None`` when none was asked or the answer carried no valid one."""
 
 
 class LLMGateway(Protocol):
@@ -51,33 +71,18 @@ class LLMGateway(Protocol):
         ...
 
     async def complete(self, prompt: Prompt) -> Completion:
-        """The whole reply at once."""
+        """The whole reply at once (with its feedback when ``prompt.feedback`` asks for it)."""
         ...
 
-    def stream(self, prompt: Prompt) -> AsyncGenerator[str, None]:
-        """The reply as text deltas, in order. Closing the iterator early cancels the upstream call."""
+    def stream(self, prompt: Prompt) -> AsyncGenerator[str | Feedback, None]:
+        """The reply as text deltas (``str``), in order; when ``prompt.feedback`` asks for it and
+        the answer carried valid feedback, one ``Feedback`` last, after all the text. Closing the
+        iterator early cancels the upstream call."""
         ...
 
     async def aclose(self) -> None:
         """Release connections; called once at shutdown."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class FeedbackRequest:
-    """What the feedback on one learner message is about.
-
-    ``learner_text``, ``question`` (the tutor's message just before it, ``None`` at the start of
-    a chat), ``mode`` and ``level`` are there for a tutor without a model (the offline one); a
-    model gets them through ``turns`` (``chatcore.tutor.feedback_turns``), where the learner's
-    words are delimited as data.
-    """
-
-    learner_text: str
-    question: str | None
-    mode: Mode
-    level: Level
-    turns: tuple[Turn, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +96,7 @@ class ScorecardRequest:
 
 
 class FeedbackGateway(Protocol):
-    """The tutor that assesses the learner. Raises only :class:`chatcore.errors.LLMError` subclasses."""
-
-    async def feedback(self, request: FeedbackRequest) -> Feedback | None:
-        """The feedback on ``request.learner_text``, or ``None`` when the model's answer was not
-        valid feedback (it is never stored half-valid)."""
-        ...
+    """The tutor that sums up an interview. Raises only :class:`chatcore.errors.LLMError` subclasses."""
 
     async def scorecard(self, request: ScorecardRequest) -> Scorecard:
         """The scorecard of the interview. An answer that is not a valid scorecard is an
@@ -105,4 +105,4 @@ class FeedbackGateway(Protocol):
 
 
 class Tutor(LLMGateway, FeedbackGateway, Protocol):
-    """A tutor that both replies and assesses (every gateway this project ships)."""
+    """A tutor that both replies (with feedback) and writes scorecards (every gateway this project ships)."""
