@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from joserfc import jwt
 from joserfc.jwk import OctKey
 
 from adapters.identity import Argon2PasswordHasher, JoseTokenService
-from adapters.identity.tokens import ISSUER
+from adapters.identity.tokens import ISSUER, VERIFIED_CACHE_SIZE
 from chatcore.errors import InvalidToken
 
 SECRET = "identity-test-secret-0123456789-abcdefghij"
@@ -135,3 +135,36 @@ async def test_argon2_hashes_are_argon2id() -> None:
     hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
     assert (await hasher.hash("correct horse 1")).startswith("$argon2id$")
+
+
+def test_a_token_checked_before_still_expires(jose: JoseTokenService) -> None:
+    token = jose.issue_access(42, now=T0).token
+    assert jose.verify_access(token, now=T0) == 42
+    ttl = jose.issue_access(42, now=T0).expires_in
+
+    assert jose.verify_access(token, now=T0 + timedelta(seconds=ttl)) == 42  # remembered, not expired
+    with pytest.raises(InvalidToken):
+        jose.verify_access(token, now=T0 + timedelta(seconds=ttl + 1))
+    with pytest.raises(InvalidToken):  # and stays refused
+        jose.verify_access(token, now=T0 + timedelta(seconds=ttl + 1))
+
+
+def test_a_remembered_token_does_not_vouch_for_a_changed_one(jose: JoseTokenService) -> None:
+    token = jose.issue_access(42, now=T0).token
+    assert jose.verify_access(token, now=T0) == 42
+    header, payload, signature = token.split(".")
+    claims = json.loads(_unb64(payload))
+    forged_payload = _b64(json.dumps({**claims, "sub": "43"}).encode())
+
+    with pytest.raises(InvalidToken):
+        jose.verify_access(f"{header}.{forged_payload}.{signature}", now=T0)
+    with pytest.raises(InvalidToken):
+        jose.verify_access(token[:-2] + ("AA" if not token.endswith("AA") else "BB"), now=T0)
+
+
+def test_remembered_tokens_are_bounded(jose: JoseTokenService) -> None:
+    tokens = [jose.issue_access(n, now=T0).token for n in range(1, VERIFIED_CACHE_SIZE + 50)]
+    for n, token in enumerate(tokens, start=1):
+        assert jose.verify_access(token, now=T0) == n
+    assert jose.remembered == VERIFIED_CACHE_SIZE
+    assert jose.verify_access(tokens[0], now=T0) == 1  # forgotten, checked again in full
