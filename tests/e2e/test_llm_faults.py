@@ -338,6 +338,7 @@ def test_a_streamed_fault_ends_in_an_error_event_and_gives_the_slot_back(
 def test_a_streamed_reply_is_stored_as_the_concatenated_deltas(
     learner: Learner, fake: FakeOpenAIProcess
 ) -> None:
+    fake.configure(chunk_delay=0.01)  # pieces that arrive apart are passed on apart
     chat_id = learner.new_chat()
 
     response, events = learner.stream(chat_id, "I visited Busan with my family.")

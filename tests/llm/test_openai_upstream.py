@@ -143,6 +143,7 @@ async def _consume(
 async def test_a_streamed_reply_is_stored_as_the_concatenated_deltas(
     tutor: TutorService, chats: ChatService, fake: FakeOpenAI, user_id: int
 ) -> None:
+    fake.configure(chunk_delay=0.01)  # chunks that arrive apart are passed on apart
     chat = await chats.start_chat(user_id)
 
     events = await _consume(tutor, user_id, chat.id, "Tell me something nice.")
@@ -153,6 +154,21 @@ async def test_a_streamed_reply_is_stored_as_the_concatenated_deltas(
     assert len(deltas) > 1
     assert done.result.reply.content == "".join(deltas)
     assert _sent(fake)[1]["stream"] is True
+
+
+async def test_chunks_that_arrive_together_are_passed_on_together(
+    tutor: TutorService, chats: ChatService, fake: FakeOpenAI, user_id: int
+) -> None:
+    fake.configure(reply=" ".join(f"word{n}" for n in range(20)))  # one write, every chunk in it
+    chat = await chats.start_chat(user_id)
+
+    events = await _consume(tutor, user_id, chat.id, "Tell me something nice.")
+
+    deltas = [e.text for e in events if isinstance(e, Delta)]
+    done = events[-1]
+    assert isinstance(done, Done)
+    assert len(deltas) < 5  # not one per chunk (20)
+    assert done.result.reply.content == "".join(deltas) == " ".join(f"word{n}" for n in range(20))
 
 
 async def _ask(tutor: TutorService, user_id: int, chat_id: int, content: str, *, streaming: bool) -> None:

@@ -91,6 +91,7 @@ async def test_the_reply_and_its_feedback_are_asked_in_one_call_with_a_strict_js
 async def test_the_streamed_reply_arrives_as_plain_text_pieces(
     fake: FakeOpenAI, gateway: OpenAIGateway
 ) -> None:
+    fake.configure(chunk_delay=0.01)  # chunks that arrive apart are passed on apart
     pieces = [item async for item in gateway.stream(PROMPT)]
     texts = [p for p in pieces if isinstance(p, str)]
     assert len(texts) > 3  # streamed, not given at the end

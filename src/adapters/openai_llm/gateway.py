@@ -149,6 +149,10 @@ class OpenAIGateway:
                     except StopAsyncIteration:
                         break
                     text, done = _delta_of(chunk)
+                    while upstream.ready():  # what came in the same read goes on as one piece
+                        more, more_done = _delta_of(await upstream.__anext__())
+                        text += more
+                        done = done or more_done
                 deadline = asyncio.get_running_loop().time() + self._timeout
                 finished = finished or done
                 if text and extractor is not None:
