@@ -138,35 +138,53 @@ class TutorService:
     async def _accept(
         self, user_id: int, chat_id: int, text: str, *, now: datetime, idempotency_key: str | None
     ) -> PendingAsk | Exchange:
-        # Reads first (one statement), outside the writing transaction: a database with a single
-        # writer (SQLite) then holds its write lock only for the writes below.
-        async with self._uow(read_only=True) as uow:
-            context = await uow.messages.ask_context(user_id, chat_id, limit=self._budget.max_messages - 1)
-        limit = limit_of(context.user, self._policy)  # first: a deleted (401) or deactivated (403) account
-        chat, history = context.chat, context.history
-        if chat is None:
-            raise ChatNotFound
-        # Without an Idempotency-Key the slot and the message are the one write: one statement on
-        # PostgreSQL. With one, the claim, the slot and the message are one write (one statement
-        # on PostgreSQL) in a transaction, which a refusal rolls back with the claim.
-        async with self._uow(one_write=idempotency_key is None) as uow:
-            if idempotency_key is None:
-                counted = await uow.messages.add_counted(
+        message = NewMessage(role=Role.USER, content=text)
+        day = self._policy.day_of(now)
+        if idempotency_key is None:
+            # The read, the slot and the message as one write: one statement on PostgreSQL (a
+            # database with a single writer, SQLite, reads before taking its write lock).
+            async with self._uow(one_write=True) as uow:
+                asked = await uow.messages.ask_counted(
                     user_id,
                     chat_id,
-                    NewMessage(role=Role.USER, content=text),
-                    day=self._policy.day_of(now),
-                    limit=limit,
+                    message,
+                    day=day,
+                    default_limit=self._policy.limit,
+                    history=self._budget.max_messages - 1,
                     now=now,
                 )
-            else:
+                context, counted = asked.context, asked.counted
+                # First: a deleted (401) or deactivated (403) account.
+                limit = limit_of(context.user, self._policy)
+                if context.chat is None:
+                    raise ChatNotFound
+                if counted is None:
+                    await refuse(uow, self._policy, user_id=user_id, limit=limit, now=now)
+                await uow.commit()
+            chat, history = context.chat, context.history
+            used, stored = counted
+        else:
+            # Reads first (one statement), outside the writing transaction: a database with a
+            # single writer (SQLite) then holds its write lock only for the writes below.
+            async with self._uow(read_only=True) as uow:
+                context = await uow.messages.ask_context(
+                    user_id, chat_id, limit=self._budget.max_messages - 1
+                )
+            # First: a deleted (401) or deactivated (403) account.
+            limit = limit_of(context.user, self._policy)
+            if context.chat is None:
+                raise ChatNotFound
+            chat, history = context.chat, context.history
+            # The claim, the slot and the message are one write (one statement on PostgreSQL) in
+            # a transaction, which a refusal rolls back with the claim.
+            async with self._uow() as uow:
                 # Raises ChatNotFound if the chat was deleted since: no slot is taken, no claim kept.
                 claimed = await uow.messages.add_claimed(
                     user_id,
                     chat_id,
-                    NewMessage(role=Role.USER, content=text),
+                    message,
                     key=idempotency_key,
-                    day=self._policy.day_of(now),
+                    day=day,
                     limit=limit,
                     now=now,
                     not_before=now - IDEMPOTENCY_WINDOW,
@@ -179,11 +197,10 @@ class TutorService:
                             field="Idempotency-Key",
                         )
                     return await self._replay(uow, user_id, chat_id, claimed.message_id, claimed.reply_id)
-                counted = claimed
-            if counted is None:
-                await refuse(uow, self._policy, user_id=user_id, limit=limit, now=now)
-            used, message = counted
-            await uow.commit()
+                if claimed is None:
+                    await refuse(uow, self._policy, user_id=user_id, limit=limit, now=now)
+                used, stored = claimed
+                await uow.commit()
         slot = slot_of(self._policy, user_id=user_id, used=used, limit=limit, now=now)
         feedback = (
             FeedbackRequest(
@@ -195,7 +212,7 @@ class TutorService:
         prompt = build_prompt(
             mode=chat.mode,
             topic=chat.topic,
-            history=[*history, message],
+            history=[*history, stored],
             budget=self._budget,
             level=chat.level,
             feedback=feedback,
@@ -203,7 +220,7 @@ class TutorService:
         return PendingAsk(
             user_id=user_id,
             chat_id=chat_id,
-            message=message,
+            message=stored,
             prompt=prompt,
             day=slot.day,
             quota=slot.quota,

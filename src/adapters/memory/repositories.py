@@ -29,7 +29,14 @@ from chatcore.model import (
     RefreshRecord,
     User,
 )
-from chatcore.ports.storage import Activity, AskContext, ChatCursor, IdempotencyRecord, OAuthState
+from chatcore.ports.storage import (
+    Activity,
+    AskContext,
+    ChatCursor,
+    CountedAsk,
+    IdempotencyRecord,
+    OAuthState,
+)
 
 
 class _Repo:
@@ -370,6 +377,25 @@ class MemoryMessageRepository(_Repo):
         if used is None:
             return None
         return used, await self.add(chat_id, message, now=now)
+
+    async def ask_counted(
+        self,
+        user_id: int,
+        chat_id: int,
+        message: NewMessage,
+        *,
+        day: date,
+        default_limit: int,
+        history: int,
+        now: datetime,
+    ) -> CountedAsk:
+        context = await self.ask_context(user_id, chat_id, limit=history)
+        user = context.user
+        if user is None or not user.is_active or context.chat is None:
+            return CountedAsk(context=context, counted=None)
+        limit = default_limit if user.daily_limit is None else user.daily_limit
+        counted = await self.add_counted(user_id, chat_id, message, day=day, limit=limit, now=now)
+        return CountedAsk(context=context, counted=counted)
 
     async def add_claimed(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -28,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sql.accounts import USER_COLUMNS
+from adapters.sql.engine import READ_ONLY
 from adapters.sql.learning import SqlNotebookRepository, feedback_json, feedback_of
 from adapters.sql.prepared import Prepared
 from adapters.sql.quota import SqlQuotaLedger
@@ -44,7 +46,7 @@ from adapters.sql.transaction import Repository
 from chatcore.errors import ChatNotFound, Conflict, NotFound
 from chatcore.learning import Correction, Level
 from chatcore.model import Chat, Message, MessageStatus, Mode, NewMessage, Role, User
-from chatcore.ports.storage import Activity, AskContext, ChatCursor, IdempotencyRecord
+from chatcore.ports.storage import Activity, AskContext, ChatCursor, CountedAsk, IdempotencyRecord
 
 _CHAT = (
     chats.c.id,
@@ -197,6 +199,79 @@ def _add_counted() -> Any:
 _ADD_COUNTED = _add_counted()
 
 
+def _ask_counted() -> Any:
+    """PostgreSQL: :data:`_ASK_CONTEXT` and :func:`_add_counted` in one statement. The first row
+    holds the user and their chat (as ``_ASK_CONTEXT``) and the slot taken with the message
+    stored (``s_used``, ``s_id``; null when none was), the next ones the chat's last messages.
+    The slot is asked for only when the user is active and owns the chat, with their own limit
+    else ``:default_limit`` (none at all below 1: no quota row is made). Every part of a
+    statement reads the same snapshot, from before its writes: the history lacks the new
+    message. A chat deleted since that snapshot fails the message's foreign key, undoing all."""
+    chat_id = _typed("chat_id")
+    limit = func.coalesce(users.c.daily_limit, bindparam("default_limit", type_=quota_usage.c.used.type))
+    context = (
+        select(
+            *(column.label(f"u_{column.name}") for column in USER_COLUMNS),
+            *(column.label(f"c_{column.name}") for column in _CHAT),
+            limit.label("lim"),
+        )
+        .select_from(users.outerjoin(chats, and_(chats.c.id == chat_id, chats.c.user_id == users.c.id)))
+        .where(users.c.id == bindparam("user_id"))
+        .cte("context")
+    )
+    slot = (
+        postgresql.insert(quota_usage)
+        .from_select(
+            ["user_id", "day", "used"],
+            select(context.c.u_id, _qday, _one).where(
+                context.c.u_is_active.is_(true()), context.c.c_id.is_not(None), context.c.lim > 0
+            ),
+        )
+        .on_conflict_do_update(
+            index_elements=[quota_usage.c.user_id, quota_usage.c.day],
+            set_={"used": quota_usage.c.used + _one},
+            where=quota_usage.c.used < select(context.c.lim).scalar_subquery(),
+        )
+        .returning(quota_usage.c.used)
+        .cte("slot")
+    )
+    stored = (
+        insert(messages)
+        .from_select(_NEW_MESSAGE, select(*(_typed(name) for name in _NEW_MESSAGE)).select_from(slot))
+        .returning(messages.c.id)
+        .cte("stored")
+    )
+    counted = (
+        type_coerce(null(), quota_usage.c.used.type).label("s_used"),
+        type_coerce(null(), messages.c.id.type).label("s_id"),
+    )
+    return union_all(
+        select(
+            literal_column("0").label("part"),
+            *(column for column in context.c if column.name != "lim"),
+            slot.c.used.label("s_used"),
+            stored.c.id.label("s_id"),
+            *_none(_MESSAGE, "m"),
+        ).select_from(context.outerjoin(slot, true()).outerjoin(stored, true())),
+        select(
+            literal_column("1"),
+            *_none(USER_COLUMNS, "u"),
+            *_none(_CHAT, "c"),
+            *counted,
+            *(column.label(f"m_{column.name}") for column in _MESSAGE),
+        )
+        .select_from(messages.join(chats, chats.c.id == messages.c.chat_id))
+        .where(
+            chats.c.id == chat_id,
+            chats.c.user_id == bindparam("user_id"),
+            messages.c.id >= select(func.min(_last.c.id)).scalar_subquery(),
+        ),
+    ).order_by(literal_column("part"), literal_column("m_id"))
+
+
+_ASK_COUNTED = _ask_counted()
+
+
 def _claim(upsert: Any, *, message_id: Any) -> Any:
     """The claim of an Idempotency-Key as one upsert (same SQL on both databases): a new row, or
     the row of a request that is over (created before ``:k_not_before``) or died (no reply,
@@ -315,6 +390,50 @@ def _add_reply(corrections: int, finish: bool) -> Any:
             .cte("finished")
         )
     return select(reply.c.id).add_cte(*parts)
+
+
+def _context(rows: Sequence[Row[Any]]) -> AskContext:
+    """The :class:`AskContext` of the rows of :data:`_ASK_CONTEXT` (or :data:`_ASK_COUNTED`)."""
+    if not rows or rows[0].part != 0:  # no such user (so no chat of theirs either)
+        return AskContext(user=None, chat=None, history=[])
+    first = rows[0]
+    user = User(
+        id=first.u_id,
+        username=first.u_username,
+        email=first.u_email,
+        password_hash=first.u_password_hash,
+        date_joined=first.u_date_joined,
+        is_admin=bool(first.u_is_admin),
+        daily_limit=first.u_daily_limit,
+        is_active=bool(first.u_is_active),
+    )
+    if first.c_id is None:
+        return AskContext(user=user, chat=None, history=[])
+    chat = Chat(
+        id=first.c_id,
+        user_id=first.c_user_id,
+        title=first.c_title,
+        mode=Mode(first.c_mode),
+        topic=first.c_topic,
+        created_at=first.c_created_at,
+        updated_at=first.c_updated_at,
+        message_count=first.c_message_count,
+        level=Level(first.c_level),
+    )
+    history = [
+        Message(
+            id=row.m_id,
+            chat_id=row.m_chat_id,
+            role=Role(row.m_role),
+            content=row.m_content,
+            created_at=row.m_created_at,
+            status=MessageStatus(row.m_status),
+            model=row.m_model,
+            feedback=feedback_of(row.m_feedback),
+        )
+        for row in rows[1:]
+    ]
+    return AskContext(user=user, chat=chat, history=history)
 
 
 def _chat(row: Row[Any]) -> Chat:
@@ -444,47 +563,71 @@ class SqlMessageRepository(Repository):
 
     async def ask_context(self, user_id: int, chat_id: int, *, limit: int) -> AskContext:
         params = {"user_id": user_id, "chat_id": chat_id, "limit": max(limit, 0)}
-        rows = (await self._tx.execute(_ASK_CONTEXT, params)).all()
-        if not rows or rows[0].part != 0:  # no such user (so no chat of theirs either)
-            return AskContext(user=None, chat=None, history=[])
-        first = rows[0]
-        user = User(
-            id=first.u_id,
-            username=first.u_username,
-            email=first.u_email,
-            password_hash=first.u_password_hash,
-            date_joined=first.u_date_joined,
-            is_admin=bool(first.u_is_admin),
-            daily_limit=first.u_daily_limit,
-            is_active=bool(first.u_is_active),
-        )
-        if first.c_id is None:
-            return AskContext(user=user, chat=None, history=[])
-        chat = Chat(
-            id=first.c_id,
-            user_id=first.c_user_id,
-            title=first.c_title,
-            mode=Mode(first.c_mode),
-            topic=first.c_topic,
-            created_at=first.c_created_at,
-            updated_at=first.c_updated_at,
-            message_count=first.c_message_count,
-            level=Level(first.c_level),
-        )
-        history = [
-            Message(
-                id=row.m_id,
-                chat_id=row.m_chat_id,
-                role=Role(row.m_role),
-                content=row.m_content,
-                created_at=row.m_created_at,
-                status=MessageStatus(row.m_status),
-                model=row.m_model,
-                feedback=feedback_of(row.m_feedback),
+        return _context((await self._tx.execute(_ASK_CONTEXT, params)).all())
+
+    async def ask_counted(
+        self,
+        user_id: int,
+        chat_id: int,
+        message: NewMessage,
+        *,
+        day: date,
+        default_limit: int,
+        history: int,
+        now: datetime,
+    ) -> CountedAsk:
+        if self._tx.dialect != "postgresql":
+            return await self._ask_counted_in_turns(
+                user_id, chat_id, message, day=day, default_limit=default_limit, history=history, now=now
             )
-            for row in rows[1:]
-        ]
-        return AskContext(user=user, chat=chat, history=history)
+        params = {
+            "user_id": user_id,
+            "limit": max(history, 0),
+            "default_limit": default_limit,
+            "qday": day,
+            **_message_values(chat_id, message, now),
+        }
+        try:
+            rows = (await self._tx.execute(_ASK_COUNTED, params)).all()
+        except NotFound:  # the chat was deleted since the statement's snapshot: nothing is taken
+            raise ChatNotFound from None
+        context = _context(rows)
+        first = rows[0] if context.user is not None else None
+        if first is None or first.s_id is None:
+            return CountedAsk(context=context, counted=None)
+        return CountedAsk(context=context, counted=(first.s_used, _stored(first.s_id, chat_id, message, now)))
+
+    async def _ask_counted_in_turns(
+        self,
+        user_id: int,
+        chat_id: int,
+        message: NewMessage,
+        *,
+        day: date,
+        default_limit: int,
+        history: int,
+        now: datetime,
+    ) -> CountedAsk:
+        """SQLite: the read, then the counted write in the unit of work's transaction. Opened
+        first, the read runs in a deferred transaction of its own, without the write lock."""
+        connection = self._tx.connection
+        if connection is None or connection.in_transaction():
+            context = await self.ask_context(user_id, chat_id, limit=history)
+        else:
+            sync = connection.sync_connection
+            was_read_only = sync is not None and sync.get_execution_options().get(READ_ONLY, False)
+            await connection.execution_options(**{READ_ONLY: True})
+            try:
+                context = await self.ask_context(user_id, chat_id, limit=history)
+            finally:
+                await connection.rollback()  # ends the read; the write below begins IMMEDIATE
+                await connection.execution_options(**{READ_ONLY: was_read_only})
+        user = context.user
+        if user is None or not user.is_active or context.chat is None:
+            return CountedAsk(context=context, counted=None)
+        limit = default_limit if user.daily_limit is None else user.daily_limit
+        counted = await self.add_counted(user_id, chat_id, message, day=day, limit=limit, now=now)
+        return CountedAsk(context=context, counted=counted)
 
     async def add_counted(
         self, user_id: int, chat_id: int, message: NewMessage, *, day: date, limit: int, now: datetime

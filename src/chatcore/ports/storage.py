@@ -248,6 +248,28 @@ class MessageRepository(Protocol):
         (:class:`UnitOfWorkFactory`); in any other, part of its transaction."""
         ...
 
+    async def ask_counted(
+        self,
+        user_id: int,
+        chat_id: int,
+        message: NewMessage,
+        *,
+        day: date,
+        default_limit: int,
+        history: int,
+        now: datetime,
+    ) -> CountedAsk:
+        """Asking the tutor without an Idempotency-Key, read and write as one step: read what
+        :meth:`ask_context` reads (``history`` messages, from before ``message``) and, only when
+        the user exists, is active and owns the chat, take a slot with their limit (their
+        ``daily_limit``, else ``default_limit``) and store ``message``, as :meth:`add_counted`.
+        ``CountedAsk.counted`` is ``None`` when nothing was taken (no such active user or chat of
+        theirs, or the day full). Raises ``ChatNotFound`` when the chat goes away before the
+        message is stored, taking no slot. The one write a ``one_write`` unit of work may make
+        (PostgreSQL: one statement); databases with a single writer may read before taking
+        their write lock."""
+        ...
+
     async def add_claimed(
         self,
         user_id: int,
@@ -302,6 +324,16 @@ class AskContext:
     user: User | None
     chat: Chat | None
     history: list[Message]
+
+
+@dataclass(frozen=True, slots=True)
+class CountedAsk:
+    """What :meth:`MessageRepository.ask_counted` read (``context``, as :meth:`MessageRepository.ask_context`)
+    and wrote: ``counted`` is ``(used, message)`` as :meth:`MessageRepository.add_counted`, or
+    ``None`` when no slot was taken."""
+
+    context: AskContext
+    counted: tuple[int, Message] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -570,7 +602,8 @@ class UnitOfWorkFactory(Protocol):
     data, and the BEGIN/ROLLBACK round trips are saved).
 
     ``one_write=True`` promises at most one writing call, an atomic one
-    (:meth:`MessageRepository.add_counted`, :meth:`MessageRepository.add_reply`), then
+    (:meth:`MessageRepository.add_counted`, :meth:`MessageRepository.ask_counted`,
+    :meth:`MessageRepository.add_reply`), then
     ``commit()``: a database may then run each statement on its own, applied and durable as it
     returns (PostgreSQL: one statement, no BEGIN/COMMIT round trips), so leaving the block
     without ``commit()`` may not undo that write."""

@@ -1,0 +1,51 @@
+"""The statements one answered chat message without an Idempotency-Key sends to PostgreSQL (issue
+15): the read, the slot and the learner's message in one, then the reply. (Both run in autocommit;
+the ``BEGIN``/``COMMIT`` round trips are counted at asyncpg by ``bench/tutor_ask.py``.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+
+from adapters.sql import SqlUnitOfWorkFactory, create_engine_for, upgrade_to_head
+from chatcore.chats import ChatService
+from chatcore.clock import SystemClock
+from chatcore.quota import QuotaPolicy
+from chatcore.testing import ScriptedLLM
+from chatcore.tutoring import TutorService
+
+
+async def test_an_answered_message_is_two_statements(empty_postgres_url: str) -> None:
+    await upgrade_to_head(empty_postgres_url)
+    engine = create_engine_for(empty_postgres_url)
+    sent: list[str] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(" ".join(statement.split()))
+
+    try:
+        uow = SqlUnitOfWorkFactory(engine)
+        clock = SystemClock()
+        chats = ChatService(uow=uow, clock=clock)
+        tutor = TutorService(
+            uow=uow,
+            llm=ScriptedLLM(["Tell me more."] * 3),
+            clock=clock,
+            policy=QuotaPolicy(limit=5),
+            chats=chats,
+        )
+        async with uow() as tx:
+            user = await tx.users.add(username="alice", email=None, password_hash=None, now=clock.now())
+            await tx.commit()
+        chat = await chats.start_chat(user.id)
+        await tutor.ask(user.id, chat.id, "I am boring with my job.")
+        event.listen(engine.sync_engine, "before_cursor_execute", capture)
+        await tutor.ask(user.id, chat.id, "I am bored with my job.")
+    finally:
+        await engine.dispose()
+    assert len(sent) == 2, sent
+    assert sent[0].startswith("WITH context AS")
+    assert "INSERT INTO quota_usage" in sent[0]
+    assert "INSERT INTO messages" in sent[0]
+    assert "INSERT INTO messages" in sent[1]
