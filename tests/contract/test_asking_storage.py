@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -224,3 +225,26 @@ async def test_a_reply_to_a_vanished_chat_stores_nothing(storage: Storage, one_w
             )
     async with storage.uow(read_only=True) as tx:
         assert await tx.notebook.page(alice.id, before=None, limit=10) == []
+
+
+async def test_the_context_carries_the_messages_without_their_feedback(storage: Storage) -> None:
+    alice = await add_user(storage.uow)
+    chat = await add_chat(storage.uow, alice.id)
+    async with storage.uow() as tx:
+        asked = await tx.messages.add(chat.id, NewMessage(role=Role.USER, content="I am boring."), now=at(1))
+        reply = NewMessage(role=Role.ASSISTANT, content="Why?", model="m", feedback=FEEDBACK)
+        answered = await tx.messages.add(chat.id, reply, now=at(2))
+        await tx.commit()
+    assert answered.feedback == FEEDBACK  # stored with it
+
+    async with storage.uow(read_only=True) as tx:
+        context = await tx.messages.ask_context(alice.id, chat.id, limit=10)
+    async with storage.uow(one_write=True) as tx:
+        counted = await tx.messages.ask_counted(
+            alice.id, chat.id, HELLO, day=DAY, default_limit=5, history=10, now=at(3)
+        )
+        await tx.commit()
+
+    without = [asked, replace(answered, feedback=None)]
+    assert context.history == without
+    assert counted.context.history == without

@@ -142,11 +142,11 @@ def test_a_token_checked_before_still_expires(jose: JoseTokenService) -> None:
     assert jose.verify_access(token, now=T0) == 42
     ttl = jose.issue_access(42, now=T0).expires_in
 
-    assert jose.verify_access(token, now=T0 + timedelta(seconds=ttl)) == 42  # remembered, not expired
-    with pytest.raises(InvalidToken):
-        jose.verify_access(token, now=T0 + timedelta(seconds=ttl + 1))
+    assert jose.verify_access(token, now=T0 + timedelta(seconds=ttl - 1)) == 42  # remembered
+    with pytest.raises(InvalidToken):  # as the full check: expired at its "exp"
+        jose.verify_access(token, now=T0 + timedelta(seconds=ttl))
     with pytest.raises(InvalidToken):  # and stays refused
-        jose.verify_access(token, now=T0 + timedelta(seconds=ttl + 1))
+        jose.verify_access(token, now=T0 + timedelta(seconds=ttl + 60))
 
 
 def test_a_remembered_token_does_not_vouch_for_a_changed_one(jose: JoseTokenService) -> None:

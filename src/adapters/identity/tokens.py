@@ -82,7 +82,7 @@ class JoseTokenService:
         known = self._verified.get(token)
         if known is not None:
             user_id, expires = known
-            if expires >= now.timestamp():
+            if expires > now.timestamp():
                 return user_id
             del self._verified[token]
             raise InvalidToken

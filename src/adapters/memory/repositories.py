@@ -366,7 +366,8 @@ class MemoryMessageRepository(_Repo):
         chat = self._t.chats.get(chat_id)
         if chat is None or chat.user_id != user_id:
             return AskContext(user=user, chat=None, history=[])
-        return AskContext(user=user, chat=chat, history=await self.recent(chat_id, limit=limit))
+        history = [replace(m, feedback=None) for m in await self.recent(chat_id, limit=limit)]
+        return AskContext(user=user, chat=chat, history=history)
 
     async def add_counted(
         self, user_id: int, chat_id: int, message: NewMessage, *, day: date, limit: int, now: datetime

@@ -69,6 +69,8 @@ _MESSAGE = (
     messages.c.model,
     messages.c.feedback,
 )
+_HISTORY = tuple(column for column in _MESSAGE if column.name != "feedback")
+"""A message as the tutor's context needs it: without its feedback (a JSON text per reply)."""
 
 # The statements of the hot path (asking the tutor) are built once.
 _now = bindparam("now", type_=UtcDateTime())
@@ -112,7 +114,7 @@ _ASK_CONTEXT = union_all(
         literal_column("0").label("part"),
         *(column.label(f"u_{column.name}") for column in USER_COLUMNS),
         *(column.label(f"c_{column.name}") for column in _CHAT),
-        *_none(_MESSAGE, "m"),
+        *_none(_HISTORY, "m"),
     )
     .select_from(
         users.outerjoin(chats, and_(chats.c.id == bindparam("chat_id"), chats.c.user_id == users.c.id))
@@ -122,7 +124,7 @@ _ASK_CONTEXT = union_all(
         literal_column("1"),
         *_none(USER_COLUMNS, "u"),
         *_none(_CHAT, "c"),
-        *(column.label(f"m_{column.name}") for column in _MESSAGE),
+        *(column.label(f"m_{column.name}") for column in _HISTORY),
     )
     .select_from(messages.join(chats, chats.c.id == messages.c.chat_id))
     .where(
@@ -251,14 +253,14 @@ def _ask_counted() -> Any:
             *(column for column in context.c if column.name != "lim"),
             slot.c.used.label("s_used"),
             stored.c.id.label("s_id"),
-            *_none(_MESSAGE, "m"),
+            *_none(_HISTORY, "m"),
         ).select_from(context.outerjoin(slot, true()).outerjoin(stored, true())),
         select(
             literal_column("1"),
             *_none(USER_COLUMNS, "u"),
             *_none(_CHAT, "c"),
             *counted,
-            *(column.label(f"m_{column.name}") for column in _MESSAGE),
+            *(column.label(f"m_{column.name}") for column in _HISTORY),
         )
         .select_from(messages.join(chats, chats.c.id == messages.c.chat_id))
         .where(
@@ -429,7 +431,6 @@ def _context(rows: Sequence[Row[Any]]) -> AskContext:
             created_at=row.m_created_at,
             status=MessageStatus(row.m_status),
             model=row.m_model,
-            feedback=feedback_of(row.m_feedback),
         )
         for row in rows[1:]
     ]

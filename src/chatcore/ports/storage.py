@@ -319,7 +319,8 @@ class MessageRepository(Protocol):
 @dataclass(frozen=True, slots=True)
 class AskContext:
     """What :meth:`MessageRepository.ask_context` read: ``user`` is ``None`` when there is no such
-    user, ``chat`` when the user has no such chat (and ``history`` is then empty)."""
+    user, ``chat`` when the user has no such chat (and ``history`` is then empty). The
+    ``history`` messages are what the tutor's context needs: without their feedback (``None``)."""
 
     user: User | None
     chat: Chat | None
