@@ -173,22 +173,33 @@ _one = bindparam("one", 1, type_=quota_usage.c.used.type)
 _qlimit = bindparam("qlimit", type_=quota_usage.c.used.type)
 
 
+def _slot(rows: Any, *, below: Any) -> Any:
+    """PostgreSQL: the quota upsert of ``QuotaLedger.consume`` as a CTE: ``rows`` (a ``VALUES``
+    or a ``SELECT`` of user_id, day, used=1) inserted, or the day's count raised by one while it
+    is ``below`` the limit. Returns the new count; no row when the day is full."""
+    insert_ = postgresql.insert(quota_usage)
+    upsert = (
+        insert_.values(rows)
+        if isinstance(rows, dict)
+        else insert_.from_select(["user_id", "day", "used"], rows)
+    )
+    return (
+        upsert.on_conflict_do_update(
+            index_elements=[quota_usage.c.user_id, quota_usage.c.day],
+            set_={"used": quota_usage.c.used + _one},
+            where=quota_usage.c.used < below,
+        )
+        .returning(quota_usage.c.used)
+        .cte("slot")
+    )
+
+
 def _add_counted() -> Any:
     """PostgreSQL: the quota upsert of ``QuotaLedger.consume`` and the message ``INSERT`` in one
     statement, the ``INSERT`` reading the upsert's row, so the message is stored only when a slot
     was granted. A chat deleted meanwhile fails the foreign key: the whole statement, the slot
     with it, is undone. No row: the day is full."""
-    slot = (
-        postgresql.insert(quota_usage)
-        .values(user_id=_uid, day=_qday, used=_one)
-        .on_conflict_do_update(
-            index_elements=[quota_usage.c.user_id, quota_usage.c.day],
-            set_={"used": quota_usage.c.used + _one},
-            where=quota_usage.c.used < _qlimit,
-        )
-        .returning(quota_usage.c.used)
-        .cte("slot")
-    )
+    slot = _slot({"user_id": _uid, "day": _qday, "used": _one}, below=_qlimit)
     stored = (
         insert(messages)
         .from_select(_NEW_MESSAGE, select(*(_typed(name) for name in _NEW_MESSAGE)).select_from(slot))
@@ -221,21 +232,11 @@ def _ask_counted() -> Any:
         .where(users.c.id == bindparam("user_id"))
         .cte("context")
     )
-    slot = (
-        postgresql.insert(quota_usage)
-        .from_select(
-            ["user_id", "day", "used"],
-            select(context.c.u_id, _qday, _one).where(
-                context.c.u_is_active.is_(true()), context.c.c_id.is_not(None), context.c.lim > 0
-            ),
-        )
-        .on_conflict_do_update(
-            index_elements=[quota_usage.c.user_id, quota_usage.c.day],
-            set_={"used": quota_usage.c.used + _one},
-            where=quota_usage.c.used < select(context.c.lim).scalar_subquery(),
-        )
-        .returning(quota_usage.c.used)
-        .cte("slot")
+    slot = _slot(
+        select(context.c.u_id, _qday, _one).where(
+            context.c.u_is_active.is_(true()), context.c.c_id.is_not(None), context.c.lim > 0
+        ),
+        below=select(context.c.lim).scalar_subquery(),
     )
     stored = (
         insert(messages)
@@ -318,19 +319,7 @@ def _add_claimed() -> Any:
     must be rolled back)."""
     next_id = func.nextval(func.pg_get_serial_sequence("messages", "id"))
     claim = _claim(postgresql.insert(idempotency_keys), message_id=next_id).cte("claim")
-    slot = (
-        postgresql.insert(quota_usage)
-        .from_select(
-            ["user_id", "day", "used"], select(_uid, _qday, _one).select_from(claim).where(_qlimit > 0)
-        )
-        .on_conflict_do_update(
-            index_elements=[quota_usage.c.user_id, quota_usage.c.day],
-            set_={"used": quota_usage.c.used + _one},
-            where=quota_usage.c.used < _qlimit,
-        )
-        .returning(quota_usage.c.used)
-        .cte("slot")
-    )
+    slot = _slot(select(_uid, _qday, _one).select_from(claim).where(_qlimit > 0), below=_qlimit)
     stored = (
         insert(messages)
         .from_select(
