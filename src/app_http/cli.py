@@ -14,6 +14,7 @@ import getpass
 import multiprocessing
 import sys
 from collections.abc import Sequence
+from multiprocessing.connection import Connection
 
 from app_http.admin_cli import add_admin_parser
 from app_http.logs import configure_logging
@@ -73,7 +74,7 @@ def serve(settings: Settings) -> int:
     from granian.http import HTTP1Settings
     from granian.log import LogLevels
 
-    _prepare_apart()
+    prepare_apart()
     print(
         f"chatcore: serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s)",
         file=sys.stderr,
@@ -103,20 +104,43 @@ def serve(settings: Settings) -> int:
     return 0
 
 
-def _prepare() -> None:
+def prepare_in_child(report: Connection) -> None:
+    """In the child: the secret key and the database; sends back ``None`` or the error's text."""
     from app_http.bootstrap import prepare_database, resolve_secret_key
 
-    settings = Settings.from_env()
-    resolve_secret_key(settings)
-    asyncio.run(prepare_database(settings, upgrade=settings.embedded_database))
+    try:
+        settings = Settings.from_env()
+        resolve_secret_key(settings)
+        asyncio.run(prepare_database(settings, upgrade=settings.embedded_database))
+    except ConfigError as exc:
+        report.send(str(exc))
+    else:
+        report.send(None)
+    finally:
+        report.close()
 
 
-def _prepare_apart() -> None:
+def prepare_apart() -> None:
     """Make the secret key and check (or, embedded, create) the database, in a forked child: this
     process then forks the workers without the database layer or Alembic in its memory. Raises
-    the child's ``ConfigError``."""
-    with multiprocessing.get_context("fork").Pool(1) as pool:
-        pool.apply(_prepare)
+    ``ConfigError`` with the child's reason, or when the child died without one."""
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(target=prepare_in_child, args=(sending,), name="chatcore-prepare")
+    child.start()
+    sending.close()
+    try:
+        reason = receiving.recv()
+    except EOFError:  # the child ended without a word: killed, or crashed (its traceback is above)
+        child.join()
+        raise ConfigError(
+            f"Preparing the database stopped unexpectedly (exit code {child.exitcode})."
+        ) from None
+    finally:
+        receiving.close()
+    child.join()
+    if reason is not None:
+        raise ConfigError(reason)
 
 
 async def create_admin(settings: Settings, username: str, email: str | None, from_stdin: bool) -> int:

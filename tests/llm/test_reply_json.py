@@ -151,3 +151,22 @@ def test_no_text_is_ever_lost(text: str, cuts: list[int]) -> None:
         assert given_text == text
     elif text.strip():
         assert given_text.strip() or '"reply"' in text
+
+
+def test_whitespace_before_the_answer_is_set_aside_as_it_comes() -> None:
+    answer = json.dumps({"reply": "Hi there.", "feedback": FEEDBACK})
+    shown, tail, feedback = run([" ", "\n"] * 5_000 + [answer[:5], answer[5:]])
+    assert "".join(shown) + tail == "Hi there."
+    assert feedback is not None
+    plain_shown, plain_tail, _ = run(["  \n", "Plain ", "text."])
+    assert "".join(plain_shown) + plain_tail == "  \nPlain text."  # plain text: unchanged
+
+
+def test_an_answer_that_stays_undecided_is_held_to_the_end() -> None:
+    answer = json.dumps({"reply": "Hi there.", "feedback": FEEDBACK})
+    extractor = ReplyExtractor()
+    shown = [extractor.feed(piece) for piece in ["```json\n", *(["\n"] * 5_000), answer]]
+    assert "".join(shown) == ""  # undecided past 256 characters: nothing is scanned again
+    tail, found = extractor.finish()
+    assert tail == "Hi there."
+    assert found is not None

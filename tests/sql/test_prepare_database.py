@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pytest
 
 from adapters.sql import current_revision, head_revision, upgrade_to_head
+from app_http import cli
 from app_http.bootstrap import prepare_database
 from app_http.cli import main
 from app_http.settings import ConfigError, Settings
@@ -103,3 +106,15 @@ async def test_a_migrated_database_is_accepted_without_upgrading(empty_url: str,
     await prepare_database(
         Settings(data_dir=tmp_path, database_url=empty_url, secret_key=SECRET), upgrade=False
     )
+
+
+def test_a_preparation_that_dies_is_reported_not_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``chatcore serve`` prepares the database in a child process: killed, it must not leave the
+    server waiting for an answer that never comes."""
+
+    def killed(report: Connection) -> None:
+        os._exit(9)
+
+    monkeypatch.setattr(cli, "prepare_in_child", killed)
+    with pytest.raises(ConfigError, match="exit code 9"):
+        cli.prepare_apart()

@@ -51,6 +51,7 @@ from adapters.openai_llm.structured import (
     scorecard_from,
 )
 from adapters.openai_llm.transport import ChatCompletions, EventStream
+from chatcore.errors import LLMError
 from chatcore.learning import Feedback, Scorecard
 from chatcore.ports.llm import Completion, Prompt, ScorecardRequest, Turn
 
@@ -161,7 +162,12 @@ class OpenAIGateway:
                     produced = True
                     yield text
                 if extractor is not None and extractor.reply_closed:
-                    finished = await self._rest_of(upstream, extractor, deadline=deadline) or finished
+                    # The learner has the whole reply: whatever becomes of the feedback that
+                    # follows it (cut, stalled, an error; logged by ``translated``), the reply
+                    # is complete and is kept, without feedback.
+                    with suppress(LLMError):
+                        await self._rest_of(upstream, extractor, deadline=deadline)
+                    finished = True
                     break
             if extractor is not None and finished:
                 tail, found = extractor.finish()

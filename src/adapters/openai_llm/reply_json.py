@@ -30,6 +30,9 @@ _WS = " \t\r\n"
 _KEY = '"reply"'
 _FENCE = "```"
 _MAX_FENCE_LINE = 40
+_MAX_HEAD = 256
+"""Characters read without knowing what the answer is (a model emitting endless whitespace after
+a fence, say): past them it is held to the end, so each piece is not scanned again from the start."""
 """A code fence's first line (```json) longer than this is not a fence: the text is plain."""
 REPLACEMENT = "\ufffd"
 """What a lone surrogate escape becomes (it could not be stored as UTF-8)."""
@@ -91,6 +94,8 @@ class ReplyExtractor:
         """_HEAD: the text received while still deciding what the answer is."""
         self._pending = ""
         """_REPLY: an escape sequence split across pieces, completed by the next one."""
+        self._lead: list[str] = []
+        """_HEAD: the whitespace before the answer's first character (given back if it is plain)."""
 
     @property
     def reply_closed(self) -> bool:
@@ -106,8 +111,17 @@ class ReplyExtractor:
             return self._decode(piece)
         if self._state != _HEAD:
             return ""
+        if not self._head:  # leading whitespace is set aside as it comes, never scanned again
+            stripped = piece.lstrip(_WS)
+            self._lead.append(piece[: len(piece) - len(stripped)])
+            piece = stripped
+            if not piece:
+                return ""
         self._head += piece
-        return self._decide()
+        shown = self._decide()
+        if self._state == _HEAD and len(self._head) > _MAX_HEAD:
+            self._state, self._head = _HELD, ""
+        return shown
 
     def finish(self) -> tuple[str, str | None]:
         """(the reply text not given yet, the feedback's JSON text or ``None``)."""
@@ -173,7 +187,7 @@ class ReplyExtractor:
 
     def _plain(self) -> str:
         self._state = _PLAIN
-        head, self._head = self._head, ""
+        head, self._head = "".join(self._lead) + self._head, ""
         return head
 
     def _decode(self, piece: str) -> str:
