@@ -202,7 +202,12 @@ def _networks(raw: str, name: str) -> tuple[Network, ...]:
 
 
 def _url(raw: str, name: str) -> str:
-    if raw and urlsplit(raw).scheme not in {"http", "https"}:
+    if not raw:
+        return raw
+    parts = urlsplit(raw)
+    if "@" in parts.netloc:  # never echoed: it would show the password
+        raise ConfigError(f"{name} must not contain a user name or password (use the API key setting).")
+    if parts.scheme not in {"http", "https"}:
         raise ConfigError(f"{name} must be an http(s) URL, not {raw!r}.")
     return raw
 

@@ -8,7 +8,7 @@ from structlog.testing import capture_logs
 from adapters.offline_tutor import OfflineTutorGateway
 from adapters.openai_llm import OpenAIGateway
 from app_http.bootstrap import build_llm
-from app_http.settings import Settings
+from app_http.settings import ConfigError, Settings
 from chatcore.errors import LLMTimeout
 from fakes.fake_openai import FakeOpenAI
 from llm.conftest import API_KEY, prompt
@@ -70,3 +70,13 @@ async def test_the_environment_reaches_the_gateway(fake: FakeOpenAI) -> None:
     first = fake.chat_requests()[0]
     assert first.json()["model"] == "tutor-model"
     assert first.headers["authorization"] == f"Bearer {API_KEY}"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://user:hunter2-secret@llm.internal/v1", "https://token@api.example.com/v1"]
+)
+def test_a_base_url_with_credentials_is_refused_without_showing_them(url: str) -> None:
+    with pytest.raises(ConfigError, match="must not contain a user name or password") as refused:
+        Settings.from_env({"OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": url})
+    assert "hunter2" not in str(refused.value)
+    assert "token@" not in str(refused.value)

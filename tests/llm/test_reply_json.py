@@ -170,3 +170,8 @@ def test_an_answer_that_stays_undecided_is_held_to_the_end() -> None:
     tail, found = extractor.finish()
     assert tail == "Hi there."
     assert found is not None
+
+
+def test_a_whole_answer_cut_inside_the_reply_gives_the_reply_so_far() -> None:
+    assert split_answer('{"reply": "Hello, how are yo') == ("Hello, how are yo", None)
+    assert split_answer('{"reply": "') == ('{"reply": "', None)  # nothing of a reply: the raw text

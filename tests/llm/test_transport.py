@@ -8,7 +8,7 @@ import contextlib
 
 import pytest
 
-from adapters.openai_llm.transport import MAX_LINE, ChatCompletions, StreamFailed
+from adapters.openai_llm.transport import MAX_BODY, MAX_LINE, ChatCompletions, StreamFailed
 
 
 def _client(base_url: str) -> ChatCompletions:
@@ -90,3 +90,9 @@ async def test_a_stream_error_object_and_a_line_without_end_are_refused() -> Non
     assert failed.value.code == "server_overloaded"
     with pytest.raises(ValueError, match="too long"):
         await _events([b"data: " + b"x" * (MAX_LINE + 10)])
+
+
+async def test_an_event_over_the_size_limit_is_refused() -> None:
+    line = b"data: " + b"x" * 1000 + b"\n"
+    with pytest.raises(ValueError, match="too long"):
+        await _events([line * (MAX_BODY // 1000 + 10) + b"\n"])

@@ -66,14 +66,14 @@ def parse_combined(text: str) -> tuple[str, str | None] | None:
 
 def split_answer(text: str) -> tuple[str, str | None]:
     """(reply, feedback JSON or ``None``) of a whole, non-streamed answer: the object's parts when
-    it is one (:func:`parse_combined`); its reply string alone when only what follows it is
-    broken; else the whole text is the reply, with no feedback."""
+    it is one (:func:`parse_combined`); its reply string alone when the answer is cut inside it or
+    only what follows it is broken; else the whole text is the reply, with no feedback."""
     parsed = parse_combined(text)
     if parsed is not None:
         return parsed
     extractor = ReplyExtractor()
     shown = extractor.feed(text)
-    if extractor.reply_closed and shown.strip():
+    if extractor.reply_started and shown.strip():  # cut inside the reply, or broken after it
         return shown, None
     return text, None
 
@@ -96,6 +96,11 @@ class ReplyExtractor:
         """_REPLY: an escape sequence split across pieces, completed by the next one."""
         self._lead: list[str] = []
         """_HEAD: the whitespace before the answer's first character (given back if it is plain)."""
+
+    @property
+    def reply_started(self) -> bool:
+        """Whether the reply string's opening quote was read (the reply is being, or was, given)."""
+        return self._state in (_REPLY, _AFTER)
 
     @property
     def reply_closed(self) -> bool:

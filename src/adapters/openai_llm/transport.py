@@ -26,6 +26,8 @@ import msgspec
 MAX_LINE = 1024 * 1024
 """The longest line taken from a stream (an event is a few hundred bytes)."""
 DONE = b"[DONE]"
+MAX_BODY = 4 * 1024 * 1024
+"""The largest answer or stream event taken from the upstream (a reply is a few kilobytes)."""
 MAX_ERROR_BODY = 64 * 1024
 """Bytes of an error answer read to find its ``error.code`` (the rest is never read)."""
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -123,9 +125,13 @@ class ChatCompletions:
         connection errors, or ``ValueError`` for an answer that is not JSON."""
         response = await self._send(body, accept="application/json")
         try:
-            raw = await response.read()
+            raw = await response.content.read(MAX_BODY + 1)
+            while len(raw) <= MAX_BODY and not response.content.at_eof():
+                raw += await response.content.read(MAX_BODY + 1 - len(raw))
         finally:
             response.release()
+        if len(raw) > MAX_BODY:
+            raise ValueError("the answer is too long")
         try:
             return msgspec.json.decode(raw)
         except msgspec.DecodeError as exc:
@@ -163,6 +169,8 @@ class EventStream:
         """The start of a line whose end has not arrived yet."""
         self._data: list[bytes] = []
         """The ``data:`` lines of the event being read."""
+        self._size = 0
+        """Their length."""
         self._events: deque[bytes] = deque()
         """Events complete and not handed out yet, in order."""
 
@@ -211,9 +219,12 @@ class EventStream:
             if not line:  # the end of one event
                 if self._data:
                     self._events.append(b"\n".join(self._data))
-                    self._data = []
+                    self._data, self._size = [], 0
             elif line.startswith(b"data:"):
                 self._data.append(line[5:].lstrip(b" "))
+                self._size += len(line)
+                if self._size > MAX_BODY:
+                    raise ValueError("a stream event is too long")
             elif len(line) > MAX_LINE:
                 raise ValueError("a stream line is too long")
             # Other fields (event:, id:, retry:) and comments (":") carry nothing we use.
