@@ -308,7 +308,9 @@ STREAM_FAULTS = [
     pytest.param({"mode": "429"}, "llm_busy", id="429"),
     pytest.param({"mode": "500"}, "llm_error", id="500"),
     pytest.param({"mode": "401"}, "llm_misconfigured", id="401"),
-    pytest.param({"mode": "cut"}, "llm_error", id="cut-halfway"),
+    # A plain-text answer: the cut falls inside the reply (one cut inside the feedback keeps the
+    # reply: test_a_stream_cut_after_the_reply_keeps_it_without_feedback).
+    pytest.param({"mode": "cut", "structured": "text"}, "llm_error", id="cut-halfway"),
 ]
 
 
@@ -333,6 +335,24 @@ def test_a_streamed_fault_ends_in_an_error_event_and_gives_the_slot_back(
     assert error == {"code": code, "detail": error["detail"]}
     assert API_KEY not in json.dumps(events)
     assert_kept_as_failed(learner, chat_id, "Tell me a story, please.", used=1)
+
+
+def test_a_stream_cut_after_the_reply_keeps_it_without_feedback(
+    learner: Learner, fake: FakeOpenAIProcess
+) -> None:
+    chat_id = learner.new_chat()
+    fake.configure(mode="cut")  # the JSON answer is cut halfway: inside the feedback, after the reply
+
+    response, events = learner.stream(chat_id, "I visited Busan with my family.")
+
+    assert response.status_code == 201
+    names = [name for name, _ in events]
+    assert names[-1] == "done"
+    done = events[-1][1]
+    reply = done["reply"]
+    assert (reply["content"], reply["status"], reply["feedback"]) == (REPLY, "ok", None)
+    assert "".join(data["text"] for name, data in events if name == "delta") == REPLY
+    assert (done["quota"]["used"], done["quota"]["remaining"]) == (1, 4)
 
 
 def test_a_streamed_reply_is_stored_as_the_concatenated_deltas(
