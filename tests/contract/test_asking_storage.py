@@ -1,21 +1,33 @@
 """Contract: what asking the tutor reads and writes in one step each (SPEC §4.2, §5, §4.7; issue 15):
-``MessageRepository.ask_context``, ``add_counted`` and ``add_reply``, also in ``one_write`` units of work."""
+``MessageRepository.ask_context``, ``ask_counted`` (its counted write) and ``add_reply``, also in
+``one_write`` units of work."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
 from chatcore.errors import ChatNotFound
-from chatcore.model import MessageStatus, NewMessage, Role
+from chatcore.model import Message, MessageStatus, NewMessage, Role
+from chatcore.ports.storage import UnitOfWork
 from contract.conftest import Storage
 from contract.helpers import CORRECTION, FEEDBACK, T0, add_chat, add_user, at
 
 DAY = date(2026, 11, 26)
 HELLO = NewMessage(role=Role.USER, content="Hello ✨")
+
+
+async def counted_write(
+    tx: UnitOfWork, user_id: int, chat_id: int, *, limit: int, now: datetime
+) -> tuple[int, Message] | None:
+    """The slot and the learner's message of ``MessageRepository.ask_counted`` (no history read)."""
+    asked = await tx.messages.ask_counted(
+        user_id, chat_id, HELLO, day=DAY, default_limit=limit, history=0, now=now
+    )
+    return asked.counted
 
 
 async def test_the_context_is_the_user_their_chat_and_its_last_messages(storage: Storage) -> None:
@@ -76,9 +88,7 @@ async def test_a_counted_message_takes_a_slot_until_the_limit(storage: Storage, 
     results = []
     for i in range(3):
         async with storage.uow(one_write=one_write) as tx:
-            results.append(
-                await tx.messages.add_counted(alice.id, chat.id, HELLO, day=DAY, limit=2, now=at(i))
-            )
+            results.append(await counted_write(tx, alice.id, chat.id, limit=2, now=at(i)))
             await tx.commit()
     assert results[2] is None
     assert [used for used, _ in filter(None, results)] == [1, 2]
@@ -94,7 +104,7 @@ async def test_a_counted_message_takes_a_slot_until_the_limit(storage: Storage, 
         assert stored_chat is not None
         assert stored_chat.message_count == 2
     async with storage.uow(one_write=one_write) as tx:
-        assert await tx.messages.add_counted(alice.id, chat.id, HELLO, day=DAY, limit=0, now=at(5)) is None
+        assert await counted_write(tx, alice.id, chat.id, limit=0, now=at(5)) is None
 
 
 @pytest.mark.parametrize("one_write", [True, False])
@@ -105,8 +115,7 @@ async def test_a_counted_message_to_a_vanished_chat_takes_no_slot(storage: Stora
         await tx.chats.delete(alice.id, chat.id)
         await tx.commit()
     async with storage.uow(one_write=one_write) as tx:
-        with pytest.raises(ChatNotFound):
-            await tx.messages.add_counted(alice.id, chat.id, HELLO, day=DAY, limit=5, now=T0)
+        assert await counted_write(tx, alice.id, chat.id, limit=5, now=T0) is None
     async with storage.uow(read_only=True) as tx:
         assert await tx.quota.used(alice.id, DAY) == 0
 
@@ -116,7 +125,7 @@ async def test_a_counted_message_in_a_transaction_is_undone_with_it(storage: Sto
     chat = await add_chat(storage.uow, alice.id)
     async with storage.uow() as tx:
         assert await tx.quota.consume(alice.id, DAY, limit=5) == 1
-        counted = await tx.messages.add_counted(alice.id, chat.id, HELLO, day=DAY, limit=5, now=T0)
+        counted = await counted_write(tx, alice.id, chat.id, limit=5, now=T0)
         assert counted is not None
         assert counted[0] == 2
     async with storage.uow(read_only=True) as tx:
@@ -130,7 +139,7 @@ async def test_200_concurrent_counted_messages_store_exactly_the_limit(storage: 
 
     async def ask(i: int) -> int | None:
         async with storage.uow(one_write=True) as tx:
-            counted = await tx.messages.add_counted(alice.id, chat.id, HELLO, day=DAY, limit=5, now=at(i))
+            counted = await counted_write(tx, alice.id, chat.id, limit=5, now=at(i))
             await tx.commit()
         return None if counted is None else counted[0]
 

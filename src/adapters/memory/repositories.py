@@ -369,9 +369,10 @@ class MemoryMessageRepository(_Repo):
         history = [replace(m, feedback=None) for m in await self.recent(chat_id, limit=limit)]
         return AskContext(user=user, chat=chat, history=history)
 
-    async def add_counted(
+    async def _counted(
         self, user_id: int, chat_id: int, message: NewMessage, *, day: date, limit: int, now: datetime
     ) -> tuple[int, Message] | None:
+        """The slot and the message, in the unit of work (its rollback undoes both)."""
         if chat_id not in self._t.chats:
             raise ChatNotFound
         used = await MemoryQuotaLedger(self._t).consume(user_id, day, limit=limit)
@@ -395,7 +396,7 @@ class MemoryMessageRepository(_Repo):
         if user is None or not user.is_active or context.chat is None:
             return CountedAsk(context=context, counted=None)
         limit = default_limit if user.daily_limit is None else user.daily_limit
-        counted = await self.add_counted(user_id, chat_id, message, day=day, limit=limit, now=now)
+        counted = await self._counted(user_id, chat_id, message, day=day, limit=limit, now=now)
         return CountedAsk(context=context, counted=counted)
 
     async def add_claimed(
@@ -422,7 +423,7 @@ class MemoryMessageRepository(_Repo):
         )
         if earlier is not None:
             return earlier
-        counted = await self.add_counted(user_id, chat_id, message, day=day, limit=limit, now=now)
+        counted = await self._counted(user_id, chat_id, message, day=day, limit=limit, now=now)
         if counted is not None:
             await claims.attach(user_id=user_id, key=key, message_id=counted[1].id)
         return counted

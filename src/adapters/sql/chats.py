@@ -194,26 +194,9 @@ def _slot(rows: Any, *, below: Any) -> Any:
     )
 
 
-def _add_counted() -> Any:
-    """PostgreSQL: the quota upsert of ``QuotaLedger.consume`` and the message ``INSERT`` in one
-    statement, the ``INSERT`` reading the upsert's row, so the message is stored only when a slot
-    was granted. A chat deleted meanwhile fails the foreign key: the whole statement, the slot
-    with it, is undone. No row: the day is full."""
-    slot = _slot({"user_id": _uid, "day": _qday, "used": _one}, below=_qlimit)
-    stored = (
-        insert(messages)
-        .from_select(_NEW_MESSAGE, select(*(_typed(name) for name in _NEW_MESSAGE)).select_from(slot))
-        .returning(messages.c.id)
-        .cte("stored")
-    )
-    return select(slot.c.used, stored.c.id).select_from(slot.outerjoin(stored, true()))
-
-
-_ADD_COUNTED = _add_counted()
-
-
 def _ask_counted() -> Any:
-    """PostgreSQL: :data:`_ASK_CONTEXT` and :func:`_add_counted` in one statement. The first row
+    """PostgreSQL: :data:`_ASK_CONTEXT`, the quota upsert (:func:`_slot`) and the message ``INSERT``
+    in one statement. The first row
     holds the user and their chat (as ``_ASK_CONTEXT``) and the slot taken with the message
     stored (``s_used``, ``s_id``; null when none was), the next ones the chat's last messages.
     The slot is asked for only when the user is active and owns the chat, with their own limit
@@ -312,8 +295,8 @@ def _claim_alone(dialect: str) -> Any:
 
 def _add_claimed() -> Any:
     """PostgreSQL: the claim of an Idempotency-Key (:func:`_claim`), with the id of the message
-    to come taken from its sequence; only when it was claimed, the quota upsert (as in
-    :func:`_add_counted`); only when a slot was granted, the message ``INSERT`` with that id. One
+    to come taken from its sequence; only when it was claimed, the quota upsert (:func:`_slot`);
+    only when a slot was granted, the message ``INSERT`` with that id. One
     statement: the claim row already holds the message id, so no ``attach`` follows. No row: the
     key is held; a row without ``used``: the day is full (the claim is taken: the transaction
     must be rolled back)."""
@@ -616,29 +599,20 @@ class SqlMessageRepository(Repository):
         if user is None or not user.is_active or context.chat is None:
             return CountedAsk(context=context, counted=None)
         limit = default_limit if user.daily_limit is None else user.daily_limit
-        counted = await self.add_counted(user_id, chat_id, message, day=day, limit=limit, now=now)
+        counted = await self._counted(user_id, chat_id, message, day=day, limit=limit, now=now)
         return CountedAsk(context=context, counted=counted)
 
-    async def add_counted(
+    async def _counted(
         self, user_id: int, chat_id: int, message: NewMessage, *, day: date, limit: int, now: datetime
     ) -> tuple[int, Message] | None:
+        """SQLite: the slot and the message, two prepared statements in the unit of work's
+        transaction (a ``ChatNotFound`` leaves the block, which rolls the slot back)."""
         if limit <= 0:
             return None
-        if self._tx.dialect != "postgresql":
-            # SQLite: two prepared statements in the unit of work's transaction (a ChatNotFound
-            # leaves the block, which rolls the slot back).
-            used = await SqlQuotaLedger(self._tx).consume(user_id, day, limit=limit)
-            if used is None:
-                return None
-            return used, await self.add(chat_id, message, now=now)
-        params = {"uid": user_id, "qday": day, "qlimit": limit, **_message_values(chat_id, message, now)}
-        try:
-            row = (await self._tx.execute(_ADD_COUNTED, params)).first()
-        except NotFound:
-            raise ChatNotFound from None
-        if row is None:
+        used = await SqlQuotaLedger(self._tx).consume(user_id, day, limit=limit)
+        if used is None:
             return None
-        return row.used, _stored(row.id, chat_id, message, now)
+        return used, await self.add(chat_id, message, now=now)
 
     async def add_claimed(
         self,
@@ -670,7 +644,7 @@ class SqlMessageRepository(Repository):
                 raise ChatNotFound from None
             if earlier is not None:
                 return earlier
-            counted = await self.add_counted(user_id, chat_id, message, day=day, limit=limit, now=now)
+            counted = await self._counted(user_id, chat_id, message, day=day, limit=limit, now=now)
             if counted is not None:
                 await claims.attach(user_id=user_id, key=key, message_id=counted[1].id)
             return counted

@@ -238,16 +238,6 @@ class MessageRepository(Protocol):
         (as :meth:`recent`; none without the chat)."""
         ...
 
-    async def add_counted(
-        self, user_id: int, chat_id: int, message: NewMessage, *, day: date, limit: int, now: datetime
-    ) -> tuple[int, Message] | None:
-        """Take one quota slot of ``user_id`` on ``day`` (as :meth:`QuotaLedger.consume`) and store
-        ``message`` (as :meth:`add`), as one atomic write: ``(used, message)``, or ``None`` (and
-        nothing stored) when ``limit`` slots are taken. Raises ``ChatNotFound`` when the chat is
-        gone, taking no slot. The one write a ``one_write`` unit of work may make
-        (:class:`UnitOfWorkFactory`); in any other, part of its transaction."""
-        ...
-
     async def ask_counted(
         self,
         user_id: int,
@@ -262,7 +252,8 @@ class MessageRepository(Protocol):
         """Asking the tutor without an Idempotency-Key, read and write as one step: read what
         :meth:`ask_context` reads (``history`` messages, from before ``message``) and, only when
         the user exists, is active and owns the chat, take a slot with their limit (their
-        ``daily_limit``, else ``default_limit``) and store ``message``, as :meth:`add_counted`.
+        ``daily_limit``, else ``default_limit``; as :meth:`QuotaLedger.consume`) and store
+        ``message`` (as :meth:`add`), the message only when the slot was granted.
         ``CountedAsk.counted`` is ``None`` when nothing was taken (no such active user or chat of
         theirs, or the day full). Raises ``ChatNotFound`` when the chat goes away before the
         message is stored, taking no slot. The one write a ``one_write`` unit of work may make
@@ -285,7 +276,7 @@ class MessageRepository(Protocol):
     ) -> tuple[int, Message] | IdempotencyRecord | None:
         """Claim the Idempotency-Key ``key`` of ``user_id`` for ``chat_id`` (as
         :meth:`IdempotencyRepository.claim`) and, once this caller owns it, take a slot and store
-        ``message`` (as :meth:`add_counted`) and record the message on the claim (as
+        ``message`` (as :meth:`ask_counted` does) and record the message on the claim (as
         :meth:`IdempotencyRepository.attach`), as one write in the unit of work's transaction.
 
         Returns the existing record when another request holds the key (nothing else done);
@@ -311,7 +302,7 @@ class MessageRepository(Protocol):
         ``user_id``, keep the message's ``corrections`` in the notebook (as
         :meth:`NotebookRepository.add`) and, with ``idempotency_key``, record the reply on that
         claim (as :meth:`IdempotencyRepository.finish`): one atomic write. Raises ``ChatNotFound``
-        (storing nothing) when the chat is gone. Like :meth:`add_counted`, fit for a ``one_write``
+        (storing nothing) when the chat is gone. Like :meth:`ask_counted`, fit for a ``one_write``
         unit of work."""
         ...
 
@@ -330,8 +321,8 @@ class AskContext:
 @dataclass(frozen=True, slots=True)
 class CountedAsk:
     """What :meth:`MessageRepository.ask_counted` read (``context``, as :meth:`MessageRepository.ask_context`)
-    and wrote: ``counted`` is ``(used, message)`` as :meth:`MessageRepository.add_counted`, or
-    ``None`` when no slot was taken."""
+    and wrote: ``counted`` is ``(used, message)``, the day's count with the slot taken and the
+    stored message, or ``None`` when no slot was taken."""
 
     context: AskContext
     counted: tuple[int, Message] | None
@@ -603,8 +594,7 @@ class UnitOfWorkFactory(Protocol):
     data, and the BEGIN/ROLLBACK round trips are saved).
 
     ``one_write=True`` promises at most one writing call, an atomic one
-    (:meth:`MessageRepository.add_counted`, :meth:`MessageRepository.ask_counted`,
-    :meth:`MessageRepository.add_reply`), then
+    (:meth:`MessageRepository.ask_counted`, :meth:`MessageRepository.add_reply`), then
     ``commit()``: a database may then run each statement on its own, applied and durable as it
     returns (PostgreSQL: one statement, no BEGIN/COMMIT round trips), so leaving the block
     without ``commit()`` may not undo that write."""
