@@ -11,7 +11,6 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
-from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
@@ -19,6 +18,7 @@ from app_http.accounts import AccountController, MyAccountController
 from app_http.admin import AdminController
 from app_http.chats import ChatController
 from app_http.container import Container
+from app_http.direct import DirectRoutes
 from app_http.errors import handle_domain_error, handle_http_exception, handle_unexpected
 from app_http.health import HealthController
 from app_http.housekeeping import run_housekeeping
@@ -36,8 +36,9 @@ from chatcore.errors import ChatcoreError
 MAX_BODY_BYTES = 64 * 1024
 
 
-def create_app(container: Container) -> Litestar:
-    """The HTTP app over an already built container (the container is closed on shutdown)."""
+def create_app(container: Container, *, direct_routes: bool = True) -> Litestar:
+    """The HTTP app over an already built container (the container is closed on shutdown).
+    ``direct_routes=False`` leaves every request to Litestar's router (the tests compare both)."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -63,9 +64,6 @@ def create_app(container: Container) -> Litestar:
             OpenAICompatController,
             metrics_handler(container.metrics, token=container.settings.metrics_token),
             *web_routes(),
-        ],
-        middleware=[
-            DefineMiddleware(RequestGuard, read_timeout=container.settings.request_read_timeout),
         ],
         request_class=JsonRequest,
         cors_config=_cors(container),
@@ -98,8 +96,24 @@ def create_app(container: Container) -> Litestar:
         debug=False,
     )
     # Around the router rather than per route: a request no route takes (404, 405) gets its
-    # request id, headers, log line and metrics too.
-    app.asgi_handler = RequestContextMiddleware(app.asgi_handler, container.metrics)
+    # request id, headers, log line and metrics too, and the busiest endpoints are answered before
+    # the router (app_http.direct) under the same guard.
+    routed = app.asgi_handler
+    direct = (
+        routed
+        if not direct_routes
+        else DirectRoutes(
+            routed,
+            accounts=container.accounts,
+            tutor=container.tutor,
+            relay=container.relay,
+            clock=container.clock,
+            max_body=MAX_BODY_BYTES,
+            cors=bool(container.settings.cors_origins),
+        )
+    )
+    guarded = RequestGuard(direct, read_timeout=container.settings.request_read_timeout)
+    app.asgi_handler = RequestContextMiddleware(guarded, container.metrics)
     return app
 
 
