@@ -13,7 +13,7 @@ senders, and the rest of a body read before an early answer.
   then sees "connection reset" instead of the 413. Here the rest of the body (up to
   :data:`DRAIN_LIMIT` bytes) is read and thrown away before the answer goes out.
 
-Litestar runs middleware for matched routes only: a 404 or 405 from its router passes outside.
+It wraps every request (``app_http.app``): the direct routes and Litestar's router alike.
 """
 
 from __future__ import annotations

@@ -155,6 +155,11 @@ async def completions(api: Api) -> list[Any]:
     ):
         answers.append(await api.client.post("/v1/chat/completions", json=body, headers=headers))
     answers.append(await api.client.post("/v1/chat/completions", content=b"{", headers=auth))
+    for _ in range(3):  # the day's quota runs out
+        answers.append(await api.client.post("/v1/chat/completions", json=COMPLETION, headers=auth))
+    answers.append(
+        await api.client.post("/v1/chat/completions", json={**COMPLETION, "stream": True}, headers=auth)
+    )
     return answers
 
 
