@@ -74,7 +74,8 @@ class _Request:
 
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
-        self.headers: dict[bytes, bytes] = dict(scope["headers"])
+        # The first of a repeated header wins, as in Litestar's ``request.headers.get``.
+        self.headers: dict[bytes, bytes] = dict(reversed(list(scope["headers"])))
         self.received: list[ReceiveMessage] = []
         self.failure: Exception | None = None
 

@@ -103,6 +103,8 @@ async def credentials(api: Api) -> list[Any]:
         {"Authorization": "Bearer not-a-token"},
         {"Authorization": auth["Authorization"].replace("Bearer", "Basic")},
         {"Authorization": f"Bearer {key}"},
+        [("Authorization", "Bearer not-a-token"), ("Authorization", auth["Authorization"])],
+        [("Authorization", auth["Authorization"]), ("Authorization", "Bearer not-a-token")],
     ):
         answers.append(await api.client.post(path, json={"content": "hi"}, headers=headers))
         answers.append(await api.client.post("/v1/chat/completions", json=COMPLETION, headers=headers))
