@@ -11,6 +11,7 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
@@ -65,6 +66,9 @@ def create_app(container: Container, *, direct_routes: bool = True) -> Litestar:
             metrics_handler(container.metrics, token=container.settings.metrics_token),
             *web_routes(),
         ],
+        middleware=[
+            DefineMiddleware(RequestGuard, read_timeout=container.settings.request_read_timeout),
+        ],
         request_class=JsonRequest,
         cors_config=_cors(container),
         dependencies=_services(container),
@@ -96,24 +100,21 @@ def create_app(container: Container, *, direct_routes: bool = True) -> Litestar:
         debug=False,
     )
     # Around the router rather than per route: a request no route takes (404, 405) gets its
-    # request id, headers, log line and metrics too, and the busiest endpoints are answered before
-    # the router (app_http.direct) under the same guard.
-    routed = app.asgi_handler
-    direct = (
-        routed
-        if not direct_routes
-        else DirectRoutes(
-            routed,
+    # request id, headers, log line and metrics too. The busiest endpoints are answered in front of
+    # the router (app_http.direct), under the same request guard.
+    handler = app.asgi_handler
+    if direct_routes:
+        handler = DirectRoutes(
+            handler,
             accounts=container.accounts,
             tutor=container.tutor,
             relay=container.relay,
             clock=container.clock,
             max_body=MAX_BODY_BYTES,
+            read_timeout=container.settings.request_read_timeout,
             cors=bool(container.settings.cors_origins),
         )
-    )
-    guarded = RequestGuard(direct, read_timeout=container.settings.request_read_timeout)
-    app.asgi_handler = RequestContextMiddleware(guarded, container.metrics)
+    app.asgi_handler = RequestContextMiddleware(handler, container.metrics)
     return app
 
 

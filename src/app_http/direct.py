@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Any
+from typing import TypeVar
 
 import msgspec
 from litestar.enums import ScopeType
@@ -37,6 +37,7 @@ from app_http.errors import domain_error_answer, llm_failure_answer, unexpected_
 from app_http.json_body import ESCAPED_NUL
 from app_http.openai_compat import CompletionIn, completion_events, completion_out, turns_of
 from app_http.quota_headers import quota_headers
+from app_http.request_guard import RequestGuard
 from app_http.sse import stream_headers
 from app_http.structs import MAX_ID
 from chatcore.accounts import API_KEY_PREFIX, AccountService
@@ -56,8 +57,7 @@ _KEY_MAX = 255
 _JSON = b"application/json"
 _EVENTS = b"text/event-stream; charset=utf-8"
 _encode = msgspec.json.Encoder().encode
-_decode_message = msgspec.json.Decoder(MessageIn).decode
-_decode_completion = msgspec.json.Decoder(CompletionIn).decode
+S = TypeVar("S", bound=msgspec.Struct)
 
 Headers = list[tuple[bytes, bytes]]
 Events = AsyncGenerator[ServerSentEventMessage, None]
@@ -100,6 +100,7 @@ class DirectRoutes:
         relay: RelayService,
         clock: Clock,
         max_body: int,
+        read_timeout: float,
         cors: bool,
     ) -> None:
         self.app = app
@@ -109,36 +110,56 @@ class DirectRoutes:
         self.clock = clock
         self.max_body = max_body
         self.cors = cors
+        # Litestar's middleware (the same guard) runs for its routes only: these requests get their own.
+        self._guarded = RequestGuard(self._answer, read_timeout=read_timeout)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
         path = scope["path"]
+        if path != COMPLETIONS_PATH and _MESSAGES.fullmatch(path) is None:
+            await self.app(scope, receive, send)
+            return
+        if self.cors and any(name == b"origin" for name, _ in scope["headers"]):
+            await self.app(scope, receive, send)  # Litestar's CORS layer answers cross-origin requests
+            return
+        await self._guarded(scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A request to one of the two endpoints, past the guard (whose ``receive`` and ``send``
+        these are; Litestar's guard, for a request handed on, then wraps them again: harmless)."""
+        path = scope["path"]
         found = None if path == COMPLETIONS_PATH else _MESSAGES.fullmatch(path)
-        if (found is None and path != COMPLETIONS_PATH) or (found is not None and int(found[1]) > MAX_ID):
+        if found is not None and int(found[1]) > MAX_ID:
             await self.app(scope, receive, send)
             return
         request = _Request(scope)
+        template = COMPLETIONS_TEMPLATE if found is None else MESSAGES_TEMPLATE
+        answer = _Answer(request, receive, send, self.clock)
         try:
+            # In Litestar's order: the body, then the credential (an API key's use is recorded).
+            body = await self._body(request, receive)
             if found is None:
+                completion = _decode(CompletionIn, body)
                 user_id = await self._caller(request, api_keys=True)
-                completion = _decode(_decode_completion, await self._body(request, receive))
             else:
-                user_id = await self._caller(request, api_keys=False)
-                content = _decode(_decode_message, await self._body(request, receive)).content
+                content = _decode(MessageIn, body).content
                 key = _idempotency_key(request)
+                user_id = await self._caller(request, api_keys=False)
         except Delegate:
             await self.app(scope, _replayed(request, receive), send)
             return
+        except Exception as exc:  # the credential's lookup failed unforeseen: as Litestar would
+            scope["path_template"] = template
+            await answer.json(*unexpected_answer(scope, exc))
+            return
         scope.setdefault("state", {})["user_id"] = user_id
-        answer = _Answer(request, receive, send, self.clock)
+        scope["path_template"] = template
         try:
             if found is None:
-                scope["path_template"] = COMPLETIONS_TEMPLATE
                 await self._complete(answer, user_id, completion)
             else:
-                scope["path_template"] = MESSAGES_TEMPLATE
                 await self._send_message(answer, user_id, int(found[1]), content, key)
         except ChatcoreError as exc:
             if answer.started:
@@ -151,8 +172,6 @@ class DirectRoutes:
 
     async def _caller(self, request: _Request, *, api_keys: bool) -> int:
         """The caller's user id from a credential that verifies; anything else is Litestar's to refuse."""
-        if self.cors and b"origin" in request.headers:
-            raise Delegate
         scheme, _, token = (request.header(b"authorization") or "").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
@@ -169,7 +188,9 @@ class DirectRoutes:
     async def _body(self, request: _Request, receive: Receive) -> bytes:
         """The whole body, when ``Content-Length`` announces one within the limit."""
         declared = request.headers.get(b"content-length", b"")
-        if not declared.isdigit() or int(declared) > self.max_body or b"transfer-encoding" in request.headers:
+        if not (declared.isdigit() and len(declared) <= 9) or int(declared) > self.max_body:
+            raise Delegate
+        if b"transfer-encoding" in request.headers:
             raise Delegate
         size = 0
         while True:
@@ -226,7 +247,7 @@ class DirectRoutes:
 class _Answer:
     """Sending the answer of one request."""
 
-    __slots__ = ("clock", "receive", "request", "send", "started")
+    __slots__ = ("clock", "left", "receive", "request", "send", "started")
 
     def __init__(self, request: _Request, receive: Receive, send: Send, clock: Clock) -> None:
         self.request = request
@@ -234,6 +255,7 @@ class _Answer:
         self.send = send
         self.clock = clock
         self.started = False
+        self.left = False
 
     async def json(self, status: int, body: object, headers: dict[str, str]) -> None:
         encoded = _encode(body)
@@ -253,8 +275,9 @@ class _Answer:
         try:
             raw: Headers = [(b"content-type", _EVENTS), (b"connection", b"keep-alive")]
             await self._start(status, raw, stream_headers(quota, self.clock.now()))
-            pump = asyncio.ensure_future(self._pump(events))
+            # The watcher first: a client already gone is seen before the first event is sent.
             watch = asyncio.ensure_future(self._client_left())
+            pump = asyncio.ensure_future(self._pump(events))
             try:
                 await asyncio.wait((pump, watch), return_when=asyncio.FIRST_COMPLETED)
             finally:
@@ -270,13 +293,21 @@ class _Answer:
 
     async def _pump(self, events: Events) -> None:
         send = self.send
-        async for event in events:
-            await send({"type": "http.response.body", "body": event.encode(), "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        # ``left`` is checked before each event is asked for: events that never wait (the offline
+        # tutor, a replay) would otherwise all be made and sent before the watcher runs.
+        while not self.left:
+            try:
+                event = await anext(events)
+            except StopAsyncIteration:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
+            if not self.left:
+                await send({"type": "http.response.body", "body": event.encode(), "more_body": True})
 
     async def _client_left(self) -> None:
         while (await self.receive())["type"] != "http.disconnect":
             pass
+        self.left = True
 
     async def _start(self, status: int, raw: Headers, headers: dict[str, str]) -> None:
         raw.extend(
@@ -286,13 +317,14 @@ class _Answer:
         await self.send({"type": "http.response.start", "status": status, "headers": raw})
 
 
-def _decode(decode: Callable[[bytes], msgspec.Struct], body: bytes) -> Any:
-    """The body as the endpoint's struct, when it is exactly what the struct accepts."""
+def _decode(kind: type[S], body: bytes) -> S:
+    """The body as the endpoint's struct, read as Litestar reads it (JSON to plain values, which
+    checks every byte and number, then those values to the struct), when nothing in it is refused."""
     if ESCAPED_NUL in body:
         raise Delegate
     try:
-        return decode(body)
-    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):  # incl. a value out of bounds
+        return msgspec.convert(msgspec.json.decode(body), kind)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError):
         raise Delegate from None
 
 

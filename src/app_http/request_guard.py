@@ -13,7 +13,7 @@ senders, and the rest of a body read before an early answer.
   then sees "connection reset" instead of the 413. Here the rest of the body (up to
   :data:`DRAIN_LIMIT` bytes) is read and thrown away before the answer goes out.
 
-It wraps every request (``app_http.app``): the direct routes and Litestar's router alike.
+Litestar runs middleware for matched routes only: a 404 or 405 from its router passes outside.
 """
 
 from __future__ import annotations
@@ -113,7 +113,8 @@ class RequestGuard:
         chunked = False
         for name, value in headers:
             if name == b"content-length":
-                declared = int(value) if value.isdigit() else 0  # a bad one is Litestar's to refuse
+                # A bad one (or one past any body size: int() refuses 4,300 digits) is Litestar's to refuse.
+                declared = int(value) if value.isdigit() and len(value) <= 18 else 0
             elif name == b"transfer-encoding":
                 chunked = True
         deadline = asyncio.get_running_loop().time() + self.read_timeout

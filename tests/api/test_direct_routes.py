@@ -5,6 +5,7 @@ and for every malformed one they hand on."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -85,6 +86,10 @@ async def malformed_bodies(api: Api) -> list[Any]:
             b'{"content": "\xff"}',
             b"[" * 2000,
             b'{"content": "' + b"y" * (70 * 1024) + b'"}',
+            b'{"content": "hi", "x": 1e400}',
+            b'{"content": "hi", "x": -1e400}',
+            b'{"content": "hi", "x": "\xff"}',
+            b'{"content": "hi", "\xff": 1}',
         ],
     )
 
@@ -154,9 +159,13 @@ async def completions(api: Api) -> list[Any]:
         ({"messages": [{"role": "robot", "content": "x"}]}, auth),
         ({**COMPLETION, "stream": "yes"}, auth),
         ({"messages": [{"role": "user", "content": "x\u0000"}]}, auth),
+        ({**COMPLETION, "user": "\u0000"}, auth),
     ):
         answers.append(await api.client.post("/v1/chat/completions", json=body, headers=headers))
     answers.append(await api.client.post("/v1/chat/completions", content=b"{", headers=auth))
+    for raw in (b', "temperature": 1e400}', b', "user": "\xff"}'):
+        raw_body = json.dumps(COMPLETION).encode()[:-1] + raw
+        answers.append(await api.client.post("/v1/chat/completions", content=raw_body, headers=auth))
     for _ in range(3):  # the day's quota runs out
         answers.append(await api.client.post("/v1/chat/completions", json=COMPLETION, headers=auth))
     answers.append(
@@ -190,7 +199,7 @@ async def test_the_direct_routes_answer_as_litestar_does(scenario: Scenario, tmp
 
 async def test_only_what_is_not_ordinary_reaches_the_router(tmp_path: Path) -> None:
     async with api_over_fakes(tmp_path) as api:
-        direct = api.client.app.asgi_handler.app.app
+        direct = api.client.app.asgi_handler.app
         assert isinstance(direct, DirectRoutes)
         routed: list[str] = []
         inner = direct.app
