@@ -19,6 +19,7 @@ from app_http.accounts import AccountController, MyAccountController
 from app_http.admin import AdminController
 from app_http.chats import ChatController
 from app_http.container import Container
+from app_http.direct import DirectRoutes
 from app_http.errors import handle_domain_error, handle_http_exception, handle_unexpected
 from app_http.health import HealthController
 from app_http.housekeeping import run_housekeeping
@@ -36,8 +37,9 @@ from chatcore.errors import ChatcoreError
 MAX_BODY_BYTES = 64 * 1024
 
 
-def create_app(container: Container) -> Litestar:
-    """The HTTP app over an already built container (the container is closed on shutdown)."""
+def create_app(container: Container, *, direct_routes: bool = True) -> Litestar:
+    """The HTTP app over an already built container (the container is closed on shutdown).
+    ``direct_routes=False`` leaves every request to Litestar's router (the tests compare both)."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
@@ -98,8 +100,21 @@ def create_app(container: Container) -> Litestar:
         debug=False,
     )
     # Around the router rather than per route: a request no route takes (404, 405) gets its
-    # request id, headers, log line and metrics too.
-    app.asgi_handler = RequestContextMiddleware(app.asgi_handler, container.metrics)
+    # request id, headers, log line and metrics too. The busiest endpoints are answered in front of
+    # the router (app_http.direct), under the same request guard.
+    handler = app.asgi_handler
+    if direct_routes:
+        handler = DirectRoutes(
+            handler,
+            accounts=container.accounts,
+            tutor=container.tutor,
+            relay=container.relay,
+            clock=container.clock,
+            max_body=MAX_BODY_BYTES,
+            read_timeout=container.settings.request_read_timeout,
+            cors=bool(container.settings.cors_origins),
+        )
+    app.asgi_handler = RequestContextMiddleware(handler, container.metrics)
     return app
 
 

@@ -67,7 +67,7 @@ class CreatedChatOut(msgspec.Struct):
     quota: QuotaOut | None = None
 
 
-def _exchange_out(exchange: Exchange) -> ExchangeOut:
+def exchange_out(exchange: Exchange) -> ExchangeOut:
     return ExchangeOut(
         message=MessageOut.of(exchange.message),
         reply=MessageOut.of(exchange.reply),
@@ -75,22 +75,24 @@ def _exchange_out(exchange: Exchange) -> ExchangeOut:
     )
 
 
-def _wants_stream(request: Request[Any, Any, Any]) -> bool:
+def wants_stream(request: Request[Any, Any, Any]) -> bool:
     return "text/event-stream" in request.headers.get("accept", "")
 
 
-async def _replayed(exchange: Exchange) -> AsyncGenerator[ServerSentEventMessage, None]:
+async def replayed_events(exchange: Exchange) -> AsyncGenerator[ServerSentEventMessage, None]:
     """An Idempotency-Key replay: the stored result at once."""
-    yield ServerSentEventMessage(event="done", data=to_json(_exchange_out(exchange)))
+    yield ServerSentEventMessage(event="done", data=to_json(exchange_out(exchange)))
 
 
-async def _sse(events: ReplyStream[Delta | Done[Exchange]]) -> AsyncGenerator[ServerSentEventMessage, None]:
+async def exchange_events(
+    events: ReplyStream[Delta | Done[Exchange]],
+) -> AsyncGenerator[ServerSentEventMessage, None]:
     try:
         async for event in events:
             if isinstance(event, Delta):
                 yield ServerSentEventMessage(event="delta", data=to_json({"text": event.text}))
             else:
-                yield ServerSentEventMessage(event="done", data=to_json(_exchange_out(event.result)))
+                yield ServerSentEventMessage(event="done", data=to_json(exchange_out(event.result)))
     except ChatcoreError as exc:
         yield error_event(exc)
 
@@ -218,21 +220,21 @@ class ChatController(Controller):
         data: JSONBody[MessageIn],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ExchangeOut] | Response[ErrorBody] | ServerSentEvent:
-        if _wants_stream(request):
+        if wants_stream(request):
             pending = await tutor.accept(user_id, chat_id, data.content, idempotency_key=idempotency_key)
             now = clock.now()
             if isinstance(pending, Exchange):
-                return event_stream(_replayed(pending), quota=pending.quota, now=now, status_code=201)
+                return event_stream(replayed_events(pending), quota=pending.quota, now=now, status_code=201)
             events = tutor.stream(pending)
             return event_stream(
-                _sse(events), quota=pending.quota, now=now, status_code=201, close=events.aclose
+                exchange_events(events), quota=pending.quota, now=now, status_code=201, close=events.aclose
             )
         try:
             exchange = await tutor.ask(user_id, chat_id, data.content, idempotency_key=idempotency_key)
         except LLMError as exc:
             return llm_failure_response(exc, await tutor.quota(user_id), clock.now())
         return Response(
-            _exchange_out(exchange), status_code=201, headers=quota_headers(exchange.quota, clock.now())
+            exchange_out(exchange), status_code=201, headers=quota_headers(exchange.quota, clock.now())
         )
 
     @get(

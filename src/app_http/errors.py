@@ -18,6 +18,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import Scope
 
 from app_http.json_body import InvalidJsonValue, MalformedJson
 from app_http.quota_headers import quota_headers
@@ -109,25 +110,45 @@ def extra_headers(error: e.ChatcoreError) -> dict[str, str]:
     return {}
 
 
-def llm_failure_response(error: e.LLMError, quota: Quota, now: datetime) -> Response[ErrorBody]:
-    """A tutor failure of a counted request (SPEC §6): its status and code, with the quota headers
-    as they are after the slot was given back."""
+def llm_failure_answer(
+    error: e.LLMError, quota: Quota, now: datetime
+) -> tuple[int, ErrorBody, dict[str, str]]:
+    """A tutor failure of a counted request (SPEC §6): its status, body and headers, with the quota
+    headers as they are after the slot was given back."""
     status, code = status_and_code(error)
-    return error_response(status, code, error.detail, {**quota_headers(quota, now), **extra_headers(error)})
+    return (
+        status,
+        ErrorBody(code=code, detail=error.detail),
+        {**quota_headers(quota, now), **extra_headers(error)},
+    )
+
+
+def llm_failure_response(error: e.LLMError, quota: Quota, now: datetime) -> Response[ErrorBody]:
+    """:func:`llm_failure_answer` as a response."""
+    status, body, headers = llm_failure_answer(error, quota, now)
+    return Response(body, status_code=status, headers=headers)
+
+
+def domain_error_answer(
+    exc: e.ChatcoreError, now: datetime, scope: Scope
+) -> tuple[int, ErrorBody, dict[str, str]]:
+    """The status, body and headers of a domain error; notes its code in the request's ``state``
+    for the request's metrics (app_http.middleware counts the refusals among them)."""
+    status, code = status_and_code(exc)
+    scope.setdefault("state", {})["error_code"] = code
+    headers = extra_headers(exc)
+    if isinstance(exc, e.StorageUnavailable):
+        log.warning("storage_unavailable", reason=exc.reason, path=scope.get("path", ""))
+    if isinstance(exc, e.QuotaExceeded):
+        headers = quota_headers(exc.quota, now, refused=True)
+    if status == 401:
+        headers = {**headers, "WWW-Authenticate": 'Bearer realm="chatcore"'}
+    return status, ErrorBody(code=code, detail=exc.detail), headers
 
 
 def handle_domain_error(request: Request[Any, Any, Any], exc: e.ChatcoreError) -> Response[ErrorBody]:
-    status, code = status_and_code(exc)
-    # For the request's metrics (app_http.middleware counts the refusals among them).
-    request.scope.setdefault("state", {})["error_code"] = code
-    headers = extra_headers(exc)
-    if isinstance(exc, e.StorageUnavailable):
-        log.warning("storage_unavailable", reason=exc.reason, path=request.scope.get("path", ""))
-    if isinstance(exc, e.QuotaExceeded):
-        headers = quota_headers(exc.quota, request.app.state.clock.now(), refused=True)
-    if status == 401:
-        headers = {**headers, "WWW-Authenticate": 'Bearer realm="chatcore"'}
-    return error_response(status, code, exc.detail, headers)
+    status, body, headers = domain_error_answer(exc, request.app.state.clock.now(), request.scope)
+    return Response(body, status_code=status, headers=headers)
 
 
 _AT = re.compile(r"^(?P<msg>.*?) - at `\$\.?(?P<path>[^`]*)`$")
@@ -201,8 +222,16 @@ def _code_for(status: int) -> str:
     }.get(status, "error")
 
 
-def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
-    log.error("unhandled_error", error_type=type(exc).__name__, path=request.scope.get("path", ""))
-    return error_response(
-        HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side."
+def unexpected_answer(scope: Scope, exc: Exception) -> tuple[int, ErrorBody, dict[str, str]]:
+    """A failure nobody foresaw: logged by its type only (never its text, which may quote input)."""
+    log.error("unhandled_error", error_type=type(exc).__name__, path=scope.get("path", ""))
+    return (
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        ErrorBody("internal_error", "Something went wrong on our side."),
+        {},
     )
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    status, body, headers = unexpected_answer(request.scope, exc)
+    return Response(body, status_code=status, headers=headers)

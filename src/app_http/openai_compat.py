@@ -79,7 +79,7 @@ class ModelList(msgspec.Struct):
     object: str = "list"
 
 
-def _turns(data: CompletionIn) -> list[Turn]:
+def turns_of(data: CompletionIn) -> list[Turn]:
     return [
         Turn(role="system" if m.role == "developer" else m.role, content=m.content) for m in data.messages
     ]
@@ -96,7 +96,7 @@ def _chunk(ident: str, created: int, model: str, delta: dict[str, str], finish: 
     return to_json(body)
 
 
-async def _stream(
+async def completion_events(
     model: str, events: ReplyStream[Delta | Done[Completion]]
 ) -> AsyncGenerator[ServerSentEventMessage, None]:
     ident, created = f"chatcmpl-{secrets.token_hex(12)}", int(time.time())
@@ -114,6 +114,16 @@ async def _stream(
         return
     yield ServerSentEventMessage(data=_chunk(ident, created, model, {}, "stop"))
     yield ServerSentEventMessage(data="[DONE]")
+
+
+def completion_out(completion: Completion) -> CompletionOut:
+    return CompletionOut(
+        id=f"chatcmpl-{secrets.token_hex(12)}",
+        created=int(time.time()),
+        model=completion.model,
+        choices=[Choice(message=AssistantMessage(content=completion.text))],
+        usage=Usage(),
+    )
 
 
 class OpenAICompatController(Controller):
@@ -147,23 +157,20 @@ class OpenAICompatController(Controller):
         user_id: NamedDependency[int],
         data: JSONBody[CompletionIn],
     ) -> Response[CompletionOut] | Response[ErrorBody] | ServerSentEvent:
-        turns = _turns(data)
+        turns = turns_of(data)
         slot = await relay.take_slot(user_id, turns)
         now = clock.now()
         if data.stream:
             events = relay.stream(slot, turns)
             return event_stream(
-                _stream(relay.model, events), quota=slot.quota, now=now, status_code=200, close=events.aclose
+                completion_events(relay.model, events),
+                quota=slot.quota,
+                now=now,
+                status_code=200,
+                close=events.aclose,
             )
         try:
             completion = await relay.complete(slot, turns)
         except LLMError as exc:
             return llm_failure_response(exc, await tutor.quota(user_id), clock.now())
-        body = CompletionOut(
-            id=f"chatcmpl-{secrets.token_hex(12)}",
-            created=int(time.time()),
-            model=completion.model,
-            choices=[Choice(message=AssistantMessage(content=completion.text))],
-            usage=Usage(),
-        )
-        return Response(body, headers=quota_headers(slot.quota, now))
+        return Response(completion_out(completion), headers=quota_headers(slot.quota, now))

@@ -113,7 +113,8 @@ class RequestGuard:
         chunked = False
         for name, value in headers:
             if name == b"content-length":
-                declared = int(value) if value.isdigit() else 0  # a bad one is Litestar's to refuse
+                # A bad one (or one past any body size: int() refuses 4,300 digits) is Litestar's to refuse.
+                declared = int(value) if value.isdigit() and len(value) <= 18 else 0
             elif name == b"transfer-encoding":
                 chunked = True
         deadline = asyncio.get_running_loop().time() + self.read_timeout

@@ -44,10 +44,12 @@ def event_stream(
     return ServerSentEvent(
         body,
         background=None if close is None else BackgroundTask(close),
-        headers={
-            **quota_headers(quota, now),
-            "Cache-Control": "no-cache",
-            "X-Accel-Buffering": "no",
-        },
+        headers=stream_headers(quota, now),
         status_code=status_code,
     )
+
+
+def stream_headers(quota: Quota, now: datetime) -> dict[str, str]:
+    """The headers of a streamed answer besides its type (and ``Connection: keep-alive``, which
+    Litestar's ``ServerSentEvent`` adds)."""
+    return {**quota_headers(quota, now), "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,12 +68,13 @@ class Api:
         return chat_id
 
 
-@pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[Api]:
+@asynccontextmanager
+async def api_over_fakes(data_dir: Path, *, direct_routes: bool = True) -> AsyncIterator[Api]:
+    """The app over fresh in-memory fakes (``direct_routes``: as ``create_app``)."""
     clock = FrozenClock()
     llm = ScriptedLLM()
     store = MemoryStore()
-    settings = Settings(secret_key=SECRET, data_dir=tmp_path)
+    settings = Settings(secret_key=SECRET, data_dir=data_dir)
     container = build_container(
         settings,
         clock=clock,
@@ -82,5 +84,11 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
         tokens=JoseTokenService(SECRET, access_ttl=900),
         limiter=MemoryAttemptLimiter(max_failures=5),
     )
-    async with AsyncTestClient(create_app(container)) as client:
+    async with AsyncTestClient(create_app(container, direct_routes=direct_routes)) as client:
         yield Api(client=client, container=container, clock=clock, llm=llm, store=store)
+
+
+@pytest.fixture
+async def api(tmp_path: Path) -> AsyncIterator[Api]:
+    async with api_over_fakes(tmp_path) as api:
+        yield api
