@@ -4,6 +4,7 @@ character for character; the production line is one JSON object with the same fi
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ import structlog
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app_http.logs import ReadableRenderer, _json_line
+from app_http.logs import ReadableRenderer, UtcTimestamp, _json_line
 
 REQUEST = {
     "request_id": "0123456789abcdef0123456789abcdef",
@@ -100,3 +101,30 @@ def test_what_json_cannot_hold_is_written_as_its_repr() -> None:
         "what": "<opaque>",
         "error": "ValueError('no')",
     }
+
+
+@pytest.mark.parametrize(
+    "nanoseconds",
+    [
+        1_796_317_670_143_268_123,  # 2026-12-03T17:07:50.143268Z
+        1_796_317_670_000_000_999,  # a whole second (within a microsecond): no fraction
+        1_796_317_670_000_001_000,
+        1_796_317_670_999_999_999,
+        0,
+    ],
+)
+def test_the_timestamp_is_timestampers(nanoseconds: int) -> None:
+    second, rest = divmod(nanoseconds, 1_000_000_000)
+    instant = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=second, microseconds=rest // 1000)
+    expected = instant.isoformat().replace("+00:00", "Z")  # what TimeStamper(fmt="iso", utc=True) writes
+    assert UtcTimestamp(lambda: nanoseconds)(None, "info", {}) == {"timestamp": expected}
+
+
+def test_the_timestamp_follows_the_clock_from_one_second_to_the_next() -> None:
+    now = [1_796_317_670_500_000_000]
+    stamp = UtcTimestamp(lambda: now[0])
+    assert stamp(None, "info", {})["timestamp"] == "2026-12-03T17:07:50.500000Z"
+    now[0] += 1_000_000_000
+    assert stamp(None, "info", {})["timestamp"] == "2026-12-03T17:07:51.500000Z"
+    now[0] += 86_400_000_000_000 - 10_000_000_000
+    assert stamp(None, "info", {})["timestamp"] == "2026-12-04T17:07:41.500000Z"
