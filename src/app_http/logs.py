@@ -8,6 +8,7 @@ about a fifth of its cost).
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
@@ -100,12 +101,23 @@ class UtcTimestamp:
         return event_dict
 
 
-_JSON = msgspec.json.Encoder(enc_hook=repr)
-"""What msgspec cannot encode is written as its ``repr`` (as ``JSONRenderer`` does by default)."""
+def _fallback(value: Any) -> Any:
+    """What JSON cannot hold, as ``JSONRenderer``'s default writes it: its ``__structlog__()``,
+    else its ``repr``."""
+    structlog_form = getattr(value, "__structlog__", None)
+    return structlog_form() if callable(structlog_form) else repr(value)
 
 
-def _json_line(event_dict: object, **_kwargs: object) -> str:
-    return _JSON.encode(event_dict).decode()
+_JSON = msgspec.json.Encoder(enc_hook=_fallback)
+
+
+def _json_line(event_dict: Any, **_kwargs: Any) -> str:
+    """The event as one JSON object, ASCII only as ``json.dumps`` writes it (a line with other
+    characters, which is rare, is ``json.dumps``'s own)."""
+    line = _JSON.encode(event_dict)
+    if line.isascii():
+        return line.decode()
+    return json.dumps(event_dict, default=_fallback)
 
 
 def configure_logging(*, production: bool) -> None:

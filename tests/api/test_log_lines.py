@@ -91,16 +91,32 @@ def test_the_production_line_is_one_json_object_with_every_field() -> None:
     assert json.loads(line) == REQUEST
 
 
-def test_what_json_cannot_hold_is_written_as_its_repr() -> None:
+def test_what_json_cannot_hold_is_written_as_jsonrenderer_writes_it() -> None:
     class Opaque:
         def __repr__(self) -> str:
             return "<opaque>"
 
-    assert json.loads(_json_line({"event": "x", "what": Opaque(), "error": ValueError("no")})) == {
+    class Described:
+        def __structlog__(self) -> dict[str, int]:
+            return {"id": 7}
+
+    event_dict = {"event": "x", "what": Opaque(), "error": ValueError("no"), "who": Described()}
+    line = _json_line(event_dict)
+    assert json.loads(line) == {
         "event": "x",
         "what": "<opaque>",
         "error": "ValueError('no')",
+        "who": {"id": 7},
     }
+    assert json.loads(line) == json.loads(structlog.processors.JSONRenderer()(None, "info", event_dict))
+
+
+def test_the_production_line_is_ascii_as_json_dumps_writes_it() -> None:
+    event_dict = {"event": "oauth_failed", "cause": "제공자가 거부함 — café", "n": 1}
+    line = _json_line(event_dict)
+    assert line.isascii()
+    assert line == json.dumps(event_dict)
+    assert json.loads(line) == event_dict
 
 
 @pytest.mark.parametrize(
