@@ -126,7 +126,8 @@ class Metrics:
             ["route"],
             registry=registry,
         )
-        # Each request's series looked up once per worker, not through ``labels()`` every time.
+        # The series of a route, method and status, or of a tutor outcome, looked up once per
+        # worker, not through ``labels()`` every time.
         self._request_series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self._tutor_series: dict[str, tuple[Counter, Histogram]] = {}
         for outcome in TUTOR_OUTCOMES:  # every outcome is a series from the start, at 0
