@@ -126,10 +126,15 @@ class Metrics:
             ["route"],
             registry=registry,
         )
-        for outcome in TUTOR_OUTCOMES:  # every outcome is a series from the start, at 0
-            self.tutor_calls.labels(outcome)
-            self.tutor_seconds.labels(outcome)
+        # The series of a route, method and status, or of a tutor outcome, looked up once per
+        # worker, not through ``labels()`` every time.
         self._request_series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        self._tutor_series: dict[str, tuple[Counter, Histogram]] = {}
+        for outcome in TUTOR_OUTCOMES:  # every outcome is a series from the start, at 0
+            self._tutor_series[outcome] = (
+                self.tutor_calls.labels(outcome),
+                self.tutor_seconds.labels(outcome),
+            )
 
     def request_done(self, *, route: str | None, method: str, status: int, seconds: float) -> None:
         """One answered request. ``route`` is the matched route's template (``None``: no route)."""
@@ -154,8 +159,12 @@ class Metrics:
             self.throttled.labels(route or UNMATCHED).inc()
 
     def tutor_called(self, outcome: str, seconds: float) -> None:
-        self.tutor_calls.labels(outcome).inc()
-        self.tutor_seconds.labels(outcome).observe(seconds)
+        series = self._tutor_series.get(outcome)
+        if series is None:
+            series = (self.tutor_calls.labels(outcome), self.tutor_seconds.labels(outcome))
+            self._tutor_series[outcome] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
     def render(self) -> tuple[bytes, str]:
         """The Prometheus text exposition of every worker's metrics, and its content type."""

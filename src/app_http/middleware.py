@@ -7,8 +7,8 @@ Never a token, password or message text: only those fields are logged.
 from __future__ import annotations
 
 import re
+import secrets
 import time
-import uuid
 from typing import Any
 
 import structlog
@@ -47,7 +47,7 @@ def _request_id(scope: Scope) -> str:
             if _REQUEST_ID.fullmatch(candidate):
                 return candidate
             break
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)  # 32 hex digits, as a UUID's hex, for a fifth of its cost
 
 
 class RequestContextMiddleware:
@@ -63,21 +63,24 @@ class RequestContextMiddleware:
         http_scope: HTTPScope = scope
         request_id = _request_id(scope)
         status = 500
-        is_schema = scope["path"].startswith("/schema")
         streaming = False
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status, streaming
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", ()))
-                content_type = next((v for k, v in headers if k == b"content-type"), b"")
+                given = message.get("headers", ())
+                content_type = b""
+                for name, value in given:
+                    if name == b"content-type":
+                        content_type = value
+                        break
+                headers = [*given, (b"x-request-id", request_id.encode()), *_BASE_HEADERS]
                 if content_type.startswith(b"text/event-stream"):
                     streaming = True
                     self.metrics.streams_open.inc()
-                headers.append((b"x-request-id", request_id.encode()))
-                headers.extend(_BASE_HEADERS)
-                if content_type.startswith(b"text/html"):
+                elif content_type.startswith(b"text/html"):
+                    is_schema = scope["path"].startswith("/schema")
                     headers.append((b"content-security-policy", SCHEMA_CSP if is_schema else HTML_CSP))
                 message["headers"] = headers
             await send(message)
