@@ -68,43 +68,18 @@ class _Body:
         if self.complete:
             # The body is in: later calls wait for a disconnect (streamed replies), untimed.
             return await self._receive()
-        message = await self._receive_in_time()
+        try:
+            async with asyncio.timeout_at(self.deadline):
+                message = await self._receive()
+        except TimeoutError:
+            self.timed_out = True
+            raise RequestTimedOut from None
         if message["type"] == "http.request":
             self.received += len(message.get("body", b""))
             self.complete = not message.get("more_body", False)
         elif message["type"] == "http.disconnect":
             self.complete = True
             raise ClientLeft
-        return message
-
-    async def _receive_in_time(self) -> ReceiveMessage:
-        """``self._receive()`` under ``asyncio.timeout_at(self.deadline)``, without its ``Timeout``
-        object (a quarter of the guard's cost per request): one timer, cancelled when the message
-        comes, which cancels the task if it fires first. A cancellation from elsewhere stays a
-        cancellation (the ``cancelling``/``uncancel`` count, as in ``asyncio.Timeout``)."""
-        task = asyncio.current_task()
-        if task is None:
-            raise RuntimeError("the request body must be read inside a task")
-        cancelling = task.cancelling()
-        expired = False
-
-        def expire() -> None:
-            nonlocal expired
-            expired = True
-            task.cancel()
-
-        timer = asyncio.get_running_loop().call_at(self.deadline, expire)
-        try:
-            message = await self._receive()
-        except BaseException as exc:
-            timer.cancel()
-            if expired and task.uncancel() <= cancelling and isinstance(exc, asyncio.CancelledError):
-                self.timed_out = True
-                raise RequestTimedOut from None
-            raise
-        timer.cancel()
-        if expired:
-            task.uncancel()  # the message came all the same: as asyncio.Timeout, no cancellation left
         return message
 
     async def drain(self) -> None:
