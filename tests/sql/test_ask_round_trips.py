@@ -1,9 +1,12 @@
 """The statements one answered chat message without an Idempotency-Key sends to PostgreSQL (issue
 15): the read, the slot and the learner's message in one, then the reply. (Both run in autocommit;
-the ``BEGIN``/``COMMIT`` round trips are counted at asyncpg by ``bench/tutor_ask.py``.)"""
+the ``BEGIN``/``COMMIT`` round trips are counted at asyncpg by ``bench/tutor_ask.py``.) Statements
+sent through SQLAlchemy are seen by its ``before_cursor_execute`` event, those sent on asyncpg's
+driver connection (adapters/sql/prepared.py) by asyncpg's query logger."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import event
@@ -24,6 +27,12 @@ async def test_an_answered_message_is_two_statements(empty_postgres_url: str) ->
     def capture(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         sent.append(" ".join(statement.split()))
 
+    def logged(record: Any) -> None:
+        capture(None, None, record.query)
+
+    def log_on(dbapi_connection: Any, *_: Any) -> None:
+        dbapi_connection.driver_connection.add_query_logger(logged)
+
     try:
         uow = SqlUnitOfWorkFactory(engine)
         clock = SystemClock()
@@ -41,7 +50,9 @@ async def test_an_answered_message_is_two_statements(empty_postgres_url: str) ->
         chat = await chats.start_chat(user.id)
         await tutor.ask(user.id, chat.id, "I am boring with my job.")
         event.listen(engine.sync_engine, "before_cursor_execute", capture)
+        event.listen(engine.sync_engine.pool, "checkout", log_on)
         await tutor.ask(user.id, chat.id, "I am bored with my job.")
+        await asyncio.sleep(0)  # asyncpg calls its query loggers soon after each statement
     finally:
         await engine.dispose()
     assert len(sent) == 2, sent

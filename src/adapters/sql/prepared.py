@@ -1,4 +1,4 @@
-"""Hot-path statements: compiled once by SQLAlchemy, run on SQLite's driver connection directly.
+"""Hot-path statements: compiled once by SQLAlchemy, run on the driver connection directly.
 
 Asking the tutor commits one small transaction: take a quota slot, store the learner's message,
 later store the reply. On SQLite each statement takes a few microseconds, while SQLAlchemy's
@@ -10,22 +10,30 @@ dates, timestamps and the rest: exactly what SQLAlchemy itself would send), and 
 the values to the driver connection. Only public SQLAlchemy API is used, so every parameter must be
 a named ``bindparam`` with a type: that is checked when the statement is first compiled. The transaction is
 still SQLAlchemy's: it is begun through the ``AsyncConnection`` (so ``BEGIN IMMEDIATE`` and the
-read-only option apply), committed and rolled back by it.
+read-only option apply), committed and rolled back by it; the one exception is a read that runs
+alone before a SQLite write transaction (``Transaction.rows(read_alone=True)``), which the driver
+wraps in a deferred ``BEGIN`` and a ``ROLLBACK`` of its own.
 
-Only statements whose result is one value (or nothing) go this way: no result processing is
-needed. On PostgreSQL asyncpg's prepared statements already make a statement cheap, and the
-transaction belongs to SQLAlchemy's asyncpg adapter, so statements go the ordinary way there.
+On PostgreSQL the same holds for SQLAlchemy's execution pipeline around asyncpg (compiled-cache
+lookup, execution context, result object, the greenlet bridge): a statement that commits as it runs
+(a unit of work in autocommit, :mod:`adapters.sql.uow`) goes to asyncpg's driver connection directly,
+whose own statement cache prepares it once per connection; a statement inside a transaction goes
+the ordinary way, since that transaction belongs to SQLAlchemy's asyncpg adapter.
+
+The rows that come back are plain driver rows (indexable), with each column's result processor
+(``result_processor`` of its type for the dialect: what SQLAlchemy itself would apply) applied.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import BindParameter, ClauseElement, Executable
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.selectable import ReturnsRows
 from sqlalchemy.sql.visitors import iterate
 from sqlalchemy.types import NullType
 
@@ -44,6 +52,8 @@ class _Plan:
     sql: str
     parameters: tuple[_Parameter, ...]
     """In the order of the statement's placeholders."""
+    results: tuple[tuple[int, Callable[[Any], Any]], ...]
+    """The result columns that need processing: (position, processor)."""
 
 
 def _binds(statement: Executable, given: tuple[BindParameter[Any], ...]) -> dict[str, BindParameter[Any]]:
@@ -80,6 +90,10 @@ class Prepared:
                 raise ValueError("expanding (IN) or literal-execute parameters need SQLAlchemy's execute()")
             order: tuple[str, ...] = state.positional_parameters
             binds = _binds(self.statement, self._given)
+            for name in order:  # one the compiler added itself (SQLite's OFFSET after a LIMIT)
+                added = compiled.binds.get(name)
+                if name not in binds and added is not None and not isinstance(added.type, NullType):
+                    binds[name] = added
             unnamed = [name for name in order if name not in binds]
             if unnamed:  # a literal value or an anonymous parameter, whose type we cannot see
                 raise ValueError(f"write {unnamed} as named, typed bindparam()s to prepare the statement")
@@ -94,8 +108,18 @@ class Prepared:
                     )
                     for name in order
                 ),
+                results=self._results(dialect),
             )
         return plan
+
+    def _results(self, dialect: Dialect) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+        if not isinstance(self.statement, ReturnsRows):
+            return ()
+        processors = (
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in self.statement.exported_columns
+        )
+        return tuple((i, process) for i, process in enumerate(processors) if process is not None)
 
     def sql(self, dialect: Dialect) -> str:
         return self._plan(dialect).sql
@@ -110,3 +134,17 @@ class Prepared:
                 value = parameter.constant
             out.append(value if parameter.process is None else parameter.process(value))
         return tuple(out)
+
+    def rows(self, dialect: Dialect, rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
+        """The driver's ``rows`` of this statement with each column processed as SQLAlchemy would
+        (as they are when no column needs it)."""
+        results = self._plan(dialect).results
+        if not results or not rows:
+            return rows
+        out = []
+        for row in rows:
+            values = list(row)
+            for i, process in results:
+                values[i] = process(values[i])
+            out.append(values)
+        return out

@@ -65,6 +65,7 @@ class SqlUnitOfWork:
             self._options = {READ_ONLY: True}
         self._tx = tx = Transaction(engine.dialect.name)
         tx.in_doubt_on_failure = postgres and one_write and not read_only
+        tx.autocommit = self._autocommit = postgres and (read_only or one_write)
         self.users: UserRepository = SqlUserRepository(tx)
         self.identities: IdentityRepository = SqlIdentityRepository(tx)
         self.oauth: OAuthRepository = SqlOAuthRepository(tx)
@@ -111,6 +112,8 @@ class SqlUnitOfWork:
             raise RuntimeError("commit() outside `async with unit_of_work:`")
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
+        if self._autocommit:
+            return  # each statement committed as it ran
         try:
             await self._tx.connection.commit()
         except STORAGE_ERRORS as exc:
