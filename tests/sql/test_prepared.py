@@ -13,7 +13,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import Integer, TypeDecorator, bindparam, event, select, type_coerce
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -149,3 +150,19 @@ async def test_rows_read_on_the_driver_are_those_sqlalchemy_gives(empty_url: str
         assert joined.tzinfo is created.tzinfo is rows[1][_CONTEXT_HISTORY + 4].tzinfo is UTC
     finally:
         await engine.dispose()
+
+
+class NullAsZero(TypeDecorator[int]):
+    impl = Integer
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> int:
+        return 0 if value is None else int(value)
+
+
+def test_a_result_processor_that_makes_null_a_value_is_refused() -> None:
+    # rows() leaves NULLs alone, which is only what SQLAlchemy does when NULL stays None.
+    engine = create_engine_for("sqlite+aiosqlite:///:memory:")
+    column = type_coerce(bindparam("v", type_=Integer()), NullAsZero()).label("n")
+    with pytest.raises(ValueError, match="NULL"):
+        Prepared(select(column)).rows(engine.dialect, [(None,)])
