@@ -14,6 +14,7 @@ from sqlalchemy import event
 from adapters.sql import SqlUnitOfWorkFactory, create_engine_for, upgrade_to_head
 from chatcore.chats import ChatService
 from chatcore.clock import SystemClock
+from chatcore.model import Mode, NewMessage, Role
 from chatcore.quota import QuotaPolicy
 from chatcore.testing import ScriptedLLM
 from chatcore.tutoring import TutorService
@@ -60,3 +61,23 @@ async def test_an_answered_message_is_two_statements(empty_postgres_url: str) ->
     assert "INSERT INTO quota_usage" in sent[0]
     assert "INSERT INTO messages" in sent[0]
     assert "INSERT INTO messages" in sent[1]
+
+
+async def test_a_one_write_unit_of_work_commits_each_statement_as_it_runs(empty_postgres_url: str) -> None:
+    # PostgreSQL: no BEGIN, no COMMIT, on SQLAlchemy's connection as on the driver's; so a write
+    # stays even when the block is left without commit().
+    await upgrade_to_head(empty_postgres_url)
+    engine = create_engine_for(empty_postgres_url)
+    clock = SystemClock()
+    try:
+        async with SqlUnitOfWorkFactory(engine)(one_write=True) as tx:
+            user = await tx.users.add(username="alice", email=None, password_hash=None, now=clock.now())
+            chat = await tx.chats.add(
+                user_id=user.id, title="t", mode=Mode.CONVERSATION, topic="", now=clock.now()
+            )
+            reply = NewMessage(role=Role.ASSISTANT, content="Hi")
+            await tx.messages.add_reply(chat.id, reply, now=clock.now(), user_id=user.id, message_id=0)
+        async with SqlUnitOfWorkFactory(engine)(read_only=True) as tx:
+            assert [m.content for m in await tx.messages.for_chat(chat.id)] == ["Hi"]
+    finally:
+        await engine.dispose()

@@ -157,12 +157,15 @@ class Transaction:
         self.dialect = dialect
         self._connection: AsyncConnection | None = None
         self._driver: InlineConnection | None = None
+        self._asyncpg: Any = None
+        self._isolation_pending = False
         self.in_doubt_on_failure = False
         """Each statement commits as it runs (a ``one_write`` unit of work on PostgreSQL): one
         that fails without the server's answer (a broken connection) may have been applied."""
         self.autocommit = False
         """PostgreSQL, no transaction (a read-only or ``one_write`` unit of work): :class:`Prepared`
-        statements run on asyncpg's driver connection (:mod:`adapters.sql.prepared`)."""
+        statements run on asyncpg's driver connection (:mod:`adapters.sql.prepared`), and
+        SQLAlchemy's connection is put in ``AUTOCOMMIT`` before the first statement it runs."""
 
     @property
     def connection(self) -> AsyncConnection | None:
@@ -172,7 +175,8 @@ class Transaction:
     def connection(self, connection: AsyncConnection | None) -> None:
         self._connection = connection
         self._driver = None
-        self._asyncpg: Any = None
+        self._asyncpg = None
+        self._isolation_pending = self.autocommit
 
     def upsert(self, table: Table) -> Upsert:
         """``INSERT`` with the dialect's ``ON CONFLICT`` clauses (same SQL on both databases)."""
@@ -184,6 +188,9 @@ class Transaction:
         if self.connection is None:
             raise RuntimeError("repositories work only inside `async with unit_of_work:`")
         try:
+            if self._isolation_pending:
+                await self.connection.execution_options(isolation_level="AUTOCOMMIT")
+                self._isolation_pending = False
             return await self.connection.execute(statement, parameters)
         except STORAGE_ERRORS as exc:
             raise_storage_error(exc, committing=self.in_doubt_on_failure and not refused_by_server(exc))

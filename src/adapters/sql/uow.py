@@ -57,11 +57,12 @@ class SqlUnitOfWork:
         # One atomic write on PostgreSQL (UnitOfWorkFactory): no transaction either; the write
         # is one statement that commits as it runs (so a failure of it leaves it in doubt), and
         # commit() has nothing left to send. On SQLite it is an ordinary writing transaction.
+        # (PostgreSQL's AUTOCOMMIT is set on SQLAlchemy's connection only before a statement goes
+        # through it: the hot statements go to the driver connection, where no transaction is
+        # begun for them anyway; see adapters.sql.prepared.)
         postgres = engine.dialect.name == "postgresql"
         self._options: dict[str, object] | None = None
-        if postgres and (read_only or one_write):
-            self._options = {"isolation_level": "AUTOCOMMIT"}
-        elif read_only:
+        if read_only and not postgres:
             self._options = {READ_ONLY: True}
         self._tx = tx = Transaction(engine.dialect.name)
         tx.in_doubt_on_failure = postgres and one_write and not read_only
