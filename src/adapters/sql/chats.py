@@ -102,6 +102,8 @@ _last = (
     .where(messages.c.chat_id == bindparam("chat_id"))
     .order_by(messages.c.id.desc())
     .limit(bindparam("limit", type_=Integer()))
+    # (SQLite renders an OFFSET after every LIMIT: named here, the prepared statement knows its type.)
+    .offset(bindparam("no_offset", 0, type_=Integer()))
     .subquery("last")
 )
 
@@ -219,7 +221,9 @@ def _ask_counted() -> Any:
     )
     slot = _slot(
         select(context.c.u_id, _qday, _one).where(
-            context.c.u_is_active.is_(true()), context.c.c_id.is_not(None), context.c.lim > 0
+            context.c.u_is_active.is_(true()),
+            context.c.c_id.is_not(None),
+            context.c.lim > bindparam("zero", 0, type_=quota_usage.c.used.type),
         ),
         below=select(context.c.lim).scalar_subquery(),
     )
@@ -338,8 +342,10 @@ def _add_reply(corrections: int, finish: bool) -> Prepared:
     )
     owner = bindparam("owner", type_=notebook_entries.c.user_id.type)
     learner = bindparam("learner", type_=notebook_entries.c.message_id.type)
+    claim = bindparam("claim", type_=idempotency_keys.c.key.type)
     parts = []
-    notes: list[BindParameter[Any]] = []  # (not reached by SQLAlchemy's traversal: given to Prepared)
+    notes: list[BindParameter[Any]] = []  # (these and the CTEs' parameters are given to Prepared:
+    # SQLAlchemy's traversal does not reach them all)
     if corrections:
         rows = []
         for i in range(corrections):
@@ -363,13 +369,13 @@ def _add_reply(corrections: int, finish: bool) -> Prepared:
             update(idempotency_keys)
             .where(
                 idempotency_keys.c.user_id == owner,
-                idempotency_keys.c.key == bindparam("claim", type_=idempotency_keys.c.key.type),
+                idempotency_keys.c.key == claim,
                 idempotency_keys.c.message_id == learner,
             )
             .values(reply_id=select(reply.c.id).scalar_subquery())
             .cte("finished")
         )
-    return Prepared(select(reply.c.id).add_cte(*parts), *notes)
+    return Prepared(select(reply.c.id).add_cte(*parts), owner, learner, claim, *notes)
 
 
 # Text to enum member, for the rows of the hot path (a dict lookup instead of the enum's call).

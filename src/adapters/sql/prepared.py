@@ -89,10 +89,6 @@ class Prepared:
                 raise ValueError("expanding (IN) or literal-execute parameters need SQLAlchemy's execute()")
             order: tuple[str, ...] = state.positional_parameters
             binds = _binds(self.statement, self._given)
-            for name in order:  # one the compiler added itself (SQLite's OFFSET after a LIMIT)
-                added = compiled.binds.get(name)
-                if name not in binds and added is not None and not isinstance(added.type, NullType):
-                    binds[name] = added
             unnamed = [name for name in order if name not in binds]
             if unnamed:  # a literal value or an anonymous parameter, whose type we cannot see
                 raise ValueError(f"write {unnamed} as named, typed bindparam()s to prepare the statement")
