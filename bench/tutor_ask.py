@@ -70,6 +70,8 @@ def _count_asyncpg() -> None:
     ps.fetch = noting("fetch", ps.fetch, lambda s, *_: _short(s.get_query()))  # type: ignore[method-assign]
     conn = asyncpg.connection.Connection
     conn.prepare = noting("prepare", conn.prepare, lambda _s, q, *_: "PREPARE " + _short(q))  # type: ignore[method-assign]
+    # What goes to the driver connection directly (adapters/sql/prepared.py).
+    conn.fetch = noting("fetch", conn.fetch, lambda _s, q, *_: _short(q))  # type: ignore[method-assign]
 
 
 def _count_sqlite() -> None:

@@ -8,7 +8,9 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
+    Integer,
     Row,
     and_,
     bindparam,
@@ -29,7 +31,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sql.accounts import USER_COLUMNS
-from adapters.sql.engine import READ_ONLY
 from adapters.sql.learning import SqlNotebookRepository, feedback_json, feedback_of
 from adapters.sql.prepared import Prepared
 from adapters.sql.quota import SqlQuotaLedger
@@ -100,7 +101,9 @@ _last = (
     select(messages.c.id)
     .where(messages.c.chat_id == bindparam("chat_id"))
     .order_by(messages.c.id.desc())
-    .limit(bindparam("limit"))
+    .limit(bindparam("limit", type_=Integer()))
+    # (SQLite renders an OFFSET after every LIMIT: named here, the prepared statement knows its type.)
+    .offset(bindparam("no_offset", 0, type_=Integer()))
     .subquery("last")
 )
 
@@ -133,6 +136,7 @@ _ASK_CONTEXT = union_all(
         messages.c.id >= select(func.min(_last.c.id)).scalar_subquery(),
     ),
 ).order_by(literal_column("part"), literal_column("m_id"))
+_ASK_CONTEXT_PREPARED = Prepared(_ASK_CONTEXT)
 
 _NEW_MESSAGE = ("chat_id", "role", "content", "created_at", "status", "model", "feedback")
 
@@ -217,7 +221,9 @@ def _ask_counted() -> Any:
     )
     slot = _slot(
         select(context.c.u_id, _qday, _one).where(
-            context.c.u_is_active.is_(true()), context.c.c_id.is_not(None), context.c.lim > 0
+            context.c.u_is_active.is_(true()),
+            context.c.c_id.is_not(None),
+            context.c.lim > bindparam("zero", 0, type_=quota_usage.c.used.type),
         ),
         below=select(context.c.lim).scalar_subquery(),
     )
@@ -255,7 +261,7 @@ def _ask_counted() -> Any:
     ).order_by(literal_column("part"), literal_column("m_id"))
 
 
-_ASK_COUNTED = _ask_counted()
+_ASK_COUNTED = Prepared(_ask_counted())
 
 
 def _claim(upsert: Any, *, message_id: Any) -> Any:
@@ -323,7 +329,7 @@ _ADD_CLAIMED = _add_claimed()
 
 
 @cache
-def _add_reply(corrections: int, finish: bool) -> Any:
+def _add_reply(corrections: int, finish: bool) -> Prepared:
     """PostgreSQL: the reply's ``INSERT``, the notebook's (one row per correction, in their
     order) and the idempotency record's ``UPDATE`` in one statement; a chat deleted meanwhile
     fails the foreign key and nothing is stored. (No parameter is named like a column: an
@@ -336,73 +342,97 @@ def _add_reply(corrections: int, finish: bool) -> Any:
     )
     owner = bindparam("owner", type_=notebook_entries.c.user_id.type)
     learner = bindparam("learner", type_=notebook_entries.c.message_id.type)
+    claim = bindparam("claim", type_=idempotency_keys.c.key.type)
     parts = []
+    notes: list[BindParameter[Any]] = []  # (these and the CTEs' parameters are given to Prepared:
+    # SQLAlchemy's traversal does not reach them all)
     if corrections:
-        rows = [
-            {
-                "user_id": owner,
-                "chat_id": _typed("chat_id", "r_chat_id"),
-                "message_id": learner,
-                "created_at": _typed("created_at", "r_created_at"),
-                **{
-                    name: bindparam(f"{name}_{i}", type_=notebook_entries.c[name].type)
-                    for name in ("original", "corrected", "explanation", "explanation_ko")
-                },
+        rows = []
+        for i in range(corrections):
+            values = {
+                name: bindparam(f"{name}_{i}", type_=notebook_entries.c[name].type)
+                for name in ("original", "corrected", "explanation", "explanation_ko")
             }
-            for i in range(corrections)
-        ]
+            notes.extend(values.values())
+            rows.append(
+                {
+                    "user_id": owner,
+                    "chat_id": _typed("chat_id", "r_chat_id"),
+                    "message_id": learner,
+                    "created_at": _typed("created_at", "r_created_at"),
+                    **values,
+                }
+            )
         parts.append(insert(notebook_entries).values(rows).cte("notes"))
     if finish:
         parts.append(
             update(idempotency_keys)
             .where(
                 idempotency_keys.c.user_id == owner,
-                idempotency_keys.c.key == bindparam("claim", type_=idempotency_keys.c.key.type),
+                idempotency_keys.c.key == claim,
                 idempotency_keys.c.message_id == learner,
             )
             .values(reply_id=select(reply.c.id).scalar_subquery())
             .cte("finished")
         )
-    return select(reply.c.id).add_cte(*parts)
+    return Prepared(select(reply.c.id).add_cte(*parts), owner, learner, claim, *notes)
 
 
-def _context(rows: Sequence[Row[Any]]) -> AskContext:
-    """The :class:`AskContext` of the rows of :data:`_ASK_CONTEXT` (or :data:`_ASK_COUNTED`)."""
-    if not rows or rows[0].part != 0:  # no such user (so no chat of theirs either)
+# Text to enum member, for the rows of the hot path (a dict lookup instead of the enum's call).
+_ROLES = {member.value: member for member in Role}
+_STATUSES = {member.value: member for member in MessageStatus}
+_MODES = {member.value: member for member in Mode}
+_LEVELS = {member.value: member for member in Level}
+
+# The columns of _ASK_CONTEXT's and _ASK_COUNTED's rows by position: "part", the user's columns
+# (USER_COLUMNS), the chat's (_CHAT), [_ASK_COUNTED: s_used, s_id,] then the message's (_HISTORY).
+_U = 1
+_C = _U + len(USER_COLUMNS)
+_CONTEXT_HISTORY = _C + len(_CHAT)
+_S_USED, _S_ID = _CONTEXT_HISTORY, _CONTEXT_HISTORY + 1
+_COUNTED_HISTORY = _CONTEXT_HISTORY + 2
+
+
+def _context(rows: Sequence[Sequence[Any]], *, history_at: int = _CONTEXT_HISTORY) -> AskContext:
+    """The :class:`AskContext` of the rows of :data:`_ASK_CONTEXT` (or of :data:`_ASK_COUNTED`,
+    whose message columns start at ``history_at``), read by position."""
+    if not rows or rows[0][0] != 0:  # no such user (so no chat of theirs either)
         return AskContext(user=None, chat=None, history=[])
     first = rows[0]
     user = User(
-        id=first.u_id,
-        username=first.u_username,
-        email=first.u_email,
-        password_hash=first.u_password_hash,
-        date_joined=first.u_date_joined,
-        is_admin=bool(first.u_is_admin),
-        daily_limit=first.u_daily_limit,
-        is_active=bool(first.u_is_active),
+        id=first[_U],
+        username=first[_U + 1],
+        email=first[_U + 2],
+        password_hash=first[_U + 3],
+        date_joined=first[_U + 4],
+        is_admin=bool(first[_U + 5]),
+        daily_limit=first[_U + 6],
+        is_active=bool(first[_U + 7]),
     )
-    if first.c_id is None:
+    if first[_C] is None:
         return AskContext(user=user, chat=None, history=[])
     chat = Chat(
-        id=first.c_id,
-        user_id=first.c_user_id,
-        title=first.c_title,
-        mode=Mode(first.c_mode),
-        topic=first.c_topic,
-        created_at=first.c_created_at,
-        updated_at=first.c_updated_at,
-        message_count=first.c_message_count,
-        level=Level(first.c_level),
+        id=first[_C],
+        user_id=first[_C + 1],
+        title=first[_C + 2],
+        mode=_MODES[first[_C + 3]],
+        topic=first[_C + 4],
+        created_at=first[_C + 5],
+        updated_at=first[_C + 6],
+        message_count=first[_C + 7],
+        level=_LEVELS[first[_C + 8]],
     )
+    m = history_at
+    roles, statuses = _ROLES, _STATUSES
     history = [
         Message(
-            id=row.m_id,
-            chat_id=row.m_chat_id,
-            role=Role(row.m_role),
-            content=row.m_content,
-            created_at=row.m_created_at,
-            status=MessageStatus(row.m_status),
-            model=row.m_model,
+            id=row[m],
+            chat_id=row[m + 1],
+            role=roles[row[m + 2]],
+            content=row[m + 3],
+            created_at=row[m + 4],
+            status=statuses[row[m + 5]],
+            model=row[m + 6],
         )
         for row in rows[1:]
     ]
@@ -536,7 +566,7 @@ class SqlMessageRepository(Repository):
 
     async def ask_context(self, user_id: int, chat_id: int, *, limit: int) -> AskContext:
         params = {"user_id": user_id, "chat_id": chat_id, "limit": max(limit, 0)}
-        return _context((await self._tx.execute(_ASK_CONTEXT, params)).all())
+        return _context(await self._tx.rows(_ASK_CONTEXT_PREPARED, params))
 
     async def ask_counted(
         self,
@@ -561,14 +591,15 @@ class SqlMessageRepository(Repository):
             **_message_values(chat_id, message, now),
         }
         try:
-            rows = (await self._tx.execute(_ASK_COUNTED, params)).all()
+            rows = await self._tx.rows(_ASK_COUNTED, params)
         except NotFound:  # the chat was deleted since the statement's snapshot: nothing is taken
             raise ChatNotFound from None
-        context = _context(rows)
+        context = _context(rows, history_at=_COUNTED_HISTORY)
         first = rows[0] if context.user is not None else None
-        if first is None or first.s_id is None:
+        if first is None or first[_S_ID] is None:
             return CountedAsk(context=context, counted=None)
-        return CountedAsk(context=context, counted=(first.s_used, _stored(first.s_id, chat_id, message, now)))
+        counted = (first[_S_USED], _stored(first[_S_ID], chat_id, message, now))
+        return CountedAsk(context=context, counted=counted)
 
     async def _ask_counted_in_turns(
         self,
@@ -583,18 +614,8 @@ class SqlMessageRepository(Repository):
     ) -> CountedAsk:
         """SQLite: the read, then the counted write in the unit of work's transaction. Opened
         first, the read runs in a deferred transaction of its own, without the write lock."""
-        connection = self._tx.connection
-        if connection is None or connection.in_transaction():
-            context = await self.ask_context(user_id, chat_id, limit=history)
-        else:
-            sync = connection.sync_connection
-            was_read_only = sync is not None and sync.get_execution_options().get(READ_ONLY, False)
-            await connection.execution_options(**{READ_ONLY: True})
-            try:
-                context = await self.ask_context(user_id, chat_id, limit=history)
-            finally:
-                await connection.rollback()  # ends the read; the write below begins IMMEDIATE
-                await connection.execution_options(**{READ_ONLY: was_read_only})
+        params = {"user_id": user_id, "chat_id": chat_id, "limit": max(history, 0)}
+        context = _context(await self._tx.rows(_ASK_CONTEXT_PREPARED, params, read_alone=True))
         user = context.user
         if user is None or not user.is_active or context.chat is None:
             return CountedAsk(context=context, counted=None)
@@ -706,7 +727,7 @@ class SqlMessageRepository(Repository):
             )
         statement = _add_reply(len(corrections), idempotency_key is not None)
         try:
-            reply_id: int = (await self._tx.execute(statement, params)).scalar_one()
+            reply_id: int = await self._tx.scalar(statement, params)
         except NotFound:
             raise ChatNotFound from None
         return _stored(reply_id, chat_id, reply, now)

@@ -1,4 +1,4 @@
-"""Hot-path statements: compiled once by SQLAlchemy, run on SQLite's driver connection directly.
+"""Hot-path statements: compiled once by SQLAlchemy, run on the driver connection directly.
 
 Asking the tutor commits one small transaction: take a quota slot, store the learner's message,
 later store the reply. On SQLite each statement takes a few microseconds, while SQLAlchemy's
@@ -10,28 +10,35 @@ dates, timestamps and the rest: exactly what SQLAlchemy itself would send), and 
 the values to the driver connection. Only public SQLAlchemy API is used, so every parameter must be
 a named ``bindparam`` with a type: that is checked when the statement is first compiled. The transaction is
 still SQLAlchemy's: it is begun through the ``AsyncConnection`` (so ``BEGIN IMMEDIATE`` and the
-read-only option apply), committed and rolled back by it.
+read-only option apply), committed and rolled back by it; the one exception is a read that runs
+alone before a SQLite write transaction (``Transaction.rows(read_alone=True)``), which the driver
+wraps in a deferred ``BEGIN`` and a ``ROLLBACK`` of its own.
 
-Only statements whose result is one value (or nothing) go this way: no result processing is
-needed. On PostgreSQL asyncpg's prepared statements already make a statement cheap, and the
-transaction belongs to SQLAlchemy's asyncpg adapter, so statements go the ordinary way there.
+On PostgreSQL the same holds for SQLAlchemy's execution pipeline around asyncpg (compiled-cache
+lookup, execution context, result object, the greenlet bridge): a statement that commits as it runs
+(a unit of work in autocommit, :mod:`adapters.sql.uow`) goes to asyncpg's driver connection directly,
+whose own statement cache prepares it once per connection; a statement inside a transaction goes
+the ordinary way, since that transaction belongs to SQLAlchemy's asyncpg adapter.
+
+The rows that come back are plain driver rows (indexable), with each column's result processor
+(``result_processor`` of its type for the dialect: what SQLAlchemy itself would apply) applied.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import BindParameter, ClauseElement, Executable
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.selectable import ReturnsRows
 from sqlalchemy.sql.visitors import iterate
 from sqlalchemy.types import NullType
 
 
-@dataclass(frozen=True)
-class _Parameter:
+class _Parameter(NamedTuple):  # a tuple: unpacked once per parameter of every statement run
     name: str
     required: bool
     constant: Any
@@ -44,6 +51,8 @@ class _Plan:
     sql: str
     parameters: tuple[_Parameter, ...]
     """In the order of the statement's placeholders."""
+    results: tuple[tuple[int, Callable[[Any], Any]], ...]
+    """The result columns that need processing: (position, processor)."""
 
 
 def _binds(statement: Executable, given: tuple[BindParameter[Any], ...]) -> dict[str, BindParameter[Any]]:
@@ -94,8 +103,24 @@ class Prepared:
                     )
                     for name in order
                 ),
+                results=self._results(dialect),
             )
         return plan
+
+    def _results(self, dialect: Dialect) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+        if not isinstance(self.statement, ReturnsRows):
+            return ()
+        processors = (
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in self.statement.exported_columns
+        )
+        results = tuple((i, process) for i, process in enumerate(processors) if process is not None)
+        for _, process in results:
+            if process(None) is not None:  # rows() leaves NULLs alone
+                raise ValueError(
+                    "a result processor that turns NULL into a value needs SQLAlchemy's execute()"
+                )
+        return results
 
     def sql(self, dialect: Dialect) -> str:
         return self._plan(dialect).sql
@@ -103,10 +128,26 @@ class Prepared:
     def parameters(self, dialect: Dialect, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """The driver's positional parameters for ``values``, processed as SQLAlchemy would."""
         out = []
-        for parameter in self._plan(dialect).parameters:
-            if parameter.name in values or parameter.required:
-                value = values[parameter.name]  # KeyError for a missing value, never a NULL
-            else:
-                value = parameter.constant
-            out.append(value if parameter.process is None else parameter.process(value))
+        for name, required, constant, process in self._plan(dialect).parameters:
+            # KeyError for a missing value, never a NULL
+            value = values[name] if required or name in values else constant
+            out.append(value if process is None else process(value))
         return tuple(out)
+
+    def rows(self, dialect: Dialect, rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
+        """The driver's ``rows`` of this statement with each column processed as SQLAlchemy would
+        (as they are when no column needs it). A NULL stays ``None`` without a call: the union
+        statements of the hot path have many, and every processor maps ``None`` to ``None``
+        (checked when the statement is first compiled)."""
+        results = self._plan(dialect).results
+        if not results or not rows:
+            return rows
+        out = []
+        for row in rows:
+            values = list(row)
+            for i, process in results:
+                value = values[i]
+                if value is not None:
+                    values[i] = process(value)
+            out.append(values)
+        return out

@@ -10,8 +10,9 @@ types) are left alone, to surface as the 500 they are.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, NoReturn
 
@@ -23,7 +24,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.prepared import Prepared
-from adapters.sql.sqlite_driver import InlineConnection, is_busy
+from adapters.sql.sqlite_driver import READ_BEGIN, InlineConnection, is_busy
 from chatcore.errors import (
     ChatcoreError,
     Conflict,
@@ -36,7 +37,7 @@ from chatcore.errors import (
 Upsert = postgresql.Insert | sqlite.Insert
 
 
-def translate(exc: IntegrityError | sqlite3.IntegrityError) -> ChatcoreError:
+def translate(exc: BaseException) -> ChatcoreError:
     """The domain fact behind a constraint violation (constraint names are in both drivers' text)."""
     message = str(exc.orig if isinstance(exc, IntegrityError) else exc).lower()
     if "username_key" in message:
@@ -121,6 +122,23 @@ def raise_storage_error(exc: BaseException, *, committing: bool = False) -> NoRe
     raise exc
 
 
+def raise_driver_error(exc: Exception, *, committing: bool = False) -> NoReturn:
+    """:func:`raise_storage_error` for what asyncpg raises on its driver connection (see
+    :meth:`Transaction.rows`), sorted as SQLAlchemy's asyncpg adapter sorts it before
+    :func:`raise_storage_error` sees it: a constraint violation is an ``IntegrityError``, asyncpg's
+    ``InterfaceError`` (a closed connection, another operation in progress) an ``InterfaceError``,
+    any other server error a ``DBAPIError`` carrying its SQLSTATE; socket errors stay as they are."""
+    import asyncpg  # only PostgreSQL gets here: SQLite deployments never load it
+
+    if isinstance(exc, asyncpg.IntegrityConstraintViolationError):
+        raise translate(exc) from exc
+    if isinstance(exc, asyncpg.InterfaceError):
+        raise StorageUnavailable(reason=_reason(exc), in_doubt=committing) from exc
+    if isinstance(exc, asyncpg.PostgresError | OSError | TimeoutError):
+        raise_storage_error(exc, committing=committing and not refused_by_server(exc))
+    raise exc
+
+
 @asynccontextmanager
 async def translated(opening: AbstractAsyncContextManager[AsyncConnection]) -> AsyncIterator[AsyncConnection]:
     """``async with`` an engine's ``connect()`` or ``begin()``, with :func:`raise_storage_error`
@@ -139,9 +157,15 @@ class Transaction:
         self.dialect = dialect
         self._connection: AsyncConnection | None = None
         self._driver: InlineConnection | None = None
+        self._asyncpg: Any = None
+        self._isolation_pending = False
         self.in_doubt_on_failure = False
         """Each statement commits as it runs (a ``one_write`` unit of work on PostgreSQL): one
         that fails without the server's answer (a broken connection) may have been applied."""
+        self.autocommit = False
+        """PostgreSQL, no transaction (a read-only or ``one_write`` unit of work): :class:`Prepared`
+        statements run on asyncpg's driver connection (:mod:`adapters.sql.prepared`), and
+        SQLAlchemy's connection is put in ``AUTOCOMMIT`` before the first statement it runs."""
 
     @property
     def connection(self) -> AsyncConnection | None:
@@ -151,6 +175,8 @@ class Transaction:
     def connection(self, connection: AsyncConnection | None) -> None:
         self._connection = connection
         self._driver = None
+        self._asyncpg = None
+        self._isolation_pending = self.autocommit
 
     def upsert(self, table: Table) -> Upsert:
         """``INSERT`` with the dialect's ``ON CONFLICT`` clauses (same SQL on both databases)."""
@@ -162,32 +188,98 @@ class Transaction:
         if self.connection is None:
             raise RuntimeError("repositories work only inside `async with unit_of_work:`")
         try:
+            if self._isolation_pending:
+                await self.connection.execution_options(isolation_level="AUTOCOMMIT")
+                self._isolation_pending = False
             return await self.connection.execute(statement, parameters)
         except STORAGE_ERRORS as exc:
             raise_storage_error(exc, committing=self.in_doubt_on_failure and not refused_by_server(exc))
 
     async def scalar(self, statement: Prepared, parameters: dict[str, Any]) -> Any:
-        """The first column of the first row the statement returns, or ``None``. On SQLite the
-        statement runs on the driver connection (:mod:`adapters.sql.prepared`)."""
-        if self.connection is None:
+        """The first column of the first row the statement returns, or ``None``."""
+        rows = await self.rows(statement, parameters)
+        return rows[0][0] if rows else None
+
+    async def rows(
+        self, statement: Prepared, parameters: dict[str, Any], *, read_alone: bool = False
+    ) -> Sequence[Sequence[Any]]:
+        """The rows the statement returns, as indexable rows in the order of its columns. On
+        SQLite, and on PostgreSQL in :attr:`autocommit`, the statement runs on the driver
+        connection (:mod:`adapters.sql.prepared`).
+
+        ``read_alone`` (SQLite, a statement that only reads): when no transaction is open yet,
+        the statement runs in a deferred read transaction of its own, ended at once, so it takes
+        no write lock; a transaction begun later is a new one."""
+        connection = self.connection
+        if connection is None:
             raise RuntimeError("repositories work only inside `async with unit_of_work:`")
-        if self.dialect != "sqlite":
-            return (await self.execute(statement.statement, parameters)).scalar()
-        if not self.connection.in_transaction():
-            await self.connection.begin()  # SQLAlchemy's transaction: BEGIN (IMMEDIATE) comes along
+        if self.dialect == "sqlite":
+            return await self._sqlite_rows(connection, statement, parameters, read_alone=read_alone)
+        if self.autocommit:
+            return await self._asyncpg_rows(connection, statement, parameters)
+        return (await self.execute(statement.statement, parameters)).all()
+
+    async def _sqlite_rows(
+        self,
+        connection: AsyncConnection,
+        statement: Prepared,
+        parameters: dict[str, Any],
+        *,
+        read_alone: bool,
+    ) -> Sequence[Sequence[Any]]:
+        alone = False
+        if not connection.in_transaction():
+            if read_alone:
+                alone = True
+            else:
+                await connection.begin()  # SQLAlchemy's transaction: BEGIN (IMMEDIATE) comes along
         driver = self._driver
         if driver is None:
-            driver = (await self.connection.get_raw_connection()).driver_connection
+            driver = (await connection.get_raw_connection()).driver_connection
             if not isinstance(driver, InlineConnection):
                 raise TypeError("SQLite engines are made by adapters.sql.create_engine_for")
             self._driver = driver
-        dialect = self.connection.dialect
+        dialect = connection.dialect
         sql, values = statement.sql(dialect), statement.parameters(dialect, parameters)
+        if alone:
+            driver.pending_begin = READ_BEGIN
         try:
             _, rows, _, _ = await driver.run_statement(sql, values)
         except STORAGE_ERRORS as exc:
             raise_storage_error(exc)
-        return rows[0][0] if rows else None
+        finally:
+            if alone:
+                await driver.rollback()
+        return statement.rows(dialect, rows)
+
+    async def _asyncpg_rows(
+        self, connection: AsyncConnection, statement: Prepared, parameters: dict[str, Any]
+    ) -> Sequence[Sequence[Any]]:
+        driver = self._asyncpg
+        if driver is None or connection.invalidated:
+            try:
+                driver = (await connection.get_raw_connection()).driver_connection
+            except STORAGE_ERRORS as exc:
+                raise_storage_error(exc)
+            self._asyncpg = driver
+        dialect = connection.dialect
+        sql, values = statement.sql(dialect), statement.parameters(dialect, parameters)
+        try:
+            rows = await driver.fetch(sql, *values)
+        except BaseException as exc:
+            # As SQLAlchemy does: a connection that broke, or a statement interrupted half-way
+            # (cancelled), is not given back to the pool.
+            if not isinstance(exc, Exception) or driver.is_closed():
+                await self._invalidate(connection)
+            if isinstance(exc, Exception):
+                raise_driver_error(exc, committing=self.in_doubt_on_failure)
+            raise
+        return statement.rows(dialect, rows)
+
+    async def _invalidate(self, connection: AsyncConnection) -> None:
+        self._asyncpg = None
+        with contextlib.suppress(Exception):  # the statement's own error is the one to raise
+            await connection.invalidate()
 
 
 class Repository:

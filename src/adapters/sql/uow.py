@@ -57,14 +57,16 @@ class SqlUnitOfWork:
         # One atomic write on PostgreSQL (UnitOfWorkFactory): no transaction either; the write
         # is one statement that commits as it runs (so a failure of it leaves it in doubt), and
         # commit() has nothing left to send. On SQLite it is an ordinary writing transaction.
+        # (PostgreSQL's AUTOCOMMIT is set on SQLAlchemy's connection only before a statement goes
+        # through it: the hot statements go to the driver connection, where no transaction is
+        # begun for them anyway; see adapters.sql.prepared.)
         postgres = engine.dialect.name == "postgresql"
         self._options: dict[str, object] | None = None
-        if postgres and (read_only or one_write):
-            self._options = {"isolation_level": "AUTOCOMMIT"}
-        elif read_only:
+        if read_only and not postgres:
             self._options = {READ_ONLY: True}
         self._tx = tx = Transaction(engine.dialect.name)
         tx.in_doubt_on_failure = postgres and one_write and not read_only
+        tx.autocommit = self._autocommit = postgres and (read_only or one_write)
         self.users: UserRepository = SqlUserRepository(tx)
         self.identities: IdentityRepository = SqlIdentityRepository(tx)
         self.oauth: OAuthRepository = SqlOAuthRepository(tx)
@@ -111,6 +113,8 @@ class SqlUnitOfWork:
             raise RuntimeError("commit() outside `async with unit_of_work:`")
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
+        if self._autocommit:
+            return  # each statement committed as it ran
         try:
             await self._tx.connection.commit()
         except STORAGE_ERRORS as exc:
