@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from api.conftest import Api, api_over_fakes
+from api.helpers import post_scope
 
 Sent = list[dict[str, Any]]
 
@@ -28,21 +29,7 @@ async def call(
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver"), (b"content-length", str(len(body)).encode()), *headers],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-        "state": {},
-    }
+    scope = post_scope(path, [(b"content-length", str(len(body)).encode()), *headers])
     await api.client.app(scope, receive, send)
     return sent
 

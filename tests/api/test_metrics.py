@@ -21,6 +21,7 @@ from adapters.memory import MemoryAttemptLimiter, MemoryStore
 from adapters.openai_llm import OpenAIGateway
 from api.conftest import PASSWORD, SECRET, Api
 from api.from_address import from_address
+from api.helpers import post_scope
 from api.prometheus_text import Samples, parse, total, value
 from app_http.app import create_app
 from app_http.bootstrap import build_container
@@ -184,26 +185,14 @@ async def stream_by_hand(app: Litestar, path: str, token: str, leave: asyncio.Ev
         if message["type"] == "http.response.body" and not message.get("more_body", False):
             gone.set()
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"testserver"),
+    scope = post_scope(
+        path,
+        [
             (b"content-type", b"application/json"),
             (b"accept", b"text/event-stream"),
             (b"authorization", f"Bearer {token}".encode()),
         ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-        "state": {},
-    }
+    )
     await app(scope, receive, send)  # type: ignore[arg-type]
     return sent
 

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from api.conftest import Api
+from api.helpers import post_scope
 
 
 async def post_and_disconnect(api: Api, path: str, token: str, body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -23,26 +24,14 @@ async def post_and_disconnect(api: Api, path: str, token: str, body: dict[str, A
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"testserver"),
+    scope = post_scope(
+        path,
+        [
             (b"content-type", b"application/json"),
             (b"accept", b"text/event-stream"),
             (b"authorization", f"Bearer {token}".encode()),
         ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-        "state": {},
-    }
+    )
     await api.client.app(scope, receive, send)
     return sent
 
