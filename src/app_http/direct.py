@@ -22,27 +22,23 @@ request does.
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TypeVar
 
 import msgspec
 from litestar.enums import ScopeType
-from litestar.response import ServerSentEventMessage
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
+from app_http.asgi_answer import Answer
 from app_http.chats import MessageIn, exchange_events, exchange_out, replayed_events
-from app_http.errors import domain_error_answer, llm_failure_answer, unexpected_answer
+from app_http.errors import domain_error_answer, unexpected_answer
 from app_http.json_body import ESCAPED_NUL
 from app_http.openai_compat import CompletionIn, completion_events, completion_out, turns_of
 from app_http.quota_headers import quota_headers
 from app_http.request_guard import RequestGuard
-from app_http.sse import stream_headers
 from app_http.structs import MAX_ID
 from chatcore.accounts import API_KEY_PREFIX, AccountService
 from chatcore.errors import ChatcoreError, LLMError
-from chatcore.model import Quota
 from chatcore.ports.clock import Clock
 from chatcore.relay import RelayService
 from chatcore.results import Exchange
@@ -54,13 +50,7 @@ COMPLETIONS_PATH = "/v1/chat/completions"
 COMPLETIONS_TEMPLATE = "/v1/chat/completions"
 """What Litestar puts in ``scope["path_template"]`` for these routes (the metrics' and log's label)."""
 _KEY_MAX = 255
-_JSON = b"application/json"
-_EVENTS = b"text/event-stream; charset=utf-8"
-_encode = msgspec.json.Encoder().encode
 S = TypeVar("S", bound=msgspec.Struct)
-
-Headers = list[tuple[bytes, bytes]]
-Events = AsyncGenerator[ServerSentEventMessage, None]
 
 
 class Delegate(Exception):
@@ -136,7 +126,7 @@ class DirectRoutes:
             return
         request = _Request(scope)
         template = COMPLETIONS_TEMPLATE if found is None else MESSAGES_TEMPLATE
-        answer = _Answer(request, receive, send, self.clock)
+        answer = Answer(receive, send, self.clock)
         try:
             # In Litestar's order: the body, then the credential (an API key's use is recorded).
             body = await self._body(request, receive)
@@ -160,7 +150,9 @@ class DirectRoutes:
             if found is None:
                 await self._complete(answer, user_id, completion)
             else:
-                await self._send_message(answer, user_id, int(found[1]), content, key)
+                await self._send_message(
+                    answer, user_id, int(found[1]), content, key, stream=request.wants_stream
+                )
         except ChatcoreError as exc:
             if answer.started:
                 raise
@@ -209,10 +201,10 @@ class DirectRoutes:
                 return b"".join(m.get("body", b"") for m in request.received)  # type: ignore[misc]
 
     async def _send_message(
-        self, answer: _Answer, user_id: int, chat_id: int, content: str, key: str | None
+        self, answer: Answer, user_id: int, chat_id: int, content: str, key: str | None, *, stream: bool
     ) -> None:
         tutor = self.tutor
-        if answer.request.wants_stream:
+        if stream:
             pending = await tutor.accept(user_id, chat_id, content, idempotency_key=key)
             if isinstance(pending, Exchange):
                 await answer.stream(201, pending.quota, replayed_events(pending), close=None)
@@ -227,7 +219,7 @@ class DirectRoutes:
             return
         await answer.json(201, exchange_out(exchange), quota_headers(exchange.quota, self.clock.now()))
 
-    async def _complete(self, answer: _Answer, user_id: int, data: CompletionIn) -> None:
+    async def _complete(self, answer: Answer, user_id: int, data: CompletionIn) -> None:
         relay = self.relay
         turns = turns_of(data)
         slot = await relay.take_slot(user_id, turns)
@@ -242,79 +234,6 @@ class DirectRoutes:
             await answer.llm_failure(exc, await self.tutor.quota(user_id))
             return
         await answer.json(200, completion_out(completion), quota_headers(slot.quota, now))
-
-
-class _Answer:
-    """Sending the answer of one request."""
-
-    __slots__ = ("clock", "left", "receive", "request", "send", "started")
-
-    def __init__(self, request: _Request, receive: Receive, send: Send, clock: Clock) -> None:
-        self.request = request
-        self.receive = receive
-        self.send = send
-        self.clock = clock
-        self.started = False
-        self.left = False
-
-    async def json(self, status: int, body: object, headers: dict[str, str]) -> None:
-        encoded = _encode(body)
-        raw: Headers = [(b"content-type", _JSON), (b"content-length", str(len(encoded)).encode())]
-        await self._start(status, raw, headers)
-        await self.send({"type": "http.response.body", "body": encoded, "more_body": False})
-
-    async def llm_failure(self, exc: LLMError, quota: Quota) -> None:
-        status, body, headers = llm_failure_answer(exc, quota, self.clock.now())
-        await self.json(status, body, headers)
-
-    async def stream(
-        self, status: int, quota: Quota, events: Events, *, close: Callable[[], Awaitable[None]] | None
-    ) -> None:
-        """``events`` as server-sent events, until they end or the client leaves (which stops them);
-        ``close`` runs afterwards in every case (it settles a request whose events never started)."""
-        try:
-            raw: Headers = [(b"content-type", _EVENTS), (b"connection", b"keep-alive")]
-            await self._start(status, raw, stream_headers(quota, self.clock.now()))
-            # The watcher first: a client already gone is seen before the first event is sent.
-            watch = asyncio.ensure_future(self._client_left())
-            pump = asyncio.ensure_future(self._pump(events))
-            try:
-                await asyncio.wait((pump, watch), return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for task in (pump, watch):
-                    task.cancel()
-                await asyncio.gather(pump, watch, return_exceptions=True)
-            if not pump.cancelled() and pump.exception() is not None:
-                raise pump.exception()  # type: ignore[misc]
-        finally:
-            await events.aclose()
-            if close is not None:
-                await close()
-
-    async def _pump(self, events: Events) -> None:
-        send = self.send
-        # ``left`` is checked before each event is asked for: events that never wait (the offline
-        # tutor, a replay) would otherwise all be made and sent before the watcher runs.
-        while not self.left:
-            try:
-                event = await anext(events)
-            except StopAsyncIteration:
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-                return
-            if not self.left:
-                await send({"type": "http.response.body", "body": event.encode(), "more_body": True})
-
-    async def _client_left(self) -> None:
-        while (await self.receive())["type"] != "http.disconnect":
-            pass
-        self.left = True
-
-    async def _start(self, status: int, raw: Headers, headers: dict[str, str]) -> None:
-        raw.extend(
-            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
-        )
-        self.started = True
-        await self.send({"type": "http.response.start", "status": status, "headers": raw})
 
 
 def _decode(kind: type[S], body: bytes) -> S:
