@@ -75,7 +75,7 @@ def exchange_out(exchange: Exchange) -> ExchangeOut:
     )
 
 
-def wants_stream(request: Request[Any, Any, Any]) -> bool:
+def _wants_stream(request: Request[Any, Any, Any]) -> bool:
     return "text/event-stream" in request.headers.get("accept", "")
 
 
@@ -220,7 +220,7 @@ class ChatController(Controller):
         data: JSONBody[MessageIn],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ExchangeOut] | Response[ErrorBody] | ServerSentEvent:
-        if wants_stream(request):
+        if _wants_stream(request):
             pending = await tutor.accept(user_id, chat_id, data.content, idempotency_key=idempotency_key)
             now = clock.now()
             if isinstance(pending, Exchange):

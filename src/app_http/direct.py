@@ -16,8 +16,12 @@ itself (quota, unknown chat, the tutor failing) are answered here through the sa
 (``app_http.errors``).
 
 It runs inside :class:`app_http.middleware.RequestContextMiddleware` (request id, headers, log line,
-metrics) and :class:`app_http.request_guard.RequestGuard` (header check, the body's deadline), as every
-request does.
+metrics) and puts its requests through its own :class:`app_http.request_guard.RequestGuard` (header
+check, the body's deadline), the guard Litestar runs for its routes.
+
+The flow of each use case here (``_send_message``, ``_complete``) mirrors its Litestar handler's
+(``ChatController.send_message``, ``OpenAICompatController.completions``): a change to one is a change to
+the other, and ``tests/api/test_direct_routes.py`` compares the two paths' answers.
 """
 
 from __future__ import annotations
