@@ -31,6 +31,8 @@ DRAIN_LIMIT = 1024 * 1024
 """Bytes of a request body read (and discarded) at most so that an early answer arrives intact;
 a larger body is cut off with the connection, as a client sending that much deserves."""
 
+_CLOSE = (b"connection", b"close")
+
 _CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 """What RFC 9110 does not allow in a header value (a tab is allowed)."""
 _BAD_HEADER = msgspec.json.encode(
@@ -125,6 +127,10 @@ class RequestGuard:
         async def send_after_draining(message: Message) -> None:
             if message["type"] == "http.response.start" and not body.complete:
                 await body.drain()
+                if not body.complete:
+                    # The rest of the body stays unread (too late, or too much): the connection
+                    # cannot carry another request, and the server closes it after this answer.
+                    message = {**message, "headers": [*message.get("headers", ()), _CLOSE]}
             await send(message)
 
         await self.app(scope, body.receive, send_after_draining)
