@@ -1,17 +1,20 @@
 """What reaches the app of a request: no control characters in headers, a deadline for slow
 senders, and the rest of a body read before an early answer.
 
-* Granian refuses a header with a control character, but other ASGI servers (and test clients)
+* Some HTTP parsers refuse a header with a control character, but others (and test clients)
   pass it on, and PostgreSQL cannot store a NUL (the ``Idempotency-Key`` header is stored). Such a
   request is answered 400 here, whatever the server.
-* Granian waits for a request body as long as the client likes, so one client that sends its headers
-  and half a body ties up a connection (and a handler) for good. Here the whole body must arrive
-  within ``read_timeout`` seconds of the request; a slower client gets 408 and is disconnected.
+* ASGI servers wait for a request body as long as the client likes, so one client that sends its
+  headers and half a body ties up a connection (and a handler) for good. Here the whole body must
+  arrive within ``read_timeout`` seconds of the request; a slower client gets 408 and is
+  disconnected. (The headers have their deadline in :mod:`app_http.serving`.)
 * When the app answers before it has read the whole body (413 for a body over the limit, decided
   from ``Content-Length``), the server closes the connection with unread bytes in it, which makes
   the kernel reset the connection: a client that sends its whole body before reading the answer
   then sees "connection reset" instead of the 413. Here the rest of the body (up to
-  :data:`DRAIN_LIMIT` bytes) is read and thrown away before the answer goes out.
+  :data:`DRAIN_LIMIT` bytes) is read and thrown away before the answer goes out; an answer that
+  leaves part of the body unread says ``Connection: close``, and the server closes the connection
+  after it.
 
 Litestar runs middleware for matched routes only: a 404 or 405 from its router passes outside.
 """
