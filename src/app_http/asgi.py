@@ -1,5 +1,5 @@
-"""The server's entry point: ``granian --interface asgi --factory app_http.asgi:create`` (what
-``chatcore serve`` runs). Nothing runs at import."""
+"""The server's entry point: ``uvicorn --factory app_http.asgi:create`` (what ``chatcore serve``
+runs, with the HTTP protocol of :mod:`app_http.serving`). Nothing runs at import."""
 
 from __future__ import annotations
 

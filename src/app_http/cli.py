@@ -2,8 +2,8 @@
 
 What a command needs is imported by that command. ``serve`` is the process that supervises the
 workers: it checks the secret key and the database in a short-lived child process and imports
-nothing but Granian itself, so it stays small (about 30 MB instead of 100: the workers import the
-application and the database layer themselves).
+nothing but uvicorn itself, so it stays small (the workers import the application and the
+database layer themselves).
 """
 
 from __future__ import annotations
@@ -68,37 +68,38 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(settings: Settings) -> int:
-    """Run the server: Granian, with ``CHATCORE_WORKERS`` processes (docs/performance.md says why)."""
-    from granian import Granian
-    from granian.constants import Interfaces
-    from granian.http import HTTP1Settings
-    from granian.log import LogLevels
+    """Run the server: uvicorn, with ``CHATCORE_WORKERS`` processes (docs/performance.md says why)."""
+    import uvicorn
 
     prepare_apart()
     print(
         f"chatcore: serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s)",
         file=sys.stderr,
     )
-    server = Granian(
-        "app_http.asgi:create",
-        factory=True,
-        interface=Interfaces.ASGI,
-        address=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        websockets=False,
-        # A client that stalls while sending its headers is dropped after the same time as one
-        # that stalls in its body (app_http.request_guard).
-        http1_settings=HTTP1Settings(header_read_timeout=round(settings.request_read_timeout * 1000)),
-        log_level=LogLevels.warning,
-        log_access=False,
-        respawn_failed_workers=True,
-        workers_kill_timeout=10,
-    )
     # Before any worker starts: each writes its metrics there, /metrics on any of them reads all.
     metrics_dir = multiprocess_dir()
     try:
-        server.serve()
+        uvicorn.run(
+            "app_http.asgi:create",
+            factory=True,
+            interface="asgi3",
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,  # more than one: a supervisor that restarts a worker that dies
+            loop="uvloop",
+            # httptools, behind a deadline and a size limit for request heads (app_http.serving).
+            http="app_http.serving:GuardedHttpProtocol",
+            ws="none",
+            lifespan="on",
+            # The client's address is the peer's; app_http.client_address trusts forwarded
+            # headers only from CHATCORE_TRUSTED_PROXIES.
+            proxy_headers=False,
+            server_header=False,
+            access_log=False,
+            log_config=None,  # the app configures logging (app_http.logs)
+            log_level="warning",
+            timeout_graceful_shutdown=10,
+        )
     finally:
         remove_multiprocess_dir(metrics_dir)
     return 0

@@ -1,17 +1,20 @@
 """What reaches the app of a request: no control characters in headers, a deadline for slow
 senders, and the rest of a body read before an early answer.
 
-* Granian refuses a header with a control character, but other ASGI servers (and test clients)
+* Some HTTP parsers refuse a header with a control character, but others (and test clients)
   pass it on, and PostgreSQL cannot store a NUL (the ``Idempotency-Key`` header is stored). Such a
   request is answered 400 here, whatever the server.
-* Granian waits for a request body as long as the client likes, so one client that sends its headers
-  and half a body ties up a connection (and a handler) for good. Here the whole body must arrive
-  within ``read_timeout`` seconds of the request; a slower client gets 408 and is disconnected.
+* ASGI servers wait for a request body as long as the client likes, so one client that sends its
+  headers and half a body ties up a connection (and a handler) for good. Here the whole body must
+  arrive within ``read_timeout`` seconds of the request; a slower client gets 408 and is
+  disconnected. (The headers have their deadline in :mod:`app_http.serving`.)
 * When the app answers before it has read the whole body (413 for a body over the limit, decided
   from ``Content-Length``), the server closes the connection with unread bytes in it, which makes
   the kernel reset the connection: a client that sends its whole body before reading the answer
   then sees "connection reset" instead of the 413. Here the rest of the body (up to
-  :data:`DRAIN_LIMIT` bytes) is read and thrown away before the answer goes out.
+  :data:`DRAIN_LIMIT` bytes) is read and thrown away before the answer goes out; an answer that
+  leaves part of the body unread says ``Connection: close``, and the server closes the connection
+  after it.
 
 Litestar runs middleware for matched routes only: a 404 or 405 from its router passes outside.
 """
@@ -30,6 +33,8 @@ from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Sen
 DRAIN_LIMIT = 1024 * 1024
 """Bytes of a request body read (and discarded) at most so that an early answer arrives intact;
 a larger body is cut off with the connection, as a client sending that much deserves."""
+
+_CLOSE = (b"connection", b"close")
 
 _CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 """What RFC 9110 does not allow in a header value (a tab is allowed)."""
@@ -125,6 +130,10 @@ class RequestGuard:
         async def send_after_draining(message: Message) -> None:
             if message["type"] == "http.response.start" and not body.complete:
                 await body.drain()
+                if not body.complete:
+                    # The rest of the body stays unread (too late, or too much): the connection
+                    # cannot carry another request, and the server closes it after this answer.
+                    message = {**message, "headers": [*message.get("headers", ()), _CLOSE]}
             await send(message)
 
         await self.app(scope, body.receive, send_after_draining)

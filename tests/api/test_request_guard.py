@@ -113,3 +113,41 @@ async def test_a_cancellation_as_the_deadline_passes_stays_a_cancellation(cancel
     with pytest.raises(asyncio.CancelledError):
         await request
     assert request.cancelled()
+
+
+async def _answer_headers(scope: Scope, receive: Receive, *, read_first: bool) -> list[tuple[bytes, bytes]]:
+    """The headers of the answer an app gives through the guard (after reading the body, or not)."""
+    sent: list[Message] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if read_first:
+            await receive()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"x-a", b"1")]})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def record(message: Message) -> None:
+        sent.append(message)
+
+    await RequestGuard(app, read_timeout=0.05)(scope, receive, record)
+    start = sent[0]
+    assert start["type"] == "http.response.start"
+    return list(start["headers"])
+
+
+async def test_an_answer_before_a_body_that_never_comes_closes_the_connection() -> None:
+    headers = await _answer_headers(request_scope(), never_sent, read_first=False)
+    assert headers == [(b"x-a", b"1"), (b"connection", b"close")]
+
+
+async def test_an_answer_before_a_body_over_the_drain_limit_closes_the_connection() -> None:
+    scope = request_scope()
+    scope["headers"] = [(b"content-length", b"5000000")]
+    headers = await _answer_headers(scope, never_sent, read_first=False)
+    assert headers == [(b"x-a", b"1"), (b"connection", b"close")]
+
+
+@pytest.mark.parametrize("read_first", [True, False])
+async def test_an_answer_after_the_whole_body_keeps_the_connection(read_first: bool) -> None:
+    # Unread by the app, a body that arrives in time is drained before the answer.
+    headers = await _answer_headers(request_scope(), lambda: sent_after(0.01), read_first=read_first)
+    assert headers == [(b"x-a", b"1")]

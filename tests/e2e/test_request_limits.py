@@ -122,6 +122,16 @@ def test_a_client_that_stalls_in_its_headers_is_dropped(server: Server) -> None:
     assert time.monotonic() - started < READ_TIMEOUT + 5
 
 
+def test_a_head_over_64_kib_gets_431(server: Server) -> None:
+    with _connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n" + b"X-Big: " + b"a" * 70_000 + b"\r\n")
+        status, headers, body = _read_answer(sock)
+        assert status == 431
+        assert headers["content-type"] == "application/json"
+        assert json.loads(body)["code"] == "headers_too_large"
+        assert sock.recv(1) == b""  # and the connection is closed
+
+
 def test_a_client_that_leaves_mid_body_is_no_server_error(server: Server) -> None:
     with _connect(server) as sock:
         sock.sendall(_head("/accounts/token/", 200) + b'{"username": ')
