@@ -1,14 +1,21 @@
-"""The HTTP server of ``chatcore serve``: uvicorn with its httptools parser and uvloop, and the two
-limits on request heads that uvicorn does not have.
+"""The HTTP server of ``chatcore serve``: uvicorn with its httptools parser and uvloop, and the limits
+on what precedes and follows a request body that uvicorn does not have.
 
 uvicorn waits for a request's headers as long as the client likes and keeps every byte of them:
-one client that sends half a head and stalls ties up a connection for good, and one that sends
-an endless header line fills the worker's memory. :class:`GuardedHttpProtocol` wraps uvicorn's
-own protocol and gives each head ``CHATCORE_REQUEST_READ_TIMEOUT`` seconds from its first byte
-(from the connection's opening, for the first) and :data:`HEAD_LIMIT` bytes; a stalled client
-is disconnected, a head that is too large gets 431 ``headers_too_large``. What follows the head,
-the body, has its own deadline in :mod:`app_http.request_guard`, inside the app. Between
-requests, uvicorn's keep-alive timeout closes an idle connection.
+one client that sends half a head and stalls ties up a connection for good, and one that sends an
+endless header line (or endless chunked-body trailers) fills the worker's memory.
+:class:`GuardedHttpProtocol` is uvicorn's own protocol with, for every request on a connection:
+
+* a deadline for its head, ``CHATCORE_REQUEST_READ_TIMEOUT`` seconds from its first byte (from the
+  connection's opening, for the first): a stalled client is disconnected;
+* a limit of :data:`HEAD_LIMIT` bytes on everything of the request that is not its body (the
+  request line, the headers, chunk sizes and trailers): 431 ``headers_too_large``, or only the
+  connection closed when an answer is already being written on it;
+* an answer that ends while its request's body is still arriving closes the connection (the rest
+  of the body is not waited for).
+
+The body has its own deadline in :mod:`app_http.request_guard`, inside the app. Between requests,
+uvicorn's keep-alive timeout closes an idle connection.
 """
 
 from __future__ import annotations
@@ -25,7 +32,8 @@ from uvicorn.server import ServerState
 from app_http.settings import Settings
 
 HEAD_LIMIT = 64 * 1024
-"""Bytes a request line and its headers may take together (a browser's are a few hundred)."""
+"""Bytes a request may take besides its body: the request line and headers (a browser's are a few
+hundred), chunk sizes and trailers."""
 
 _TOO_LARGE_BODY = msgspec.json.encode(
     {"code": "headers_too_large", "detail": "The request headers are larger than 64 KiB."}
@@ -44,9 +52,10 @@ def head_timeout() -> float:
     return Settings.from_env().request_read_timeout
 
 
-class GuardedHttpProtocol(asyncio.Protocol):
-    """uvicorn's ``HttpToolsProtocol`` for one connection, behind a deadline and a size limit for
-    each request head. uvicorn makes one per connection (``uvicorn.run(http=...)``)."""
+class GuardedHttpProtocol(HttpToolsProtocol):
+    """uvicorn's ``HttpToolsProtocol`` for one connection, with a deadline for each request head and
+    a size limit on what is not a body (see the module docstring). uvicorn makes one per connection
+    (``uvicorn.run(http=...)``); the parser calls the ``on_*`` methods as it reads."""
 
     def __init__(
         self,
@@ -55,69 +64,106 @@ class GuardedHttpProtocol(asyncio.Protocol):
         app_state: dict[str, Any],
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
-        self._inner = HttpToolsProtocol(
-            config=config, server_state=server_state, app_state=app_state, _loop=_loop
-        )
-        self._transport: asyncio.Transport | None = None
+        super().__init__(config=config, server_state=server_state, app_state=app_state, _loop=_loop)
         self._timer: asyncio.TimerHandle | None = None
-        self._cycle: object = None
-        """The request whose head came last (uvicorn makes one per head, when it is complete)."""
+        self._in_message = False
+        """Between the first byte of a request and the end of its body."""
+        self._framing = 0
+        """Bytes of the request under way that were not its body."""
+        self._body_bytes = 0
+        """Body bytes the parser passed on while reading the current chunk of data."""
         self._head_bytes = 0
-        self._waiting = False
-        """Whether a head has begun (or the connection opened) and is not complete yet."""
+        """Bytes of the current request's line and headers, as the parser passed them on."""
+        self._refused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # (uvloop's transports are not subclasses of asyncio's, but have the same methods.)
-        self._transport = cast(asyncio.Transport, transport)
-        self._inner.connection_made(self._transport)
-        self._await_head()
+        super().connection_made(cast(asyncio.Transport, transport))
+        self._arm()  # the first head's time runs from the opening
 
     def data_received(self, data: bytes) -> None:
-        inner = self._inner
-        if not self._waiting and (inner.cycle is None or inner.cycle.response_complete):
-            self._await_head()  # the first bytes of the next request's head
-        inner.data_received(data)
-        if inner.cycle is not self._cycle:  # a head is complete (and its request under way)
-            self._cycle = inner.cycle
-            self._head_done()
-        elif self._waiting:
-            self._head_bytes += len(data)
-            if self._head_bytes > HEAD_LIMIT:
-                self._refuse_head()
-
-    def eof_received(self) -> None:
-        self._inner.eof_received()
+        if self._refused:
+            return
+        self._body_bytes = 0
+        super().data_received(data)
+        if self._in_message and not self.transport.is_closing():
+            # (Bytes of a request that ended in the same chunk count too: at most one chunk more.)
+            self._framing += len(data) - self._body_bytes
+            if self._framing > HEAD_LIMIT:
+                self._refuse()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._head_done()
-        self._inner.connection_lost(exc)
+        self._disarm()
+        super().connection_lost(exc)
 
-    def pause_writing(self) -> None:
-        self._inner.pause_writing()
+    # The parser's callbacks. After a refusal the rest of the chunk is still parsed: ignored.
 
-    def resume_writing(self) -> None:
-        self._inner.resume_writing()
+    def on_message_begin(self) -> None:
+        if self._refused:
+            return
+        self._in_message = True
+        self._framing = self._head_bytes = 0
+        if self._timer is None:
+            self._arm()
+        super().on_message_begin()
 
-    def _await_head(self) -> None:
-        self._waiting = True
-        self._head_bytes = 0
-        if self._timer is not None:
-            self._timer.cancel()
+    def on_url(self, url: bytes) -> None:
+        if self._refused:
+            return
+        self._head_bytes += len(url)
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._refused:
+            return
+        self._head_bytes += len(name) + len(value) + 4
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        if self._refused:
+            return
+        self._disarm()
+        if self._head_bytes > HEAD_LIMIT:  # a head that came in one piece
+            self._refuse()
+            return
+        super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if self._refused:
+            return
+        self._body_bytes += len(body)
+        super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        if self._refused:
+            return
+        self._in_message = False
+        self._framing = 0
+        super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self._in_message and not self.transport.is_closing():
+            self.transport.close()  # answered before the body arrived: it is not waited for
+
+    def _arm(self) -> None:
+        self._disarm()
         self._timer = asyncio.get_running_loop().call_later(head_timeout(), self._head_late)
 
-    def _head_done(self) -> None:
-        self._waiting = False
+    def _disarm(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
     def _head_late(self) -> None:
         self._timer = None
-        if self._waiting and self._transport is not None:
-            self._transport.close()
+        if not self.transport.is_closing():
+            self.transport.close()
 
-    def _refuse_head(self) -> None:
-        self._head_done()
-        if self._transport is not None and not self._transport.is_closing():
-            self._transport.write(_TOO_LARGE)
-            self._transport.close()
+    def _refuse(self) -> None:
+        self._refused = True
+        self._disarm()
+        answering = self.cycle is not None and not self.cycle.response_complete
+        if not answering:  # an answer under way must not be cut into
+            self.transport.write(_TOO_LARGE)
+        self.transport.close()

@@ -4,6 +4,7 @@ size limit for every request head, and nothing else changed for requests that ke
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import time
@@ -24,11 +25,12 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
-    """Answers with the size of the body it read; ``/slow`` first waits twice the deadline."""
+    """Answers with the size of the body it read; ``/slow`` first waits twice the deadline;
+    ``/early`` answers without reading the body."""
     if scope["type"] != "http":
         return
     size = 0
-    while True:
+    while scope["path"] != "/early":
         message = await receive()
         size += len(message.get("body", b""))
         if not message.get("more_body"):
@@ -90,6 +92,13 @@ async def _answer(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], by
     headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
     body = await asyncio.wait_for(reader.readexactly(int(headers["content-length"])), 10)
     return int(lines[0].split()[1]), headers, body
+
+
+async def _read_until_closed(reader: asyncio.StreamReader) -> None:
+    """Read whatever comes until the server closes (or resets) the connection."""
+    with contextlib.suppress(ConnectionError):
+        while await asyncio.wait_for(reader.read(65536), 10):
+            pass
 
 
 async def _closed_after(reader: asyncio.StreamReader) -> float:
@@ -200,4 +209,81 @@ async def test_pipelined_requests_are_all_answered(port: int) -> None:
     for i in range(3):
         status, _, body = await _answer(reader)
         assert (status, json.loads(body)) == (200, {"path": f"/{i}", "size": i})
+    writer.close()
+
+
+async def test_a_head_over_64_kib_in_one_write_gets_431(port: int) -> None:
+    reader, writer = await _connect(port)
+    writer.write(_request("/", extra=b"X-Big: " + b"a" * 100_000 + b"\r\n"))
+    status, _, body = await _answer(reader)
+    assert (status, json.loads(body)["code"]) == (431, "headers_too_large")
+    writer.close()
+
+
+async def test_an_endless_header_while_a_request_is_answered_is_cut_off(port: int) -> None:
+    _, writer = await _connect(port)
+    writer.write(_request("/slow") + b"GET /next HTTP/1.1\r\nHost: test\r\nX-Endless: ")
+
+    async def endless() -> None:
+        for _ in range(1_000):  # up to 64 MiB, if nothing stopped it
+            writer.write(b"a" * 65536)
+            await writer.drain()
+
+    with pytest.raises(ConnectionError):
+        await endless()
+    writer.close()
+
+
+async def test_a_head_trickled_while_a_request_is_answered_has_its_deadline(port: int) -> None:
+    reader, writer = await _connect(port)
+    writer.write(_request("/slow") + b"GET /next HTTP/1.1\r\n")
+    started = time.monotonic()
+
+    async def trickle() -> None:
+        for _ in range(100):
+            writer.write(b"X-Slow: a\r\n")
+            await asyncio.sleep(DEADLINE / 10)
+
+    trickling = asyncio.create_task(trickle())
+    try:
+        await _read_until_closed(reader)  # (the slow answer may or may not come first)
+        assert time.monotonic() - started < DEADLINE + 1
+    finally:
+        trickling.cancel()
+        writer.close()
+
+
+async def test_endless_chunked_trailers_are_cut_off(port: int) -> None:
+    _, writer = await _connect(port)
+    writer.write(b"POST / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n")
+
+    async def endless() -> None:
+        for _ in range(10_000):  # up to 80 MB, if nothing stopped it
+            writer.write(b"X-Trailer: " + b"a" * 8000 + b"\r\n")
+            await writer.drain()
+
+    with pytest.raises(ConnectionError):
+        await endless()
+    writer.close()
+
+
+async def test_the_rest_of_a_body_after_an_early_answer_is_not_taken_for_a_head(port: int) -> None:
+    reader, writer = await _connect(port)
+    writer.write(_request("/early", b"x" * 200_000)[:-200_000])  # the head only
+    status, _, body = await _answer(reader)
+    assert (status, json.loads(body)) == (200, {"path": "/early", "size": 0})
+    writer.write(b"x" * 200_000)  # the body, late: not a head, and not waited for
+    rest = await asyncio.wait_for(reader.read(), 10)
+    assert rest == b""  # the connection closed after the answer, with no 431
+    writer.close()
+
+
+async def test_a_chunked_body_passes(port: int) -> None:
+    reader, writer = await _connect(port)
+    chunks = b"".join(b"%x\r\n" % 1000 + b"c" * 1000 + b"\r\n" for _ in range(100))
+    writer.write(
+        b"POST /chunked HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n"
+    )
+    status, _, body = await _answer(reader)
+    assert (status, json.loads(body)) == (200, {"path": "/chunked", "size": 100_000})
     writer.close()
