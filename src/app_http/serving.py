@@ -84,6 +84,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
+        if not self._in_message and self._timer is None:
+            # Bytes between requests (blank lines, which the parser skips without beginning a
+            # request) start the next head's time too: uvicorn's keep-alive timer stops here.
+            self._arm()
         self._body_bytes = 0
         super().data_received(data)
         if self._in_message and not self.transport.is_closing():
@@ -91,6 +95,11 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self._framing += len(data) - self._body_bytes
             if self._framing > HEAD_LIMIT:
                 self._refuse()
+
+    def send_400_response(self, msg: str) -> None:
+        if self._refused or self.transport.is_closing():
+            return  # the parser went on after a refusal: the connection is closed already
+        super().send_400_response(msg)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()

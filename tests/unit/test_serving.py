@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -287,3 +288,25 @@ async def test_a_chunked_body_passes(port: int) -> None:
     status, _, body = await _answer(reader)
     assert (status, json.loads(body)) == (200, {"path": "/chunked", "size": 100_000})
     writer.close()
+
+
+async def test_blank_lines_between_requests_do_not_keep_a_connection_open(port: int) -> None:
+    reader, writer = await _connect(port)
+    writer.write(_request("/first"))
+    assert (await _answer(reader))[0] == 200
+    writer.write(b"\r\n")  # skipped by the parser, and uvicorn's keep-alive timer stops
+    assert await _closed_after(reader) < DEADLINE + 1
+    writer.close()
+
+
+async def test_garbage_after_a_refused_head_is_ignored(port: int, caplog: pytest.LogCaptureFixture) -> None:
+    # (On uvloop, as chatcore serve runs, uvicorn's 400 for the garbage would raise on the closed
+    # transport; on the test's asyncio loop it is dropped. Either way: no 400, no error.)
+    reader, writer = await _connect(port)
+    writer.write(_request("/", extra=b"X-Big: " + b"a" * 70_000 + b"\r\n") + b"BOGUS\0 / HTTP/1.1\r\n\r\n")
+    status, _, _ = await _answer(reader)
+    assert status == 431
+    assert await _closed_after(reader) < 5
+    writer.close()
+    await asyncio.sleep(0.05)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
